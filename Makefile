@@ -1,0 +1,58 @@
+# Two commands matter: `make run` (embedded default) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Embedded default for `make run`: SQLite file, inline jobs, local ledger.
+RUN_DATABASE_URL ?= sqlite+aiosqlite:///./apexchainx.db
+# The suite runs against this machine's PostgreSQL and Redis.
+TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+CHECK_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_check
+
+.PHONY: install run test lint typecheck migrations-check check format worker beat bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	DATABASE_URL=$(RUN_DATABASE_URL) $(BIN)/alembic upgrade head
+	DATABASE_URL=$(RUN_DATABASE_URL) DEMO_SEED=true $(BIN)/uvicorn app.main:create_app --factory \
+		--host $(HOST) --port $(PORT) --timeout-graceful-shutdown 20
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy app
+
+migrations-check: install
+	$(BIN)/python tools/recreate_db.py $(CHECK_DATABASE_URL)
+	DATABASE_URL=$(CHECK_DATABASE_URL) $(BIN)/alembic upgrade head
+	DATABASE_URL=$(CHECK_DATABASE_URL) $(BIN)/alembic check
+
+check: lint typecheck migrations-check
+
+test: install check
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache apexchainx.db*

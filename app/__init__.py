@@ -1,0 +1,1 @@
+"""ApexChainX: outages from detection to settlement."""

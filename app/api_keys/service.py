@@ -1,0 +1,77 @@
+"""API keys for machine clients: shown once, stored as a SHA-256 hash, revocable."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api_keys.schemas import ApiKeyCreate
+from app.audit import service as audit
+from app.auth import tokens
+from app.auth.dependencies import Principal
+from app.auth.models import ApiKey
+from app.auth.roles import MAX_API_KEY_ROLE
+from app.core.clock import utcnow
+from app.errors import Forbidden, NotFound, ValidationFailed
+
+
+def list_statement() -> Select[tuple[ApiKey]]:
+    return select(ApiKey)
+
+
+async def create(
+    session: AsyncSession, principal: Principal, data: ApiKeyCreate
+) -> tuple[ApiKey, str]:
+    if not MAX_API_KEY_ROLE.admits(data.role):
+        raise ValidationFailed(
+            f"An API key's role is at most {MAX_API_KEY_ROLE.value}.",
+            details={
+                "errors": [
+                    {
+                        "loc": ["body", "role"],
+                        "msg": "role too high for a key",
+                        "type": "value_error",
+                    }
+                ]
+            },
+        )
+    if not principal.role.admits(data.role):
+        raise Forbidden("Nobody can grant a role above their own.")
+    secret = tokens.new_secret("api_key")
+    key = ApiKey(
+        organization_id=principal.organization_id,
+        name=data.name,
+        key_prefix=secret[:12],
+        key_hash=tokens.hash_secret(secret),
+        role=data.role.value,
+        created_by=principal.id,
+        created_at=utcnow(),
+    )
+    session.add(key)
+    await session.flush()
+    await audit.record(
+        session,
+        organization_id=principal.organization_id,
+        actor=principal.actor,
+        event_type="api_key.created",
+        entity_type="api_key",
+        entity_id=key.id,
+        data={"name": key.name, "role": key.role},
+    )
+    return key, secret
+
+
+async def revoke(session: AsyncSession, principal: Principal, key_id: str) -> None:
+    key = (await session.execute(select(ApiKey).where(ApiKey.id == key_id))).scalar_one_or_none()
+    if key is None:
+        raise NotFound("API key not found.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        await audit.record(
+            session,
+            organization_id=principal.organization_id,
+            actor=principal.actor,
+            event_type="api_key.revoked",
+            entity_type="api_key",
+            entity_id=key.id,
+        )

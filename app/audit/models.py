@@ -1,0 +1,49 @@
+"""The audit log: append-only, one hash chain per organization."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.ids import new_id
+from app.core.tenancy import TenantMixin
+from app.db import Base
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditLog(TenantMixin, Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "seq"),
+        Index("ix_audit_log_org_occurred", "organization_id", "occurred_at"),
+        Index("ix_audit_log_correlation_id", "correlation_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("aud"))
+    seq: Mapped[int]
+    occurred_at: Mapped[datetime]
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str | None] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(TenantMixin, Base):
+    """The last link of an organization's chain. Appending locks this row, so two writers in
+    one organization take turns and the chain never forks."""
+
+    __tablename__ = "audit_chain_heads"
+    __table_args__ = (UniqueConstraint("organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from app.audit import service
+from app.audit.models import AuditLog
+from app.audit.schemas import AuditEntryOut, ChainReportOut
+from app.auth.dependencies import AdminPrincipal
+from app.core.pagination import CursorPageParamsDep, Page, paginate
+from app.core.schemas import AwareDatetime
+from app.db import SessionDep
+
+router = APIRouter(prefix="/audit", tags=["Audit"])
+
+
+@router.get("", response_model=Page[AuditEntryOut], summary="The audit log")
+async def list_audit(
+    principal: AdminPrincipal,
+    session: SessionDep,
+    page: CursorPageParamsDep,
+    correlation_id: Annotated[str | None, Query(max_length=128)] = None,
+    event_type: Annotated[str | None, Query(max_length=64)] = None,
+    start: Annotated[AwareDatetime | None, Query()] = None,
+    end: Annotated[AwareDatetime | None, Query()] = None,
+) -> Page[AuditEntryOut]:
+    """Every state change of the organization, newest first. Append-only: each row carries the
+    hash of the previous one (`GET /audit/verify` checks the chain)."""
+    stmt = select(AuditLog)
+    if correlation_id:
+        stmt = stmt.where(AuditLog.correlation_id == correlation_id)
+    if event_type:
+        stmt = stmt.where(AuditLog.event_type == event_type)
+    if start:
+        stmt = stmt.where(AuditLog.occurred_at >= start)
+    if end:
+        stmt = stmt.where(AuditLog.occurred_at <= end)
+    rows, result = await paginate(session, stmt, page, id_column=AuditLog.id)
+    result.results = [AuditEntryOut.model_validate(row) for row in rows]
+    return result
+
+
+@router.get("/verify", response_model=ChainReportOut, summary="Verify the audit hash chain")
+async def verify_audit(principal: AdminPrincipal, session: SessionDep) -> ChainReportOut:
+    """Recomputes every row's hash in order and reports the first broken link, if any."""
+    report = await service.verify(session, principal.organization_id)
+    return ChainReportOut.model_validate(report)

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, status
+
+from app.auth import service
+from app.auth.dependencies import CurrentPrincipal, SettingsDep
+from app.auth.schemas import (
+    LoginRequest,
+    MeOut,
+    OrganizationOut,
+    RefreshRequest,
+    RegisterRequest,
+    TokenPair,
+    UserOut,
+)
+from app.core.client import client_ip
+from app.core.ratelimit import RateLimiter
+from app.core.schemas import Message
+from app.db import SessionDep
+from app.errors import NotFound, RateLimited
+
+router = APIRouter(prefix="/auth", tags=["Auth"])
+
+
+async def auth_attempt_limit(request: Request, settings: SettingsDep) -> None:
+    """10 login/register/refresh attempts per IP per 5 minutes, successful or not."""
+    if not settings.rate_limit_enabled:
+        return
+    limiter: RateLimiter = request.app.state.rate_limiter
+    ip = client_ip(request.scope, trust_forwarded_for=settings.trust_forwarded_for)
+    decision = await limiter.hit(
+        f"auth-ip:{ip}", settings.auth_ip_max_attempts, settings.auth_ip_window_seconds
+    )
+    if not decision.allowed:
+        raise RateLimited(
+            "Too many authentication attempts from this address.", headers=decision.headers()
+        )
+
+
+AuthAttempt = Depends(auth_attempt_limit)
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    dependencies=[AuthAttempt],
+    summary="Register a new organization and its owner",
+)
+async def register(body: RegisterRequest, session: SessionDep) -> UserOut:
+    """Creates an organization and its first user, who owns it. A `role` in the body is
+    ignored. Password: 12..128 characters with an uppercase and a lowercase letter, a digit and
+    a special character."""
+    user = await service.register(session, body)
+    return UserOut.model_validate(user)
+
+
+@router.post(
+    "/login",
+    response_model=TokenPair,
+    dependencies=[AuthAttempt],
+    summary="Log in and receive an access and a refresh token",
+)
+async def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenPair:
+    """Five failures in a row lock the account for 15 minutes (429 with `Retry-After`).
+    An unknown email and a wrong password get the same answer."""
+    return await service.login(session, request.app.state.database, settings, body)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenPair,
+    dependencies=[AuthAttempt],
+    summary="Exchange a refresh token for a new pair",
+)
+async def refresh(
+    body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenPair:
+    """Each refresh token works once. Presenting a used one ends the whole session (every
+    token of its family) and is recorded in the audit log."""
+    return await service.refresh(session, request.app.state.database, settings, body.refresh_token)
+
+
+@router.post("/logout", response_model=Message, summary="End this session")
+async def logout(principal: CurrentPrincipal, session: SessionDep) -> Message:
+    """Revokes the caller's token family: its refresh tokens and access tokens stop working."""
+    if principal.session_id is None:
+        raise NotFound("API keys have no session; revoke the key instead.")
+    await service.logout(session, principal.id, principal.organization_id, principal.session_id)
+    return Message(message="Logged out.")
+
+
+@router.get("/me", response_model=MeOut, summary="The caller, with organization and role")
+async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
+    if principal.kind != "user":
+        raise NotFound("API keys are not users.")
+    user = await service.get_user(session, principal.id)
+    organization = await service.organization_of(session, principal.organization_id)
+    return MeOut.model_validate(
+        {
+            **UserOut.model_validate(user).model_dump(),
+            "organization": OrganizationOut.model_validate(organization),
+        }
+    )

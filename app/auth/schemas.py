@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AliasChoices, ConfigDict, Field, field_validator
+
+from app.auth.passwords import policy_violations
+from app.auth.roles import Role
+from app.core.schemas import InputModel, OutputModel, UTCTimestamp
+
+Email = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Password = Annotated[str, Field(min_length=1, max_length=128)]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def check_password(value: str) -> str:
+    problems = policy_violations(value)
+    if problems:
+        raise ValueError("password must have " + ", ".join(problems))
+    return value
+
+
+class RegisterRequest(InputModel):
+    # `role` is accepted and ignored: the registering user always becomes the owner of a new
+    # organization (the seed's example sends one).
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    email: Email = Field(validation_alias=AliasChoices("email", "username"))
+    password: Password
+    full_name: Name | None = None
+    organization_name: Name | None = None
+
+    _email = field_validator("email")(normalise_email)
+    _password = field_validator("password")(check_password)
+
+
+class LoginRequest(InputModel):
+    email: Email = Field(validation_alias=AliasChoices("email", "username"))
+    password: Password
+
+    _email = field_validator("email")(normalise_email)
+
+
+class RefreshRequest(InputModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class OrganizationOut(OutputModel):
+    id: str
+    name: str
+
+
+class UserOut(OutputModel):
+    id: str
+    email: str
+    full_name: str | None
+    role: Role
+    organization_id: str
+    is_active: bool
+    created_at: UTCTimestamp
+
+
+class MeOut(UserOut):
+    organization: OrganizationOut
+
+
+class TokenPair(OutputModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105
+    expires_in: int
+    user: UserOut

@@ -1,0 +1,119 @@
+"""Settings, read once from the environment (and an optional `.env` file).
+
+Every setting is listed with its default and meaning in `.env.example`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-only-secret-change-me-in-production-0000"  # noqa: S105
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class JobsExecutor(StrEnum):
+    inline = "inline"
+    celery = "celery"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Environment = Environment.development
+    app_name: str = "ApexChainX"
+    api_v1_prefix: str = "/api/v1"
+    log_level: str = "INFO"
+    log_json: bool | None = None  # None: JSON in production, console otherwise
+
+    database_url: str = "sqlite+aiosqlite:///./apexchainx.db"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=20, ge=0, le=500)
+    redis_url: str | None = None
+
+    jobs_executor: JobsExecutor = JobsExecutor.inline
+    jobs_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    jobs_lease_seconds: int = Field(default=300, ge=5, le=86400)
+
+    secret_key: str = DEFAULT_SECRET_KEY
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "apexchainx"
+    jwt_audience: str = "apexchainx-api"
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_cost_kib: int = Field(default=65536, ge=1024, le=1_048_576)
+    argon2_parallelism: int = Field(default=4, ge=1, le=16)
+    access_token_expire_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_expire_days: int = Field(default=14, ge=1, le=365)
+
+    max_request_body_size_bytes: int = Field(default=10_485_760, ge=1024)
+    max_upload_size_bytes: int = Field(default=10_485_760, ge=1024)
+    max_bulk_outages_count: int = Field(default=1000, ge=1)
+    max_affected_services_count: int = Field(default=100, ge=1)
+    max_site_name_length: int = Field(default=255, ge=1)
+    max_description_length: int = Field(default=5000, ge=1)
+    max_webhook_name_length: int = Field(default=255, ge=1)
+    max_webhook_url_length: int = Field(default=2048, ge=1)
+    max_webhook_events_count: int = Field(default=50, ge=1)
+
+    rate_limit_enabled: bool = True
+    rate_limit_authenticated_per_minute: int = Field(default=100, ge=1)
+    rate_limit_unauthenticated_per_minute: int = Field(default=20, ge=1)
+    rate_limit_payments_per_minute: int = Field(default=10, ge=1)
+    rate_limit_key_prefix: str = "rl"
+    auth_ip_max_attempts: int = Field(default=10, ge=1)
+    auth_ip_window_seconds: int = Field(default=300, ge=1)
+    auth_max_failed_attempts: int = Field(default=5, ge=1)
+    auth_rate_limit_window_seconds: int = Field(default=900, ge=1)
+    auth_lockout_duration_minutes: int = Field(default=15, ge=1)
+
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=720)
+    idempotency_in_flight_timeout_seconds: int = Field(default=60, ge=1)
+
+    wallet_cache_ttl_seconds: int = Field(default=60, ge=0)
+
+    demo_seed: bool = False
+    trust_forwarded_for: bool = False
+
+    @field_validator("api_v1_prefix")
+    @classmethod
+    def _prefix_starts_with_slash(cls, value: str) -> str:
+        if not value.startswith("/") or (value.endswith("/") and value != "/"):
+            raise ValueError("API_V1_PREFIX must start with '/' and not end with '/'")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.environment is Environment.production:
+            if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters "
+                    "in production"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs DATABASE_URL to point at PostgreSQL")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def json_logs(self) -> bool:
+        return self.is_production if self.log_json is None else self.log_json
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

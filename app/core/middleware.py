@@ -1,0 +1,123 @@
+"""Pure ASGI middleware: correlation ids and the request body limit.
+
+Pure ASGI (not `BaseHTTPMiddleware`) so bodies stream through untouched and the limit is
+enforced while the body is read, whatever the client claimed in `Content-Length`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import correlation
+from app.errors import (
+    error_response,
+    internal_error_response,
+    is_dependency_unavailable,
+    unavailable_response,
+)
+
+log = structlog.get_logger("app.request")
+
+UPLOAD_TOO_LARGE = "File exceeds {mb} MB limit"
+BODY_TOO_LARGE = "Request body too large. Maximum allowed size is {limit} bytes."
+
+
+class CorrelationMiddleware:
+    """Echoes or generates `X-Correlation-ID`, logs one line per request, and turns an exception
+    that escaped every handler into the error envelope (so even a 500 carries the id)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = correlation.accept_or_generate(Headers(scope=scope).get(correlation.HEADER))
+        correlation.set_correlation_id(cid)
+        structlog.contextvars.bind_contextvars(correlation_id=cid)
+        started = time.perf_counter()
+        status = {"code": 500, "sent": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                status["sent"] = True
+                MutableHeaders(scope=message)[correlation.HEADER] = cid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if status["sent"]:
+                raise
+            if is_dependency_unavailable(exc):
+                response = unavailable_response()
+            else:
+                log.exception("unhandled_error", error=type(exc).__name__)
+                response = internal_error_response()
+            await response(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status["code"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("correlation_id")
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over the limit with 413, by header when declared and by counting bytes
+    as they arrive otherwise; nothing past the limit is buffered."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    def _limit_and_message(self, headers: Headers) -> tuple[int, str]:
+        if headers.get("content-type", "").startswith("multipart/form-data"):
+            mb = self.max_upload_bytes // (1024 * 1024)
+            return self.max_upload_bytes, UPLOAD_TOO_LARGE.format(mb=mb)
+        return self.max_body_bytes, BODY_TOO_LARGE.format(limit=self.max_body_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit, message = self._limit_and_message(headers)
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            if declared.isdigit():
+                response = error_response(413, "PAYLOAD_TOO_LARGE", message, {"max_bytes": limit})
+            else:
+                response = error_response(400, "VALIDATION_ERROR", "Invalid Content-Length.")
+            await _drain_nothing(response, scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            msg = await receive()
+            if msg["type"] == "http.request":
+                received += len(msg.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, detail=message)
+            return msg
+
+        await self.app(scope, counting_receive, send)
+
+
+async def _drain_nothing(response: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer without reading the body; the server closes the connection afterwards."""
+    response.headers["Connection"] = "close"
+    await response(scope, receive, send)

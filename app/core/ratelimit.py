@@ -1,0 +1,197 @@
+"""Fixed-window rate limits: in Redis when `REDIS_URL` is set (shared by every instance), in
+process memory otherwise.
+
+A fixed window (the current minute, or the current 5-minute block for auth attempts) is what
+`X-RateLimit-Reset` can state exactly; its burst at a window edge is at most twice the limit,
+which these limits tolerate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import Settings
+from app.core.client import client_ip
+from app.errors import error_response
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # unix seconds when the window ends
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision: ...
+
+    async def reset(self, key: str, window_seconds: int) -> None: ...
+
+
+def _window(window_seconds: int) -> tuple[int, int]:
+    now = int(time.time())
+    start = now - now % window_seconds
+    return start, start + window_seconds
+
+
+def _decide(count: int, limit: int, reset_at: int) -> RateDecision:
+    return RateDecision(count <= limit, limit, max(0, limit - count), reset_at)
+
+
+class MemoryRateLimiter:
+    """For one process (the embedded default). Old windows are dropped as new ones start."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = asyncio.Lock()
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        start, reset_at = _window(window_seconds)
+        async with self._lock:
+            if len(self._counts) > 100_000:
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= start}
+            count = self._counts.get((key, start), 0) + 1
+            self._counts[(key, start)] = count
+        return _decide(count, limit, reset_at)
+
+    async def reset(self, key: str, window_seconds: int) -> None:
+        start, _ = _window(window_seconds)
+        async with self._lock:
+            self._counts.pop((key, start), None)
+
+
+class RedisRateLimiter:
+    """INCR on a key per window; the key expires with its window. If Redis does not answer, the
+    request is let through and a warning logged: a limiter outage must not become an API outage."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        start, reset_at = _window(window_seconds)
+        redis_key = f"{self.prefix}:{key}:{start}"
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(redis_key)
+                pipe.expire(redis_key, window_seconds + 1)
+                count, _ = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("rate_limiter_unavailable", error=type(exc).__name__)
+            return RateDecision(True, limit, limit, reset_at)
+        return _decide(int(count), limit, reset_at)
+
+    async def reset(self, key: str, window_seconds: int) -> None:
+        start, _ = _window(window_seconds)
+        try:
+            await self.redis.delete(f"{self.prefix}:{key}:{start}")
+        except (RedisError, OSError) as exc:
+            log.warning("rate_limiter_unavailable", error=type(exc).__name__)
+
+
+class RateLimitMiddleware:
+    """Per-principal limits with `X-RateLimit-*` headers on every response and `Retry-After`
+    on 429. The principal is read from the credentials without touching the database
+    (`identify`); a request with no valid credentials counts against its IP."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter_getter: Callable[[], RateLimiter],
+        settings: Settings,
+        identify: Callable[[Headers], str | None],
+    ) -> None:
+        self.app = app
+        self.limiter_getter = limiter_getter
+        self.settings = settings
+        self.identify = identify
+        prefix = settings.api_v1_prefix
+        self.exempt = (
+            "/health",
+            f"{prefix}/health",
+            "/docs",
+            "/redoc",
+            "/openapi.json",
+            "/static",
+            "/metrics",
+            "/favicon.ico",
+        )
+        self.payment_paths = (f"{prefix}/payments", f"{prefix}/sla/execute-payment")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not self.settings.rate_limit_enabled
+            or scope["path"].startswith(self.exempt)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        principal = self.identify(headers)
+        limiter = self.limiter_getter()
+        if principal is not None:
+            decision = await limiter.hit(
+                principal, self.settings.rate_limit_authenticated_per_minute, 60
+            )
+        else:
+            ip = client_ip(scope, trust_forwarded_for=self.settings.trust_forwarded_for)
+            decision = await limiter.hit(
+                f"ip:{ip}", self.settings.rate_limit_unauthenticated_per_minute, 60
+            )
+        if (
+            decision.allowed
+            and scope["method"] == "POST"
+            and scope["path"].startswith(self.payment_paths)
+        ):
+            payments = await limiter.hit(
+                f"pay:{principal or 'anon'}", self.settings.rate_limit_payments_per_minute, 60
+            )
+            decision = payments if not payments.allowed else decision
+        if not decision.allowed:
+            response = error_response(
+                429,
+                "RATE_LIMIT_EXCEEDED",
+                "Too many requests.",
+                {"limit": decision.limit, "retry_after_seconds": decision.retry_after},
+                headers=decision.headers(),
+            )
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                mutable = MutableHeaders(scope=message)
+                for name, value in decision.headers().items():
+                    mutable.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,41 @@
+"""Swagger UI and ReDoc served with assets from the app itself, so /docs works offline."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+
+STATIC = "/static"
+
+
+def docs_router(app: FastAPI) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @router.get("/docs")
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - API",
+            swagger_js_url=f"{STATIC}/swagger/swagger-ui-bundle.js",
+            swagger_css_url=f"{STATIC}/swagger/swagger-ui.css",
+            swagger_favicon_url=f"{STATIC}/swagger/favicon-32x32.png",
+            swagger_ui_parameters={
+                "persistAuthorization": True,
+                "displayRequestDuration": True,
+                "tryItOutEnabled": False,
+            },
+        )
+
+    @router.get("/redoc")
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{STATIC}/redoc/redoc.standalone.js",
+            redoc_favicon_url=f"{STATIC}/swagger/favicon-32x32.png",
+            with_google_fonts=False,
+        )
+
+    return router

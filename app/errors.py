@@ -1,0 +1,229 @@
+"""Every error leaves the service in one envelope:
+
+`{"error": {"code", "message", "details", "timestamp", "correlation_id"}}`.
+
+Business errors are `AppError` subclasses; the handlers below render them and translate
+framework errors (validation, unknown route, wrong method, database down) into the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.clock import isoformat, utcnow
+from app.core.correlation import get_correlation_id
+
+log = structlog.get_logger(__name__)
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "VALIDATION_ERROR"
+    message = "The request could not be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.details = details or {}
+        self.headers = headers or {}
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+
+class ValidationFailed(AppError):
+    status_code = 422
+    code = "VALIDATION_ERROR"
+    message = "The request is not valid."
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+    message = "Missing or invalid authentication."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", "Bearer")
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "FORBIDDEN"
+    message = "Your role does not allow this action."
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "NOT_FOUND"
+    message = "Resource not found."
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "CONFLICT"
+    message = "The resource is in a state that does not allow this action."
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    code = "UNPROCESSABLE_ENTITY"
+    message = "The request is well-formed but cannot be applied."
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class RateLimited(AppError):
+    status_code = 429
+    code = "RATE_LIMIT_EXCEEDED"
+    message = "Too many requests."
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+    message = "A service this request depends on is unavailable. Try again shortly."
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or {},
+            "timestamp": isoformat(utcnow()),
+            "correlation_id": get_correlation_id(),
+        }
+    }
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(code, message, details), status_code=status_code, headers=headers
+    )
+
+
+_STATUS_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "RATE_LIMIT_EXCEEDED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def validation_details(errors: Sequence[Any]) -> dict[str, Any]:
+    """Pydantic's errors without the offending input, which may be huge or a secret."""
+    return {
+        "errors": [
+            {
+                "loc": list(err.get("loc", ())),
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+            for err in errors
+        ]
+    }
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(
+        422, "VALIDATION_ERROR", "The request is not valid.", validation_details(exc.errors())
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    if exc.status_code == 404 and message == "Not Found":
+        message = "Resource not found."
+    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+
+
+_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeoutError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
+
+
+def is_dependency_unavailable(exc: BaseException) -> bool:
+    """Database or Redis unreachable: the client should retry, it did nothing wrong."""
+    if isinstance(exc, _UNAVAILABLE):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def unavailable_response() -> JSONResponse:
+    return error_response(
+        503, "SERVICE_UNAVAILABLE", ServiceUnavailable.message, headers={"Retry-After": "5"}
+    )
+
+
+def internal_error_response() -> JSONResponse:
+    return error_response(500, "INTERNAL_SERVER_ERROR", "An unexpected error occurred.")
+
+
+async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("dependency_unavailable", error=type(exc).__name__)
+    return unavailable_response()
+
+
+async def _unhandled_error(_: Request, exc: Exception) -> JSONResponse:
+    if is_dependency_unavailable(exc):
+        return await _dependency_down(_, exc)
+    log.exception("unhandled_error", error=type(exc).__name__)
+    return internal_error_response()
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    for exc_class in _UNAVAILABLE:
+        app.add_exception_handler(exc_class, _dependency_down)
+    app.add_exception_handler(Exception, _unhandled_error)

@@ -1,0 +1,85 @@
+"""The inline executor: an asyncio task inside the API process that runs due jobs.
+
+It wakes when a transaction that enqueued jobs commits, and otherwise polls, so a job whose
+wake-up was missed (a restart) still runs. Tests call `drain()` to run everything due, now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.jobs import service
+from app.jobs.runner import run_job
+
+log = structlog.get_logger(__name__)
+
+
+class InlineExecutor:
+    def __init__(self, database: Database, *, poll_interval: float, lease_seconds: int) -> None:
+        self.database = database
+        self.poll_interval = poll_interval
+        self.lease_seconds = lease_seconds
+        self.worker = f"inline-{os.getpid()}"
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Runs due jobs until none is left; returns how many ran."""
+        ran = 0
+        for _ in range(max_rounds):
+            async with self.database.sessionmaker() as session:
+                ids = await service.due_job_ids(session)
+            if not ids:
+                break
+            for job_id in ids:
+                if await run_job(
+                    self.database, job_id, worker=self.worker, lease_seconds=self.lease_seconds
+                ):
+                    ran += 1
+        return ran
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            self._wake.clear()
+            try:
+                await self.drain(max_rounds=10)
+            except Exception as exc:  # the database may be down: keep polling
+                log.warning("inline_executor_error", error=type(exc).__name__)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="inline-jobs")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=30)
+
+
+def install_after_commit_hook(database: Database, on_commit: Any) -> None:
+    """After a commit that enqueued jobs, hand them to the executor."""
+
+    @event.listens_for(database.session_class, "after_commit")
+    def _after_commit(session: Session) -> None:
+        jobs = session.info.pop(service.ENQUEUED_KEY, None)
+        if jobs:
+            on_commit([job.id for job in jobs])
+
+    @event.listens_for(database.session_class, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(service.ENQUEUED_KEY, None)

@@ -1,0 +1,128 @@
+"""Enqueue, claim, finish and retry jobs. Enqueue joins the caller's transaction (the outbox);
+claim and finish run in sessions of their own."""
+
+from __future__ import annotations
+
+import traceback
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import utcnow
+from app.core.correlation import get_correlation_id
+from app.jobs.backoff import retry_delay_seconds
+from app.jobs.models import Job, JobStatus
+from app.jobs.registry import kind_of
+
+ENQUEUED_KEY = "jobs_enqueued"
+
+
+def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    organization_id: str | None,
+    run_at: datetime | None = None,
+) -> Job:
+    """Adds the job to the caller's transaction: it exists if and only if the change that
+    needs it commits."""
+    registered = kind_of(kind)
+    if registered is None:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = Job(
+        organization_id=organization_id,
+        kind=kind,
+        queue=registered.queue,
+        payload=payload,
+        max_attempts=registered.max_attempts,
+        run_at=run_at or utcnow(),
+        correlation_id=get_correlation_id(),
+    )
+    session.add(job)
+    session.info.setdefault(ENQUEUED_KEY, []).append(job)
+    return job
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(Job.status == JobStatus.queued, Job.run_at <= now),
+        and_(Job.status == JobStatus.running, Job.lease_expires_at < now),
+    )
+
+
+async def due_job_ids(session: AsyncSession, limit: int = 100) -> list[str]:
+    now = utcnow()
+    rows = await session.execute(
+        select(Job.id).where(_claimable(now)).order_by(Job.run_at, Job.id).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def claim(
+    session: AsyncSession, job_id: str, *, worker: str, lease_seconds: int
+) -> Job | None:
+    """Atomically takes the job if it is due (or its lease ran out). A duplicated dispatch
+    finds nothing to claim and does nothing."""
+    now = utcnow()
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, _claimable(now))
+        .values(
+            status=JobStatus.running,
+            attempts=Job.attempts + 1,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            locked_by=worker,
+            last_attempt_at=now,
+            updated_at=now,
+        )
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
+
+
+async def mark_succeeded(session: AsyncSession, job: Job, result: dict[str, Any] | None) -> None:
+    now = utcnow()
+    await session.execute(
+        update(Job)
+        .where(Job.id == job.id)
+        .values(
+            status=JobStatus.succeeded,
+            result=result,
+            finished_at=now,
+            updated_at=now,
+            lease_expires_at=None,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_failed(session: AsyncSession, job: Job, error: BaseException) -> str:
+    now = utcnow()
+    message = "".join(traceback.format_exception_only(error)).strip()[:2000]
+    if job.attempts >= job.max_attempts:
+        values: dict[str, Any] = {"status": JobStatus.dead, "finished_at": now}
+    else:
+        delay = retry_delay_seconds(job.attempts)
+        values = {"status": JobStatus.queued, "run_at": now + timedelta(seconds=delay)}
+    await session.execute(
+        update(Job)
+        .where(Job.id == job.id)
+        .values(last_error=message, lease_expires_at=None, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return str(values["status"])
+
+
+async def release(session: AsyncSession, job_id: str) -> None:
+    """Hands a claimed job back (graceful shutdown) without counting the attempt as failed."""
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.running)
+        .values(status=JobStatus.queued, lease_expires_at=None, attempts=Job.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )

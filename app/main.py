@@ -1,0 +1,121 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from redis.asyncio import Redis
+from starlette.datastructures import Headers
+
+from app.api import api_router
+from app.auth.tokens import rate_limit_identity
+from app.config import JobsExecutor, Settings, get_settings
+from app.core.idempotency import IdempotencyMiddleware, IdempotentReplay, replay_response_parts
+from app.core.middleware import BodyLimitMiddleware, CorrelationMiddleware
+from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
+from app.db import Database
+from app.docs_router import STATIC, docs_router
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.jobs.executor import InlineExecutor, install_after_commit_hook
+from app.logging import configure_logging
+
+DESCRIPTION = """
+Run outages from detection to settlement: faults and incidents come in, outages are tracked
+against a per-severity SLA, and each resolved outage's penalty or reward is paid in USDC on
+Stellar. Authenticate with `POST /api/v1/auth/login`, then **Authorize** with the access token.
+"""
+
+
+def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
+    if redis is not None:
+        return RedisRateLimiter(redis, settings.rate_limit_key_prefix)
+    return MemoryRateLimiter()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    executor: InlineExecutor | None = app.state.executor
+    if executor is not None and app.state.start_inline_executor:
+        executor.start()
+    try:
+        yield
+    finally:
+        if executor is not None:
+            await executor.stop()
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await app.state.database.dispose()
+
+
+def create_app(settings: Settings | None = None, *, run_inline_executor: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="ApexChainX API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    database = Database(settings)
+    redis = (
+        Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        if settings.redis_url
+        else None
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.redis = redis
+    app.state.rate_limiter = _rate_limiter(settings, redis)
+    app.state.executor = None
+    app.state.start_inline_executor = run_inline_executor
+    if settings.jobs_executor is JobsExecutor.inline:
+        executor = InlineExecutor(
+            database,
+            poll_interval=settings.jobs_poll_interval_seconds,
+            lease_seconds=settings.jobs_lease_seconds,
+        )
+        app.state.executor = executor
+        install_after_commit_hook(database, lambda _ids: executor.wake())
+
+    install_error_handlers(app)
+
+    @app.exception_handler(IdempotentReplay)
+    async def _replay(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, IdempotentReplay)
+        status, headers, body = replay_response_parts(exc)
+        return Response(body, status_code=status, headers=headers)
+
+    app.include_router(health_router)
+    app.include_router(api_router(), prefix=settings.api_v1_prefix)
+    app.include_router(docs_router(app))
+    app.mount(STATIC, StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    # Added innermost first: correlation wraps everything, so even a 413 or 429 carries an id.
+    app.add_middleware(
+        IdempotencyMiddleware, database_getter=lambda: app.state.database, settings=settings
+    )
+    app.add_middleware(
+        RateLimitMiddleware,
+        limiter_getter=lambda: app.state.rate_limiter,
+        settings=settings,
+        identify=lambda headers: _identify(settings, headers),
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_request_body_size_bytes,
+        max_upload_bytes=settings.max_upload_size_bytes,
+    )
+    app.add_middleware(CorrelationMiddleware)
+    return app
+
+
+def _identify(settings: Settings, headers: Headers) -> str | None:
+    return rate_limit_identity(settings, headers.get("authorization"), headers.get("x-api-key"))

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from app.auth.dependencies import AdminPrincipal
+from app.auth.models import User
+from app.auth.schemas import UserOut
+from app.core.pagination import Page, PageParamsDep, paginate
+from app.db import SessionDep
+from app.users import service
+from app.users.schemas import UserCreate, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["Users"])
+
+
+@router.get("", response_model=Page[UserOut], summary="List the organization's users")
+async def list_users(
+    principal: AdminPrincipal, session: SessionDep, page: PageParamsDep
+) -> Page[UserOut]:
+    rows, result = await paginate(session, service.list_statement(), page, id_column=User.id)
+    result.results = [UserOut.model_validate(row) for row in rows]
+    return result
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    summary="Add a user to the organization",
+)
+async def create_user(principal: AdminPrincipal, session: SessionDep, body: UserCreate) -> UserOut:
+    """The new user's role may not be above the caller's."""
+    return UserOut.model_validate(await service.create(session, principal, body))
+
+
+@router.patch("/{user_id}", response_model=UserOut, summary="Change a user's name, role or status")
+async def update_user(
+    user_id: str, principal: AdminPrincipal, session: SessionDep, body: UserUpdate
+) -> UserOut:
+    """Nobody grants a role above their own; the last owner cannot be demoted or deactivated."""
+    return UserOut.model_validate(await service.update(session, principal, user_id, body))
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Remove a user",
+)
+async def delete_user(user_id: str, principal: AdminPrincipal, session: SessionDep) -> Response:
+    await service.delete(session, principal, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,118 @@
+"""Managing an organization's users. The session is already scoped to the caller's
+organization, so another organization's user ids are simply not found."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth import passwords
+from app.auth.dependencies import Principal
+from app.auth.models import User
+from app.auth.roles import Role
+from app.auth.service import email_taken, revoke_user_sessions
+from app.errors import Conflict, Forbidden, NotFound
+from app.users.schemas import UserCreate, UserUpdate
+
+
+def list_statement() -> Select[tuple[User]]:
+    return select(User)
+
+
+async def get(session: AsyncSession, user_id: str) -> User:
+    user = (await session.execute(select(User).where(User.id == user_id))).scalar_one_or_none()
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+def _refuse_above_own(principal: Principal, role: Role) -> None:
+    if not principal.role.admits(role):
+        raise Forbidden(
+            "Nobody can grant a role above their own.",
+            details={"requested_role": role.value, "your_role": principal.role.value},
+        )
+
+
+async def create(session: AsyncSession, principal: Principal, data: UserCreate) -> User:
+    _refuse_above_own(principal, data.role)
+    if await email_taken(session, data.email):
+        raise Conflict("An account with this email already exists.")
+    user = User(
+        organization_id=principal.organization_id,
+        email=data.email,
+        password_hash=await passwords.hash_password(data.password),
+        full_name=data.full_name,
+        role=data.role.value,
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session,
+        organization_id=principal.organization_id,
+        actor=principal.actor,
+        event_type="user.created",
+        entity_type="user",
+        entity_id=user.id,
+        data={"email": user.email, "role": user.role},
+    )
+    return user
+
+
+async def _owners_left(session: AsyncSession, excluding: str) -> int:
+    count = await session.execute(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.owner.value, User.is_active.is_(True), User.id != excluding)
+    )
+    return int(count.scalar_one())
+
+
+async def _refuse_losing_last_owner(session: AsyncSession, user: User) -> None:
+    if user.role == Role.owner.value and await _owners_left(session, user.id) == 0:
+        raise Conflict("The last owner of an organization cannot be removed or demoted.")
+
+
+async def update(
+    session: AsyncSession, principal: Principal, user_id: str, data: UserUpdate
+) -> User:
+    user = await get(session, user_id)
+    _refuse_above_own(principal, Role(user.role))
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("role") is not None:
+        _refuse_above_own(principal, Role(changes["role"]))
+        if changes["role"] != Role.owner:
+            await _refuse_losing_last_owner(session, user)
+    if changes.get("is_active") is False:
+        await _refuse_losing_last_owner(session, user)
+        await revoke_user_sessions(session, user.id, reason="deactivated")
+    for field, value in changes.items():
+        if value is not None:
+            setattr(user, field, value.value if isinstance(value, Role) else value)
+    await audit.record(
+        session,
+        organization_id=principal.organization_id,
+        actor=principal.actor,
+        event_type="user.updated",
+        entity_type="user",
+        entity_id=user.id,
+        data={k: (v.value if isinstance(v, Role) else v) for k, v in changes.items()},
+    )
+    return user
+
+
+async def delete(session: AsyncSession, principal: Principal, user_id: str) -> None:
+    user = await get(session, user_id)
+    _refuse_above_own(principal, Role(user.role))
+    await _refuse_losing_last_owner(session, user)
+    await audit.record(
+        session,
+        organization_id=principal.organization_id,
+        actor=principal.actor,
+        event_type="user.deleted",
+        entity_type="user",
+        entity_id=user.id,
+        data={"email": user.email},
+    )
+    await session.delete(user)
