@@ -19,6 +19,7 @@ from app.core.idempotency import IdempotencyMiddleware, IdempotentReplay, replay
 from app.core.middleware import BodyLimitMiddleware, CorrelationMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
 from app.db import Database
+from app.demo import announce, seed_demo
 from app.docs_router import STATIC, docs_router
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
@@ -40,6 +41,9 @@ def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if settings.demo_seed and not settings.is_production:
+        announce(await seed_demo(app.state.database))
     executor: InlineExecutor | None = app.state.executor
     if executor is not None and app.state.start_inline_executor:
         executor.start()
