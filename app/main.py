@@ -16,7 +16,7 @@ from app.api import api_router
 from app.auth.tokens import rate_limit_identity
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.idempotency import IdempotencyMiddleware, IdempotentReplay, replay_response_parts
-from app.core.middleware import BodyLimitMiddleware, CorrelationMiddleware
+from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
 from app.db import Database
 from app.demo import announce, seed_demo
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         identify=lambda headers: _identify(settings, headers),
     )
     app.add_middleware(
-        BodyLimitMiddleware,
+        RequestLimitsMiddleware,
         max_body_bytes=settings.max_request_body_size_bytes,
         max_upload_bytes=settings.max_upload_size_bytes,
     )

@@ -74,9 +74,10 @@ class CorrelationMiddleware:
             structlog.contextvars.unbind_contextvars("correlation_id")
 
 
-class BodyLimitMiddleware:
+class RequestLimitsMiddleware:
     """Refuses bodies over the limit with 413, by header when declared and by counting bytes
-    as they arrive otherwise; nothing past the limit is buffered."""
+    as they arrive otherwise; nothing past the limit is buffered. Also refuses NUL characters
+    in the path or query (no database stores them)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
@@ -92,6 +93,12 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if _has_nul(scope):
+            response = error_response(
+                422, "VALIDATION_ERROR", "The URL must not contain NUL characters."
+            )
+            await response(scope, receive, send)
             return
         headers = Headers(scope=scope)
         limit, message = self._limit_and_message(headers)
@@ -115,6 +122,10 @@ class BodyLimitMiddleware:
             return msg
 
         await self.app(scope, counting_receive, send)
+
+
+def _has_nul(scope: Scope) -> bool:
+    return "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
 
 
 async def _drain_nothing(response: Any, scope: Scope, receive: Receive, send: Send) -> None:

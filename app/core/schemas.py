@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, model_validator
 
 from app.core.clock import isoformat
 
@@ -22,11 +22,29 @@ AwareDatetime = Annotated[datetime, AfterValidator(_require_offset)]
 UTCTimestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
 
 
+def contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
 class InputModel(BaseModel):
     """Request bodies: unknown fields are refused, so `role` or `organization_id` smuggled into
-    a body is a 422, never silently applied."""
+    a body is a 422, never silently applied. NUL characters are refused everywhere: no
+    database stores them in text."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        if contains_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 class OutputModel(BaseModel):
