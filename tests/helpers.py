@@ -26,8 +26,12 @@ def make_app(**overrides: Any) -> Any:
     return create_app(make_settings(**overrides), run_inline_executor=False)
 
 
-def make_client(app: Any) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+def make_client(app: Any, ip: str | None = None) -> httpx.AsyncClient:
+    """Each client gets an address of its own, as separate machines would: per-IP limits of one
+    test do not spill into the next."""
+    n = next(_counter)
+    address = ip or f"127.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 

@@ -46,7 +46,7 @@ class LoginRequest(InputModel):
 
 
 class RefreshRequest(InputModel):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=256)]
+    refresh_token: Annotated[str, Field(min_length=1, max_length=2048)]
 
 
 class OrganizationOut(OutputModel):

@@ -62,7 +62,7 @@ async def test_health_is_never_limited() -> None:
 async def test_counters_are_shared_by_instances_through_redis() -> None:
     first = make_app(rate_limit_unauthenticated_per_minute=4)
     second = make_app(rate_limit_unauthenticated_per_minute=4)
-    async with make_client(first) as a, make_client(second) as b:
+    async with make_client(first, ip="10.9.8.7") as a, make_client(second, ip="10.9.8.7") as b:
         results = []
         for http in (a, b, a, b, a):
             results.append((await http.get("/api/v1/nowhere")).status_code)
