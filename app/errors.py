@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -213,6 +213,13 @@ async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
     return unavailable_response()
 
 
+async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
+    """A unique or foreign-key constraint refused the write: two requests raced for the same
+    thing, and this one lost. The transaction was rolled back."""
+    log.info("integrity_conflict", error=type(exc).__name__)
+    return error_response(409, "CONFLICT", "The request conflicts with existing data.")
+
+
 async def _unhandled_error(_: Request, exc: Exception) -> JSONResponse:
     if is_dependency_unavailable(exc):
         return await _dependency_down(_, exc)
@@ -224,6 +231,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     for exc_class in _UNAVAILABLE:
         app.add_exception_handler(exc_class, _dependency_down)
     app.add_exception_handler(Exception, _unhandled_error)

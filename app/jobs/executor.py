@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.jobs import service
 from app.jobs.runner import run_job
+from app.jobs.sweeps import SWEEPS
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +33,7 @@ class InlineExecutor:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._last_sweep: dict[str, float] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -57,8 +60,19 @@ class InlineExecutor:
             self._wake.clear()
             try:
                 await self.drain(max_rounds=10)
+                await self.run_due_sweeps()
             except Exception as exc:  # the database may be down: keep polling
                 log.warning("inline_executor_error", error=type(exc).__name__)
+
+    async def run_due_sweeps(self) -> None:
+        now = time.monotonic()
+        for sweep in SWEEPS:
+            last = self._last_sweep.get(sweep.name)
+            if last is not None and now - last < sweep.every_seconds:
+                continue
+            self._last_sweep[sweep.name] = now
+            count = await sweep.run(self.database)
+            log.info("sweep_ran", sweep=sweep.name, affected=count)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="inline-jobs")

@@ -159,3 +159,12 @@ async def test_a_deactivated_user_is_locked_out_at_once(api: Api) -> None:
     assert (await api.get("/auth/me", member)).status_code == 401
     relogin = await api.post("/auth/login", json={"email": member.email, "password": PASSWORD})
     assert relogin.status_code == 401
+
+
+async def test_concurrent_registrations_of_one_email_create_one_account(api: Api) -> None:
+    import asyncio
+
+    body = {"email": "race@example.com", "password": PASSWORD}
+    responses = await asyncio.gather(*[api.post("/auth/register", json=body) for _ in range(5)])
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) == 1 and set(statuses[1:]) == {409}

@@ -141,3 +141,20 @@ async def test_stored_responses_are_encrypted_at_rest(api: Any, app: Any) -> Non
         "/api-keys", owner, json={"name": "probe"}, headers={"Idempotency-Key": "k-7"}
     )
     assert replay.json()["key"] == secret
+
+
+async def test_the_sweep_purges_expired_keys_only(api: Any, app: Any) -> None:
+    owner = await api.owner()
+    for key in ("old", "fresh"):
+        await api.post("/users", owner, json=_user_body(), headers={"Idempotency-Key": key})
+    async with app.state.database.sessionmaker() as session:
+        await session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == "old")
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    await app.state.executor.run_due_sweeps()
+    async with app.state.database.sessionmaker() as session:
+        keys = (await session.execute(select(IdempotencyKey.key))).scalars().all()
+    assert keys == ["fresh"]
