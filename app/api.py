@@ -4,23 +4,33 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.analytics.router import router as analytics_router
 from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.disputes.router import router as disputes_router
 from app.health.router import router as health_router
 from app.jobs.router import router as jobs_router
+from app.outages.router import router as outages_router
+from app.sla.router import router as sla_router
 from app.users.router import router as users_router
+
+FEATURE_ROUTERS = (
+    health_router,
+    auth_router,
+    users_router,
+    api_keys_router,
+    outages_router,
+    sla_router,
+    disputes_router,
+    analytics_router,
+    audit_router,
+    jobs_router,
+)
 
 
 def api_router() -> APIRouter:
     router = APIRouter()
-    for feature in (
-        health_router,
-        auth_router,
-        users_router,
-        api_keys_router,
-        audit_router,
-        jobs_router,
-    ):
+    for feature in FEATURE_ROUTERS:
         router.include_router(feature)
     return router

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, Numeric, String, TypeDecorator, event
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, MetaData, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,25 +49,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Money(TypeDecorator[Decimal]):
-    """USDC: exact decimal with Stellar's 7 places. SQLite has no decimal type, so text there."""
+STROOPS_PER_UNIT = 10_000_000
 
-    impl = Numeric(20, 7)
+
+class Money(TypeDecorator[Decimal]):
+    """USDC as an exact integer count of stroops (10^-7, Stellar's precision).
+
+    Integers are exact on every backend (SQLite has no decimal type), and SQL sums of them
+    stay exact: `func.sum(col)` comes back through this type as a Decimal.
+    """
+
+    impl = BigInteger
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(32))
-        return dialect.type_descriptor(Numeric(20, 7, asdecimal=True))
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
         if value is None:
             return None
-        quantized = Decimal(value).quantize(Decimal("0.0000001"))
-        return str(quantized) if dialect.name == "sqlite" else quantized
+        stroops = Decimal(value) * STROOPS_PER_UNIT
+        if stroops != stroops.to_integral_value():
+            raise ValueError("USDC amounts have at most 7 decimal places")
+        return int(stroops)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(str(value))
+        if value is None:
+            return None
+        return (Decimal(int(value)) / STROOPS_PER_UNIT).quantize(Decimal("0.0000001"))
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -75,7 +81,12 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), dict[str, Any]: JSONType}
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        Decimal: Money(),
+        dict[str, Any]: JSONType,
+        list[str]: JSONType,
+    }
 
 
 class TimestampMixin:
@@ -138,6 +149,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return str(session.get_bind().dialect.name)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

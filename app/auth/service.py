@@ -21,6 +21,7 @@ from app.config import Settings
 from app.core.clock import utcnow
 from app.db import Database
 from app.errors import Conflict, RateLimited, Unauthorized
+from app.sla import policies
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
@@ -37,6 +38,7 @@ async def register(session: AsyncSession, data: RegisterRequest) -> User:
     session.add(organization)
     await session.flush()
     await audit.start_chain(session, organization.id)
+    policies.seed_defaults(session, organization.id)
     user = User(
         organization_id=organization.id,
         email=data.email,

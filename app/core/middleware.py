@@ -26,6 +26,7 @@ log = structlog.get_logger("app.request")
 
 UPLOAD_TOO_LARGE = "File exceeds {mb} MB limit"
 BODY_TOO_LARGE = "Request body too large. Maximum allowed size is {limit} bytes."
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 class CorrelationMiddleware:
@@ -86,8 +87,10 @@ class RequestLimitsMiddleware:
 
     def _limit_and_message(self, headers: Headers) -> tuple[int, str]:
         if headers.get("content-type", "").startswith("multipart/form-data"):
+            # The file itself may be as large as the upload limit; the form's own framing
+            # (boundaries, part headers, other fields) gets a small allowance on top.
             mb = self.max_upload_bytes // (1024 * 1024)
-            return self.max_upload_bytes, UPLOAD_TOO_LARGE.format(mb=mb)
+            return self.max_upload_bytes + MULTIPART_OVERHEAD, UPLOAD_TOO_LARGE.format(mb=mb)
         return self.max_body_bytes, BODY_TOO_LARGE.format(limit=self.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

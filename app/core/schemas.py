@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, model_validator
@@ -20,6 +21,17 @@ def _require_offset(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_require_offset)]
 # Outputs always end in `Z`.
 UTCTimestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
+
+
+def usdc_number(value: Decimal) -> float:
+    """USDC goes out as a JSON number (the contract's `1500.0`). Exact decimals are kept
+    everywhere inside; a double carries up to 15 significant digits, so every amount below
+    10^8 USDC at full 7-place precision is shown exactly."""
+    return float(value)
+
+
+# Exact Decimal in Python, a number in JSON.
+UsdcOut = Annotated[Decimal, PlainSerializer(usdc_number, return_type=float, when_used="json")]
 
 
 def contains_nul(value: Any) -> bool:

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, status
+from sqlalchemy import select
+
+from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
+from app.core.pagination import Page, PageParamsDep, paginate
+from app.db import SessionDep
+from app.disputes import service
+from app.disputes.models import Dispute
+from app.disputes.schemas import (
+    BulkResolve,
+    BulkResolveOut,
+    DisputeCreate,
+    DisputeCreated,
+    DisputeOut,
+    DisputeResolve,
+)
+from app.errors import AppError
+
+router = APIRouter(prefix="/sla/disputes", tags=["Disputes"])
+
+DisputeId = Annotated[str, Path(max_length=64)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DisputeCreated,
+    summary="Dispute an SLA outcome",
+)
+async def file_dispute(
+    body: DisputeCreate, principal: EngineerPrincipal, session: SessionDep
+) -> DisputeCreated:
+    """Against the latest SLA result of an outage; one open dispute per result (409)."""
+    dispute = await service.file(session, principal.organization_id, principal.actor, body)
+    return DisputeCreated(
+        dispute_id=dispute.id, status=dispute.status, created_at=dispute.created_at
+    )
+
+
+@router.get("", response_model=Page[DisputeOut], summary="List disputes")
+async def list_disputes(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageParamsDep,
+    status_: Annotated[
+        Literal["open", "resolved", "rejected"] | None, Query(alias="status")
+    ] = None,
+) -> Page[DisputeOut]:
+    stmt = select(Dispute)
+    if status_:
+        stmt = stmt.where(Dispute.status == status_)
+    rows, result = await paginate(session, stmt, page, id_column=Dispute.id)
+    result.results = [DisputeOut.model_validate(row) for row in rows]
+    return result
+
+
+@router.post("/bulk-resolve", response_model=BulkResolveOut, summary="Resolve many disputes")
+async def bulk_resolve(
+    body: BulkResolve, principal: AdminPrincipal, session: SessionDep
+) -> BulkResolveOut:
+    """Each dispute is resolved on its own: one that cannot be (closed, unknown) is listed in
+    `errors` and the others still go through."""
+    resolved: list[DisputeOut] = []
+    errors: list[dict[str, str]] = []
+    decision = DisputeResolve(
+        resolution=body.resolution,
+        notes=body.notes,
+        adjusted_mttr_minutes=body.adjusted_mttr_minutes,
+    )
+    for dispute_id in dict.fromkeys(body.dispute_ids):
+        try:
+            async with session.begin_nested():
+                dispute = await service.resolve(session, dispute_id, principal.actor, decision)
+            resolved.append(DisputeOut.model_validate(dispute))
+        except AppError as exc:
+            errors.append({"dispute_id": dispute_id, "code": exc.code, "message": exc.message})
+    return BulkResolveOut(resolved=resolved, errors=errors)
+
+
+@router.get("/{dispute_id}", response_model=DisputeOut, summary="One dispute")
+async def get_dispute(
+    dispute_id: DisputeId, principal: CurrentPrincipal, session: SessionDep
+) -> DisputeOut:
+    return DisputeOut.model_validate(await service.get(session, dispute_id))
+
+
+@router.post("/{dispute_id}/resolve", response_model=DisputeOut, summary="Resolve a dispute")
+async def resolve_dispute(
+    dispute_id: DisputeId, body: DisputeResolve, principal: AdminPrincipal, session: SessionDep
+) -> DisputeOut:
+    """`accepted` recomputes the outcome with the corrected MTTR (and records the payment
+    difference to settle); `rejected` keeps the original outcome."""
+    return DisputeOut.model_validate(
+        await service.resolve(session, dispute_id, principal.actor, body)
+    )

@@ -1,0 +1,184 @@
+"""Disputes against SLA outcomes: file, resolve (accepted recomputes), bulk resolve."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.core.clock import utcnow
+from app.disputes.models import Dispute, DisputeStatus
+from app.disputes.schemas import DisputeCreate, DisputeResolve
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.events.service import emit
+from app.outages import service as outages
+from app.outages import timeline
+from app.sla import policies
+from app.sla import service as sla
+from app.sla.engine import evaluate
+
+
+async def get(session: AsyncSession, dispute_id: str, *, for_update: bool = False) -> Dispute:
+    stmt = select(Dispute).where(Dispute.id == dispute_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    dispute = (await session.execute(stmt)).scalar_one_or_none()
+    if dispute is None:
+        raise NotFound("Dispute not found.")
+    return dispute
+
+
+def _data(dispute: Dispute) -> dict[str, Any]:
+    return {
+        "dispute_id": dispute.id,
+        "outage_id": dispute.outage_id,
+        "sla_result_id": dispute.sla_result_id,
+        "status": dispute.status,
+        "resolution": dispute.resolution,
+        "payment_difference": (
+            str(dispute.payment_difference) if dispute.payment_difference is not None else None
+        ),
+        "new_sla_result_id": dispute.new_sla_result_id,
+    }
+
+
+async def file(
+    session: AsyncSession, organization_id: str, actor: Actor, data: DisputeCreate
+) -> Dispute:
+    outage = await outages.get(session, data.outage_id)
+    result = await sla.result_by_id(session, data.sla_result_id)
+    if result.outage_id != outage.id:
+        raise ValidationFailed(
+            "This SLA result belongs to another outage.",
+            details={
+                "errors": [
+                    {
+                        "loc": ["body", "sla_result_id"],
+                        "msg": "not a result of this outage",
+                        "type": "value_error",
+                    }
+                ]
+            },
+        )
+    if not result.is_latest:
+        raise Conflict(
+            "Only the latest SLA result of an outage can be disputed.",
+            details={"sla_result_id": result.id},
+        )
+    dispute = Dispute(
+        organization_id=organization_id,
+        outage_id=outage.id,
+        sla_result_id=result.id,
+        reason=data.reason,
+        proposed_mttr_minutes=data.proposed_mttr_minutes,
+        status=DisputeStatus.open,
+        filed_by=actor.id,
+        created_at=utcnow(),
+    )
+    session.add(dispute)
+    await session.flush()  # the open-dispute unique index answers a duplicate with 409 here
+    timeline.append(
+        session,
+        outage,
+        "dispute_filed",
+        f"SLA outcome disputed: {data.reason}",
+        actor,
+        {"dispute_id": dispute.id},
+    )
+    await audit.record(
+        session,
+        organization_id=organization_id,
+        actor=actor,
+        event_type="dispute.created",
+        entity_type="dispute",
+        entity_id=dispute.id,
+        data=_data(dispute),
+    )
+    emit(
+        session,
+        organization_id=organization_id,
+        event_type="dispute.created",
+        entity_type="dispute",
+        entity_id=dispute.id,
+        data=_data(dispute),
+    )
+    return dispute
+
+
+async def resolve(
+    session: AsyncSession, dispute_id: str, actor: Actor, data: DisputeResolve
+) -> Dispute:
+    dispute = await get(session, dispute_id, for_update=True)
+    if dispute.status != DisputeStatus.open:
+        raise Conflict("This dispute is already closed.", details={"status": dispute.status})
+    outage = await outages.get(session, dispute.outage_id, for_update=True)
+    if data.resolution == "accepted":
+        await _accept(session, dispute, outage, actor, data)
+    else:
+        dispute.status = DisputeStatus.rejected
+    dispute.resolution, dispute.notes = data.resolution, data.notes
+    dispute.resolved_by, dispute.resolved_at = actor.id, utcnow()
+    timeline.append(
+        session,
+        outage,
+        "dispute_resolved",
+        f"Dispute {data.resolution}" + (f": {data.notes}" if data.notes else ""),
+        actor,
+        _data(dispute),
+    )
+    await audit.record(
+        session,
+        organization_id=dispute.organization_id,
+        actor=actor,
+        event_type="dispute.resolved",
+        entity_type="dispute",
+        entity_id=dispute.id,
+        data=_data(dispute),
+    )
+    emit(
+        session,
+        organization_id=dispute.organization_id,
+        event_type="dispute.resolved",
+        entity_type="dispute",
+        entity_id=dispute.id,
+        data=_data(dispute),
+    )
+    return dispute
+
+
+async def _accept(
+    session: AsyncSession, dispute: Dispute, outage: Any, actor: Actor, data: DisputeResolve
+) -> None:
+    """Recompute with the corrected MTTR under the policy version the disputed result used;
+    the difference in what changes hands is recorded for settlement."""
+    mttr = data.adjusted_mttr_minutes
+    if mttr is None:
+        mttr = dispute.proposed_mttr_minutes
+    if mttr is None:
+        raise ValidationFailed(
+            "Accepting a dispute needs the corrected MTTR: give adjusted_mttr_minutes.",
+            details={
+                "errors": [
+                    {
+                        "loc": ["body", "adjusted_mttr_minutes"],
+                        "msg": "required to accept",
+                        "type": "missing",
+                    }
+                ]
+            },
+        )
+    disputed = await sla.result_by_id(session, dispute.sla_result_id)
+    policy = await policies.policy_by_id(session, disputed.policy_id)
+    outcome = evaluate(mttr, policies.terms_of(policy))
+    outage.mttr_minutes = mttr
+    result = await sla.record_result(
+        session, outage, policy, outcome, trigger="dispute", actor=actor
+    )
+    old_signed = -disputed.amount if disputed.payment_type == "penalty" else disputed.amount
+    dispute.status = DisputeStatus.resolved
+    dispute.new_sla_result_id = result.id
+    dispute.payment_difference = outcome.signed_amount - Decimal(old_signed)

@@ -1,0 +1,25 @@
+"""Every event type the platform emits (and a webhook may subscribe to)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+EVENT_TYPES: Final = (
+    "outage.created",
+    "outage.updated",
+    "outage.escalated",
+    "outage.assigned",
+    "outage.resolved",
+    "sla.calculated",
+    "sla.at_risk",
+    "sla.violated",
+    "payment.completed",
+    "payment.failed",
+    "dispute.created",
+    "dispute.resolved",
+    "fault.created",
+    "fault.resolved",
+    "incident.created",
+    "incident.triaged",
+    "investigation.completed",
+)

@@ -1,0 +1,40 @@
+"""Emitting domain events: a row in the caller's transaction, so an event exists if and only
+if the change it describes committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import utcnow
+from app.core.correlation import get_correlation_id
+from app.events.catalog import EVENT_TYPES
+from app.events.models import DomainEvent
+
+EMITTED_KEY = "events_emitted"
+
+
+def emit(
+    session: AsyncSession,
+    *,
+    organization_id: str,
+    event_type: str,
+    entity_type: str,
+    entity_id: str,
+    data: dict[str, Any],
+) -> DomainEvent:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    event = DomainEvent(
+        organization_id=organization_id,
+        event_type=event_type,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        occurred_at=utcnow(),
+        correlation_id=get_correlation_id(),
+        data=data,
+    )
+    session.add(event)
+    session.info.setdefault(EMITTED_KEY, []).append(event)
+    return event

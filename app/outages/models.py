@@ -1,0 +1,96 @@
+"""Outages, their immutable timeline, and root-cause analyses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.ids import new_id
+from app.core.tenancy import TenantMixin
+from app.db import Base, TimestampMixin
+
+SEARCH_DOCUMENT_SQL = (
+    "to_tsvector('simple'::regconfig, (COALESCE(site_name, ''::character varying)::text "
+    "|| ' '::text) || COALESCE(description, ''::text))"
+)
+
+
+class OutageStatus:
+    open = "open"
+    investigating = "investigating"
+    resolved = "resolved"
+    unresolved = (open, investigating)
+
+
+class Outage(TenantMixin, TimestampMixin, Base):
+    __tablename__ = "outages"
+    __table_args__ = (
+        Index("ix_outages_org_id", "organization_id", "id"),
+        Index("ix_outages_org_status_id", "organization_id", "status", "id"),
+        Index("ix_outages_org_severity_id", "organization_id", "severity", "id"),
+        Index("ix_outages_org_site_id", "organization_id", "site_name", "id"),
+        Index("ix_outages_org_detected", "organization_id", "detected_at"),
+        Index("ix_outages_org_resolved", "organization_id", "resolved_at"),
+        # Full-text search over site name and description (PostgreSQL; SQLite uses LIKE).
+        # Written as PostgreSQL prints it back, so `alembic check` sees no difference; the
+        # query in outages/service.py builds the same expression and uses this index.
+        Index(
+            "ix_outages_search",
+            text(SEARCH_DOCUMENT_SQL),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("out"))
+    site_name: Mapped[str] = mapped_column(String(255))
+    site_id: Mapped[str | None] = mapped_column(String(128))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=OutageStatus.open)
+    description: Mapped[str | None] = mapped_column(Text)
+    # JSON list; JSONB on PostgreSQL, which the per-service aggregation unnests.
+    services_affected: Mapped[list[str]]
+    affected_subscribers: Mapped[int | None]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    region: Mapped[str | None] = mapped_column(String(100))
+    assigned_to: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    detected_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    mttr_minutes: Mapped[int | None]
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    at_risk_notified_at: Mapped[datetime | None]
+    violated_notified_at: Mapped[datetime | None]
+
+
+class TimelineEntry(TenantMixin, Base):
+    __tablename__ = "outage_timeline"
+    __table_args__ = (Index("ix_outage_timeline_outage", "outage_id", "occurred_at"),)
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("tml"))
+    outage_id: Mapped[str] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(500))
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+    schema_version: Mapped[int] = mapped_column(default=1)
+
+
+class RootCauseAnalysis(TenantMixin, TimestampMixin, Base):
+    __tablename__ = "outage_rcas"
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("rca"))
+    outage_id: Mapped[str] = mapped_column(
+        ForeignKey("outages.id", ondelete="CASCADE"), unique=True
+    )
+    root_cause: Mapped[str] = mapped_column(Text)
+    contributing_factors: Mapped[list[str]]
+    remediation: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import ValidationError
+
+from app.auth.dependencies import CurrentPrincipal, EngineerPrincipal, Principal, requires
+from app.auth.roles import Role
+from app.core.pagination import Page, PageParamsDep, paginate
+from app.core.schemas import AwareDatetime
+from app.db import SessionDep, dialect_of
+from app.errors import PayloadTooLarge, ValidationFailed, validation_details
+from app.outages import importer, presenter, service
+from app.outages.dependencies import OutageDep, OutageId
+from app.outages.models import Outage
+from app.outages.resolve import resolve
+from app.outages.schemas import (
+    BulkImportRequest,
+    BulkImportResult,
+    OutageCreate,
+    OutageDetail,
+    OutageOut,
+    OutageUpdate,
+    RcaOut,
+    RcaRequest,
+    ResolveRequest,
+    TimelineOut,
+)
+from app.outages.timeline import entries
+from app.sla.engine import Severity
+
+router = APIRouter(prefix="/outages", tags=["Outages"])
+
+StatusFilter = Literal["open", "active", "investigating", "resolved"]
+IntakePrincipal = Annotated[Principal, requires(Role.engineer, api_key=True)]
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=OutageDetail, summary="Report an outage"
+)
+async def create_outage(
+    body: OutageCreate, principal: IntakePrincipal, session: SessionDep
+) -> OutageDetail:
+    """Opens an outage (status `open`); its SLA clock starts at `detected_at` (default now).
+    Machine clients may use `X-API-Key`. Emits `outage.created`."""
+    outage = await service.create(session, principal.organization_id, principal.actor, body)
+    return await presenter.present_detail(session, outage)
+
+
+@router.get("", response_model=Page[OutageOut], summary="List outages")
+async def list_outages(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageParamsDep,
+    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    severity: Severity | None = None,
+    site_name: Annotated[str | None, Query(max_length=255)] = None,
+    start_date: AwareDatetime | None = None,
+    end_date: AwareDatetime | None = None,
+) -> Page[OutageOut]:
+    """Newest first, each with its live SLA status. `active` is accepted for `open`."""
+    stmt = service.filtered(
+        status=status_, severity=severity, site_name=site_name, start=start_date, end=end_date
+    )
+    rows, result = await paginate(session, stmt, page, id_column=Outage.id)
+    result.results = await presenter.present_page(session, principal.organization_id, rows)
+    return result
+
+
+@router.get("/search", response_model=Page[OutageOut], summary="Full-text outage search")
+async def search_outages(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageParamsDep,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=500,
+            description="Words to find in the site name or description.",
+        ),
+    ],
+    severity: Severity | None = None,
+    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+) -> Page[OutageOut]:
+    """Every word must appear (PostgreSQL full-text index; substring match on SQLite)."""
+    stmt = service.filtered(status=status_, severity=severity, start=start, end=end)
+    stmt = service.search(stmt, q, dialect_of(session))
+    rows, result = await paginate(session, stmt, page, id_column=Outage.id)
+    result.results = await presenter.present_page(session, principal.organization_id, rows)
+    return result
+
+
+_IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/BulkImportRequest"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A .csv or .json file, at most 10 MB",
+                        }
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BulkImportResult,
+    summary="Import many outages at once",
+    openapi_extra=_IMPORT_BODY,
+)
+async def import_outages(
+    request: Request, principal: EngineerPrincipal, session: SessionDep
+) -> BulkImportResult:
+    """A JSON body `{"outages": [...]}` or a multipart upload of a CSV or JSON file (field
+    `file`). At most 1000 records. Every record is validated before any is written: one bad
+    record and nothing is imported (422 with the errors of each record by index)."""
+    records = await _read_import(request)
+    settings = request.app.state.settings
+    valid = importer.validate(records, settings.max_bulk_outages_count)
+    outages = await importer.import_outages(
+        session, principal.organization_id, principal.actor, valid
+    )
+    return BulkImportResult(imported=len(outages), ids=[o.id for o in outages])
+
+
+async def _read_import(request: Request) -> list[Any]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return await _read_upload(request)
+    try:
+        body = BulkImportRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise ValidationFailed(details=validation_details(exc.errors())) from None
+    return body.outages
+
+
+async def _read_upload(request: Request) -> list[Any]:
+    limit = request.app.state.settings.max_upload_size_bytes
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ValidationFailed("Send the file in a form field named `file`.")
+    if (upload.size or 0) > limit:
+        raise PayloadTooLarge(f"File exceeds {limit // (1024 * 1024)} MB limit")
+    content = await upload.read()
+    try:
+        return importer.parse_file(upload.filename or "", content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(f"The file could not be read: {str(exc)[:200]}") from None
+
+
+@router.get("/{outage_id}", response_model=OutageDetail, summary="One outage, in full")
+async def get_outage(outage: OutageDep, session: SessionDep) -> OutageDetail:
+    """Timeline, live SLA status (`time_remaining_minutes` while open), latest SLA result,
+    root cause analysis and payment."""
+    return await presenter.present_detail(session, outage)
+
+
+async def _update(
+    outage_id: str, body: OutageUpdate, principal: Principal, session: Any
+) -> OutageDetail:
+    outage = await service.update(session, outage_id, principal.actor, body)
+    return await presenter.present_detail(session, outage)
+
+
+@router.patch("/{outage_id}", response_model=OutageDetail, summary="Change an open outage")
+async def patch_outage(
+    outage_id: OutageId, body: OutageUpdate, principal: EngineerPrincipal, session: SessionDep
+) -> OutageDetail:
+    """Only the given fields change. Open outages only (409 once resolved). Raising the
+    severity writes an `escalated` timeline entry; a new `assigned_to` emits
+    `outage.assigned`."""
+    return await _update(outage_id, body, principal, session)
+
+
+@router.put("/{outage_id}", response_model=OutageDetail, summary="Change an open outage")
+async def put_outage(
+    outage_id: OutageId, body: OutageUpdate, principal: EngineerPrincipal, session: SessionDep
+) -> OutageDetail:
+    """The same as PATCH: only the given fields change."""
+    return await _update(outage_id, body, principal, session)
+
+
+@router.post("/{outage_id}/resolve", response_model=OutageDetail, summary="Resolve an outage")
+async def resolve_outage(
+    outage_id: OutageId,
+    body: ResolveRequest,
+    principal: EngineerPrincipal,
+    session: SessionDep,
+) -> OutageDetail:
+    """In one transaction: status, `resolved_at`, MTTR (default: `resolved_at - detected_at`
+    rounded up to whole minutes), the SLA result, timeline, audit, events and the payout that
+    follows. A second resolve is 409."""
+    outage, _ = await resolve(session, outage_id, principal.actor, body)
+    return await presenter.present_detail(session, outage)
+
+
+@router.post("/{outage_id}/rca", response_model=RcaOut, summary="Attach a root cause analysis")
+async def add_rca(
+    outage_id: OutageId, body: RcaRequest, principal: EngineerPrincipal, session: SessionDep
+) -> RcaOut:
+    """Resolved outages only; posting again revises the analysis."""
+    return RcaOut.model_validate(await service.rca(session, outage_id, principal.actor, body))
+
+
+@router.get(
+    "/{outage_id}/timeline", response_model=list[TimelineOut], summary="The outage's timeline"
+)
+async def get_timeline(outage: OutageDep, session: SessionDep) -> list[TimelineOut]:
+    """Ordered, immutable entries, each with a `schema_version`."""
+    return [TimelineOut.model_validate(e) for e in await entries(session, outage.id)]

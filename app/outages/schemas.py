@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, field_validator
+
+from app.config import get_settings
+from app.core.clock import utcnow
+from app.core.schemas import AwareDatetime, InputModel, OutputModel, UTCTimestamp
+from app.sla.engine import MAX_MTTR_MINUTES, Severity
+
+_limits = get_settings()
+SiteName = Annotated[str, Field(min_length=1, max_length=_limits.max_site_name_length)]
+Description = Annotated[str, Field(max_length=_limits.max_description_length)]
+ServiceName = Annotated[str, Field(min_length=1, max_length=100)]
+Services = Annotated[list[ServiceName], Field(max_length=_limits.max_affected_services_count)]
+ShortText = Annotated[str, Field(min_length=1, max_length=128)]
+Mttr = Annotated[int, Field(ge=0, le=MAX_MTTR_MINUTES, description="Whole minutes.")]
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _not_in_future(value: Any) -> Any:
+    if value is not None and value > utcnow() + CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return value
+
+
+class Location(InputModel):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class OutageCreate(InputModel):
+    site_name: SiteName
+    site_id: ShortText | None = None
+    severity: Severity
+    description: Description | None = None
+    services_affected: Services = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("services_affected", "affected_services"),
+    )
+    affected_subscribers: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    location: Location | None = None
+    region: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    assigned_to: ShortText | None = None
+    detected_at: AwareDatetime | None = None
+
+    _detected = field_validator("detected_at")(_not_in_future)
+
+
+class OutageUpdate(InputModel):
+    site_name: SiteName | None = None
+    site_id: ShortText | None = None
+    severity: Severity | None = None
+    description: Description | None = None
+    services_affected: Services | None = Field(
+        default=None, validation_alias=AliasChoices("services_affected", "affected_services")
+    )
+    affected_subscribers: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    location: Location | None = None
+    region: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    assigned_to: ShortText | None = None
+    status: Literal["open", "active", "investigating"] | None = Field(
+        default=None, description="`active` is accepted for `open`. Resolve with /resolve."
+    )
+
+
+class ResolveRequest(InputModel):
+    mttr_minutes: Mttr | None = Field(
+        default=None, description="Defaults to resolved_at - detected_at, rounded up."
+    )
+    resolved_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
+    resolution_notes: Description | None = None
+    root_cause: Annotated[str, Field(max_length=5000)] | None = None
+
+    _resolved = field_validator("resolved_at")(_not_in_future)
+
+
+class RcaRequest(InputModel):
+    root_cause: Annotated[str, Field(min_length=1, max_length=5000)]
+    contributing_factors: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=50)
+    ] = Field(default_factory=list)
+    remediation: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class LocationOut(BaseModel):
+    latitude: float
+    longitude: float
+
+
+class SlaStatusOut(BaseModel):
+    status: str
+    severity: str
+    threshold_minutes: int
+    mttr_minutes: int | None = None
+    elapsed_minutes: int | None = None
+    time_remaining_minutes: int | None = None
+    at_risk: bool | None = None
+    penalty_amount: UsdcOut | None = None
+    reward_amount: UsdcOut | None = None
+    performance_rating: str | None = None
+    payment_type: str | None = None
+    policy_version: int | None = None
+    sla_result_id: str | None = None
+
+
+class TimelineOut(OutputModel):
+    id: str
+    event: str
+    message: str
+    actor_type: str
+    actor_id: str | None
+    timestamp: UTCTimestamp = Field(validation_alias="occurred_at")
+    data: dict[str, Any]
+    schema_version: int
+
+
+class RcaOut(OutputModel):
+    root_cause: str
+    contributing_factors: list[str]
+    remediation: str
+    created_by: str | None
+    created_at: UTCTimestamp
+    updated_at: UTCTimestamp
+
+
+class SlaResultOut(OutputModel):
+    id: str
+    outage_id: str
+    status: str
+    outcome: str = Field(
+        validation_alias="payment_type", description="`penalty`, `reward` or `none` (amount zero)."
+    )
+    mttr_minutes: int
+    threshold_minutes: int
+    amount: UsdcOut
+    rating: str
+    multiplier: UsdcOut
+    severity: str
+    policy_version: int
+    is_latest: bool
+    trigger: str
+    computed_at: UTCTimestamp
+
+
+class OutageOut(OutputModel):
+    id: str
+    site_name: str
+    site_id: str | None
+    severity: str
+    status: str
+    description: str | None
+    services_affected: list[str]
+    affected_subscribers: int | None
+    location: LocationOut | None = None
+    region: str | None
+    assigned_to: str | None
+    created_by: str | None
+    detected_at: UTCTimestamp
+    resolved_at: UTCTimestamp | None
+    mttr_minutes: int | None
+    root_cause: str | None
+    resolution_notes: str | None
+    correlation_id: str | None
+    created_at: UTCTimestamp
+    updated_at: UTCTimestamp
+    sla_status: SlaStatusOut | None = None
+
+
+class OutageDetail(OutageOut):
+    sla_result: SlaResultOut | None = None
+    rca: RcaOut | None = None
+    payment: dict[str, Any] | None = None
+    timeline: list[TimelineOut] = Field(default_factory=list)
+
+
+class BulkImportRequest(InputModel):
+    outages: list[dict[str, Any]] = Field(
+        description="Outage records, each as for POST /outages; at most MAX_BULK_OUTAGES_COUNT."
+    )
+
+
+class BulkImportResult(BaseModel):
+    imported: int
+    ids: list[str]

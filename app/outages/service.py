@@ -1,0 +1,323 @@
+"""Outages: create, read, list, search, update. Resolve and import live beside this file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.core.clock import isoformat, utcnow
+from app.core.correlation import get_correlation_id
+from app.errors import Conflict, NotFound
+from app.events.service import emit
+from app.outages import timeline
+from app.outages.models import Outage, OutageStatus, RootCauseAnalysis
+from app.outages.schemas import OutageCreate, OutageUpdate, RcaRequest
+from app.sla.engine import Severity, is_escalation
+
+STATUS_ALIASES = {"active": OutageStatus.open}
+
+
+async def get(session: AsyncSession, outage_id: str, *, for_update: bool = False) -> Outage:
+    stmt = select(Outage).where(Outage.id == outage_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    outage = (await session.execute(stmt)).scalar_one_or_none()
+    if outage is None:
+        raise NotFound("Outage not found.")
+    return outage
+
+
+def summary(outage: Outage) -> dict[str, Any]:
+    return {
+        "outage_id": outage.id,
+        "site_name": outage.site_name,
+        "site_id": outage.site_id,
+        "severity": outage.severity,
+        "status": outage.status,
+        "services_affected": outage.services_affected,
+        "detected_at": isoformat(outage.detected_at),
+    }
+
+
+def build(data: OutageCreate, organization_id: str, actor: Actor, now: datetime) -> Outage:
+    return Outage(
+        organization_id=organization_id,
+        site_name=data.site_name,
+        site_id=data.site_id,
+        severity=data.severity.value,
+        status=OutageStatus.open,
+        description=data.description,
+        services_affected=list(data.services_affected),
+        affected_subscribers=data.affected_subscribers,
+        latitude=data.location.latitude if data.location else None,
+        longitude=data.location.longitude if data.location else None,
+        region=data.region,
+        assigned_to=data.assigned_to,
+        created_by=actor.id,
+        detected_at=data.detected_at or now,
+        correlation_id=get_correlation_id(),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def record_created(session: AsyncSession, outage: Outage, actor: Actor) -> None:
+    timeline.append(
+        session, outage, "created", "Outage detected", actor, {"severity": outage.severity}
+    )
+    emit(
+        session,
+        organization_id=outage.organization_id,
+        event_type="outage.created",
+        entity_type="outage",
+        entity_id=outage.id,
+        data=summary(outage),
+    )
+
+
+async def create(
+    session: AsyncSession, organization_id: str, actor: Actor, data: OutageCreate
+) -> Outage:
+    outage = build(data, organization_id, actor, utcnow())
+    session.add(outage)
+    await session.flush()
+    record_created(session, outage, actor)
+    await audit.record(
+        session,
+        organization_id=organization_id,
+        actor=actor,
+        event_type="outage.created",
+        entity_type="outage",
+        entity_id=outage.id,
+        data=summary(outage),
+    )
+    return outage
+
+
+def filtered(
+    *,
+    status: str | None = None,
+    severity: Severity | None = None,
+    site_name: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Select[Any]:
+    stmt = select(Outage)
+    if status:
+        stmt = stmt.where(Outage.status == STATUS_ALIASES.get(status, status))
+    if severity:
+        stmt = stmt.where(Outage.severity == severity.value)
+    if site_name:
+        stmt = stmt.where(Outage.site_name == site_name)
+    if start:
+        stmt = stmt.where(Outage.created_at >= start)
+    if end:
+        stmt = stmt.where(Outage.created_at <= end)
+    return stmt
+
+
+def search(stmt: Select[Any], q: str, dialect: str) -> Select[Any]:
+    """PostgreSQL: the GIN full-text index (every word must match, prefixes allowed via `*`
+    not supported: plain words). SQLite: case-insensitive substring match of each word."""
+    words = [w for w in q.split() if w][:20]
+    if not words:
+        return stmt
+    if dialect == "postgresql":
+        document = func.to_tsvector(
+            literal_column("'simple'"),
+            func.coalesce(Outage.site_name, "")
+            + literal_column("' '")
+            + func.coalesce(Outage.description, ""),
+        )
+        query = func.plainto_tsquery(literal_column("'simple'"), " ".join(words))
+        return stmt.where(document.op("@@")(query))
+    for word in words:
+        pattern = "%" + word.lower().replace("%", r"\%").replace("_", r"\_") + "%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Outage.site_name).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Outage.description, "")).like(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+_PLAIN_FIELDS = ("site_name", "site_id", "description", "affected_subscribers", "region")
+
+
+async def update(session: AsyncSession, outage_id: str, actor: Actor, data: OutageUpdate) -> Outage:
+    outage = await get(session, outage_id, for_update=True)
+    if outage.status == OutageStatus.resolved:
+        raise Conflict("A resolved outage cannot be changed.", details={"outage_id": outage.id})
+    changes = data.model_dump(exclude_unset=True)
+    changed: dict[str, Any] = {}
+    for name in _PLAIN_FIELDS:
+        if name in changes and getattr(outage, name) != changes[name]:
+            changed[name] = changes[name]
+            setattr(outage, name, changes[name])
+    services = changes.get("services_affected")
+    if services is not None and list(services) != outage.services_affected:
+        outage.services_affected = list(services)
+        changed["services_affected"] = outage.services_affected
+    if "location" in changes:
+        location = data.location
+        outage.latitude = location.latitude if location else None
+        outage.longitude = location.longitude if location else None
+        changed["location"] = changes["location"]
+    if data.status is not None:
+        status = STATUS_ALIASES.get(data.status, data.status)
+        if status != outage.status:
+            changed["status"] = outage.status = status
+    _apply_severity(session, outage, data.severity, actor, changed)
+    _apply_assignment(session, outage, changes, actor, changed)
+    if changed:
+        outage.updated_at = utcnow()
+        timeline.append(
+            session, outage, "updated", "Outage updated", actor, {"changes": sorted(changed)}
+        )
+        emit(
+            session,
+            organization_id=outage.organization_id,
+            event_type="outage.updated",
+            entity_type="outage",
+            entity_id=outage.id,
+            data={**summary(outage), "changes": sorted(changed)},
+        )
+        await audit.record(
+            session,
+            organization_id=outage.organization_id,
+            actor=actor,
+            event_type="outage.updated",
+            entity_type="outage",
+            entity_id=outage.id,
+            data={"changes": _jsonable(changed)},
+        )
+    return outage
+
+
+def _apply_severity(
+    session: AsyncSession,
+    outage: Outage,
+    severity: Severity | None,
+    actor: Actor,
+    changed: dict[str, Any],
+) -> None:
+    if severity is None or severity.value == outage.severity:
+        return
+    old = Severity(outage.severity)
+    outage.severity = severity.value
+    changed["severity"] = severity.value
+    if is_escalation(old, severity):
+        data = {"from": old.value, "to": severity.value}
+        timeline.append(
+            session,
+            outage,
+            "escalated",
+            f"Severity raised from {old.value} to {severity.value}",
+            actor,
+            data,
+        )
+        emit(
+            session,
+            organization_id=outage.organization_id,
+            event_type="outage.escalated",
+            entity_type="outage",
+            entity_id=outage.id,
+            data={**summary(outage), **data},
+        )
+
+
+def _apply_assignment(
+    session: AsyncSession,
+    outage: Outage,
+    changes: dict[str, Any],
+    actor: Actor,
+    changed: dict[str, Any],
+) -> None:
+    if "assigned_to" not in changes or changes["assigned_to"] == outage.assigned_to:
+        return
+    outage.assigned_to = changes["assigned_to"]
+    changed["assigned_to"] = outage.assigned_to
+    timeline.append(
+        session,
+        outage,
+        "assigned",
+        f"Assigned to {outage.assigned_to}",
+        actor,
+        {"assigned_to": outage.assigned_to},
+    )
+    emit(
+        session,
+        organization_id=outage.organization_id,
+        event_type="outage.assigned",
+        entity_type="outage",
+        entity_id=outage.id,
+        data={**summary(outage), "assigned_to": outage.assigned_to},
+    )
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v))
+        for k, v in values.items()
+    }
+
+
+async def rca(
+    session: AsyncSession, outage_id: str, actor: Actor, data: RcaRequest
+) -> RootCauseAnalysis:
+    outage = await get(session, outage_id, for_update=True)
+    if outage.status != OutageStatus.resolved:
+        raise Conflict(
+            "A root cause analysis is attached to resolved outages only.",
+            details={"outage_id": outage.id, "status": outage.status},
+        )
+    existing = (
+        await session.execute(
+            select(RootCauseAnalysis).where(RootCauseAnalysis.outage_id == outage.id)
+        )
+    ).scalar_one_or_none()
+    now = utcnow()
+    if existing is None:
+        existing = RootCauseAnalysis(
+            organization_id=outage.organization_id,
+            outage_id=outage.id,
+            created_by=actor.id,
+            created_at=now,
+            root_cause="",
+            contributing_factors=[],
+            remediation="",
+        )
+        session.add(existing)
+        event, message = "rca_added", "Root cause analysis added"
+    else:
+        event, message = "rca_updated", "Root cause analysis revised"
+    existing.root_cause = data.root_cause
+    existing.contributing_factors = list(data.contributing_factors)
+    existing.remediation = data.remediation
+    existing.updated_at = now
+    outage.root_cause = data.root_cause
+    await session.flush()
+    timeline.append(session, outage, event, message, actor, {"root_cause": data.root_cause[:200]})
+    await audit.record(
+        session,
+        organization_id=outage.organization_id,
+        actor=actor,
+        event_type=f"outage.{event}",
+        entity_type="outage",
+        entity_id=outage.id,
+    )
+    return existing
+
+
+async def rca_of(session: AsyncSession, outage_id: str) -> RootCauseAnalysis | None:
+    return (
+        await session.execute(
+            select(RootCauseAnalysis).where(RootCauseAnalysis.outage_id == outage_id)
+        )
+    ).scalar_one_or_none()

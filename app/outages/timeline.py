@@ -1,0 +1,46 @@
+"""Appending to an outage's timeline: ordered, immutable entries with a schema version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import Actor
+from app.core.clock import utcnow
+from app.outages.models import Outage, TimelineEntry
+
+SCHEMA_VERSION = 1
+
+
+def append(
+    session: AsyncSession,
+    outage: Outage,
+    event: str,
+    message: str,
+    actor: Actor,
+    data: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    entry = TimelineEntry(
+        organization_id=outage.organization_id,
+        outage_id=outage.id,
+        event=event,
+        message=message[:500],
+        actor_type=actor.type,
+        actor_id=actor.id,
+        occurred_at=utcnow(),
+        data=data or {},
+        schema_version=SCHEMA_VERSION,
+    )
+    session.add(entry)
+    return entry
+
+
+async def entries(session: AsyncSession, outage_id: str) -> list[TimelineEntry]:
+    rows = await session.execute(
+        select(TimelineEntry)
+        .where(TimelineEntry.outage_id == outage_id)
+        .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+    )
+    return list(rows.scalars())

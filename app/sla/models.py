@@ -1,0 +1,74 @@
+"""SLA policies (immutable versions) and SLA results (one `is_latest` per outage)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.ids import new_id
+from app.core.tenancy import TenantMixin
+from app.db import Base
+
+
+class SlaPolicy(TenantMixin, Base):
+    """One severity's terms at one version. Never updated: a change writes a new version and
+    moves `is_current`, so every result can name the exact terms it used."""
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (
+        Index("ix_sla_policies_org_version", "organization_id", "version", "severity", unique=True),
+        Index(
+            "ix_sla_policies_current",
+            "organization_id",
+            "severity",
+            unique=True,
+            postgresql_where=text("is_current"),
+            sqlite_where=text("is_current"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("pol"))
+    severity: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int]
+    threshold_minutes: Mapped[int]
+    penalty_per_minute: Mapped[Decimal]
+    reward_base: Mapped[Decimal]
+    is_current: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SlaResult(TenantMixin, Base):
+    __tablename__ = "sla_results"
+    __table_args__ = (
+        # The database, not the code, guarantees one latest result per outage.
+        Index(
+            "ix_sla_results_latest",
+            "outage_id",
+            unique=True,
+            postgresql_where=text("is_latest"),
+            sqlite_where=text("is_latest"),
+        ),
+        Index("ix_sla_results_org_computed", "organization_id", "computed_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("sla"))
+    outage_id: Mapped[str] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    policy_id: Mapped[str] = mapped_column(ForeignKey("sla_policies.id"))
+    policy_version: Mapped[int]
+    severity: Mapped[str] = mapped_column(String(16))
+    mttr_minutes: Mapped[int]
+    threshold_minutes: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[str] = mapped_column(String(16))
+    multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    payment_type: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal]
+    is_latest: Mapped[bool] = mapped_column(default=True)
+    trigger: Mapped[str] = mapped_column(String(16))
+    supersedes_id: Mapped[str | None] = mapped_column(String(30))
+    computed_at: Mapped[datetime]
+    correlation_id: Mapped[str | None] = mapped_column(String(128))

@@ -1,0 +1,115 @@
+"""SLA policies per organization: defaults at creation, immutable versions on change."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.core.clock import utcnow
+from app.errors import NotFound
+from app.sla.engine import DEFAULT_TERMS, PolicyTerms, Severity
+from app.sla.models import SlaPolicy
+
+
+def seed_defaults(session: AsyncSession, organization_id: str) -> None:
+    now = utcnow()
+    for severity, terms in DEFAULT_TERMS.items():
+        session.add(
+            SlaPolicy(
+                organization_id=organization_id,
+                severity=severity.value,
+                version=1,
+                threshold_minutes=terms.threshold_minutes,
+                penalty_per_minute=terms.penalty_per_minute,
+                reward_base=terms.reward_base,
+                is_current=True,
+                created_at=now,
+                created_by="system",
+            )
+        )
+
+
+async def current_policies(session: AsyncSession, organization_id: str) -> list[SlaPolicy]:
+    rows = await session.execute(
+        select(SlaPolicy).where(
+            SlaPolicy.organization_id == organization_id, SlaPolicy.is_current.is_(True)
+        )
+    )
+    return list(rows.scalars())
+
+
+async def current_policy(
+    session: AsyncSession, organization_id: str, severity: Severity
+) -> SlaPolicy:
+    policy = (
+        await session.execute(
+            select(SlaPolicy).where(
+                SlaPolicy.organization_id == organization_id,
+                SlaPolicy.severity == severity.value,
+                SlaPolicy.is_current.is_(True),
+            )
+        )
+    ).scalar_one_or_none()
+    if policy is None:
+        raise NotFound(f"No SLA policy for severity {severity.value}.")
+    return policy
+
+
+async def policy_by_id(session: AsyncSession, policy_id: str) -> SlaPolicy:
+    return (await session.execute(select(SlaPolicy).where(SlaPolicy.id == policy_id))).scalar_one()
+
+
+def terms_of(policy: SlaPolicy) -> PolicyTerms:
+    return PolicyTerms(policy.threshold_minutes, policy.penalty_per_minute, policy.reward_base)
+
+
+async def put_policy(
+    session: AsyncSession,
+    organization_id: str,
+    severity: Severity,
+    terms: PolicyTerms,
+    actor: Actor,
+) -> SlaPolicy:
+    """A new immutable version; the previous one stays for the results that used it. Two
+    concurrent changes of one severity collide on the `is_current` unique index (409)."""
+    previous = await current_policy(session, organization_id, severity)
+    version = (
+        await session.execute(
+            select(func.max(SlaPolicy.version)).where(SlaPolicy.organization_id == organization_id)
+        )
+    ).scalar_one()
+    await session.execute(
+        update(SlaPolicy).where(SlaPolicy.id == previous.id).values(is_current=False)
+    )
+    policy = SlaPolicy(
+        organization_id=organization_id,
+        severity=severity.value,
+        version=int(version) + 1,
+        threshold_minutes=terms.threshold_minutes,
+        penalty_per_minute=terms.penalty_per_minute,
+        reward_base=terms.reward_base,
+        is_current=True,
+        created_at=utcnow(),
+        created_by=actor.id,
+    )
+    session.add(policy)
+    await session.flush()
+    await audit.record(
+        session,
+        organization_id=organization_id,
+        actor=actor,
+        event_type="sla.policy_changed",
+        entity_type="sla_policy",
+        entity_id=policy.id,
+        data={
+            "severity": severity.value,
+            "version": policy.version,
+            "previous_version": previous.version,
+            "threshold_minutes": terms.threshold_minutes,
+            "penalty_per_minute": str(terms.penalty_per_minute),
+            "reward_base": str(terms.reward_base),
+        },
+    )
+    return policy

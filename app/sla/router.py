@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+
+from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
+from app.db import SessionDep
+from app.errors import NotFound
+from app.jobs import service as jobs
+from app.outages import presenter
+from app.outages import service as outages
+from app.outages.dependencies import OutageId
+from app.outages.models import OutageStatus
+from app.outages.schemas import SlaResultOut
+from app.sla import policies, service
+from app.sla.engine import PolicyTerms, Severity, evaluate
+from app.sla.schemas import (
+    CalculateOut,
+    CalculateRequest,
+    JobAccepted,
+    PolicyOut,
+    PolicyUpdate,
+    PreviewOut,
+    PreviewRequest,
+    RecalculateOut,
+    RecalculateRequest,
+    SlaStatusReport,
+)
+from app.sla.tasks import RECALCULATE
+
+router = APIRouter(prefix="/sla", tags=["SLA"])
+
+INLINE_RECALCULATION_LIMIT = 100
+
+
+@router.get("/config", summary="The SLA policy in force, per severity")
+async def get_config(principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    """`{critical: {...}, high: {...}, medium: {...}, low: {...}, policy_version}`: each
+    severity's terms with the version that introduced them; `policy_version` is the latest
+    version of the organization's policy as a whole."""
+    current = await policies.current_policies(session, principal.organization_id)
+    body: dict[str, Any] = {
+        p.severity: PolicyOut.model_validate(p).model_dump(mode="json") for p in current
+    }
+    body["policy_version"] = max((p.version for p in current), default=0)
+    return body
+
+
+@router.put("/config/{severity}", response_model=PolicyOut, summary="Change a severity's terms")
+async def put_config(
+    severity: Severity, body: PolicyUpdate, principal: AdminPrincipal, session: SessionDep
+) -> PolicyOut:
+    """Writes a new immutable policy version; results already computed keep the version they
+    used. Use `POST /sla/recalculate` to apply the new terms to resolved outages."""
+    policy = await policies.put_policy(
+        session,
+        principal.organization_id,
+        severity,
+        PolicyTerms(body.threshold_minutes, body.penalty_per_minute, body.reward_base),
+        principal.actor,
+    )
+    return PolicyOut.model_validate(policy)
+
+
+@router.get(
+    "/status/{outage_id}",
+    response_model=SlaStatusReport,
+    summary="Real-time SLA status of an outage",
+)
+async def sla_status(
+    outage_id: OutageId, principal: CurrentPrincipal, session: SessionDep
+) -> SlaStatusReport:
+    outage = await outages.get(session, outage_id)
+    policy = await policies.current_policy(
+        session, principal.organization_id, Severity(outage.severity)
+    )
+    latest = await service.latest_result(session, outage.id)
+    state = presenter.sla_status(outage, policy.threshold_minutes, latest)
+    return SlaStatusReport(
+        outage_id=outage.id,
+        severity=state.severity,
+        status=state.status,
+        threshold_minutes=state.threshold_minutes,
+        mttr_minutes=state.mttr_minutes,
+        elapsed_minutes=state.elapsed_minutes,
+        time_remaining_minutes=state.time_remaining_minutes,
+        penalty_amount=state.penalty_amount or 0,
+        reward_amount=state.reward_amount or 0,
+        performance_rating=state.performance_rating,
+        payment_type=state.payment_type,
+        policy_version=state.policy_version,
+        sla_result_id=state.sla_result_id,
+    )
+
+
+@router.post("/calculate", response_model=CalculateOut, summary="Compute a resolved outage's SLA")
+async def calculate(
+    body: CalculateRequest, principal: OperatorPrincipal, session: SessionDep
+) -> CalculateOut:
+    """Idempotent per outage and policy version: when the latest result already used the
+    current policy, it is returned unchanged. 409 while the outage is open."""
+    outage = await outages.get(session, body.outage_id)
+    result = await service.calculate(session, outage, principal.actor)
+    return CalculateOut(outage_id=outage.id, sla_result=SlaResultOut.model_validate(result))
+
+
+@router.post("/preview", response_model=PreviewOut, summary="Compute an outcome without saving")
+async def preview(
+    body: PreviewRequest, principal: CurrentPrincipal, session: SessionDep
+) -> PreviewOut:
+    """Uses the current policy for `severity`. Never writes anything."""
+    if body.outage_id is not None:
+        await outages.get(session, body.outage_id)  # 404 for an unknown or foreign outage
+    policy = await policies.current_policy(session, principal.organization_id, body.severity)
+    outcome = evaluate(body.mttr_minutes, policies.terms_of(policy))
+    return PreviewOut(
+        outage_id=body.outage_id,
+        severity=body.severity.value,
+        mttr_minutes=outcome.mttr_minutes,
+        threshold_minutes=outcome.threshold_minutes,
+        status=outcome.status.value,
+        rating=outcome.rating.value,
+        payment_type=outcome.payment_type.value,
+        amount=outcome.amount,
+        signed_amount=outcome.signed_amount,
+        policy_version=policy.version,
+    )
+
+
+@router.get("/results/{outage_id}", response_model=SlaResultOut, summary="Latest SLA result")
+async def latest(
+    outage_id: OutageId, principal: CurrentPrincipal, session: SessionDep
+) -> SlaResultOut:
+    """404 while the outage is unresolved."""
+    outage = await outages.get(session, outage_id)
+    result = await service.latest_result(session, outage.id)
+    if result is None or outage.status != OutageStatus.resolved:
+        raise NotFound("This outage has no SLA result yet (it is not resolved).")
+    return SlaResultOut.model_validate(result)
+
+
+@router.post(
+    "/recalculate",
+    response_model=RecalculateOut,
+    summary="Recompute outcomes after a change",
+    responses={
+        202: {
+            "model": JobAccepted,
+            "description": "More than 100 outages, or `all`: "
+            "runs as a background job; its result holds the same summary.",
+        }
+    },
+)
+async def recalculate(
+    body: RecalculateRequest, principal: AdminPrincipal, session: SessionDep
+) -> Any:
+    """A new result only where the current policy changes the outcome; `is_latest` stays on
+    exactly one result per outage."""
+    if body.all or len(body.outage_ids) > INLINE_RECALCULATION_LIMIT:
+        job = jobs.enqueue(
+            session,
+            RECALCULATE,
+            {
+                "organization_id": principal.organization_id,
+                "outage_ids": body.outage_ids,
+                "all": body.all,
+                "actor_type": principal.actor.type,
+                "actor_id": principal.actor.id,
+            },
+            organization_id=principal.organization_id,
+        )
+        await session.flush()
+        return JSONResponse(
+            JobAccepted(job_id=job.id).model_dump(), status_code=status.HTTP_202_ACCEPTED
+        )
+    report = await service.recalculate(
+        session, principal.organization_id, body.outage_ids, principal.actor
+    )
+    return RecalculateOut(**report.as_dict())

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from app.core.schemas import InputModel, OutputModel, UsdcOut, UTCTimestamp
+from app.outages.schemas import Mttr, SlaResultOut
+from app.sla.engine import Severity
+
+OutageIdField = Annotated[str, Field(min_length=1, max_length=64)]
+Usdc = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=7)]
+
+
+class PolicyUpdate(InputModel):
+    threshold_minutes: int = Field(ge=1, le=10_080, description="1 minute .. 7 days.")
+    penalty_per_minute: Usdc = Field(le=Decimal(100_000))
+    reward_base: Usdc = Field(le=Decimal(1_000_000))
+
+    @field_validator("penalty_per_minute", "reward_base", mode="before")
+    @classmethod
+    def _no_floats_with_noise(cls, value: Any) -> Any:
+        # 0.1 as a JSON float is 0.1000000000000000055...; read it as the decimal it reads as.
+        return Decimal(repr(value)) if isinstance(value, float) else value
+
+
+class PolicyOut(OutputModel):
+    threshold_minutes: int
+    penalty_per_minute: UsdcOut
+    reward_base: UsdcOut
+    version: int
+    policy_id: str = Field(validation_alias="id")
+    created_at: UTCTimestamp
+
+
+class CalculateRequest(InputModel):
+    outage_id: OutageIdField
+
+
+class PreviewRequest(InputModel):
+    outage_id: OutageIdField | None = None
+    severity: Severity
+    mttr_minutes: Mttr
+
+
+class PreviewOut(BaseModel):
+    outage_id: str | None
+    severity: str
+    mttr_minutes: int
+    threshold_minutes: int
+    status: str
+    rating: str
+    payment_type: str
+    amount: UsdcOut
+    signed_amount: UsdcOut
+    policy_version: int
+    persisted: bool = False
+
+
+class CalculateOut(BaseModel):
+    outage_id: str
+    sla_result: SlaResultOut
+
+
+class RecalculateRequest(InputModel):
+    outage_ids: Annotated[list[OutageIdField], Field(max_length=10_000)] = Field(
+        default_factory=list
+    )
+    all: bool = Field(default=False, description="Every resolved outage (runs as a job).")
+
+
+class RecalculateOut(BaseModel):
+    updated: list[dict[str, Any]]
+    unchanged: list[str]
+    errors: list[dict[str, str]]
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued"] = "queued"
+
+
+class SlaStatusReport(BaseModel):
+    outage_id: str
+    severity: str
+    status: str
+    threshold_minutes: int
+    mttr_minutes: int | None
+    elapsed_minutes: int | None
+    time_remaining_minutes: int | None
+    penalty_amount: UsdcOut
+    reward_amount: UsdcOut
+    performance_rating: str | None
+    payment_type: str | None
+    policy_version: int | None
+    sla_result_id: str | None
+    smart_contract_invoked: bool = False
+    contract_tx_hash: str | None = None
+    payment_executed: bool = False
+    payment_tx_hash: str | None = None

@@ -1,0 +1,206 @@
+"""SLA results: computing, persisting (one latest per outage), calculate and recalculate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.core.clock import utcnow
+from app.core.correlation import get_correlation_id
+from app.errors import Conflict, NotFound
+from app.events.service import emit
+from app.outages import timeline
+from app.outages.models import Outage, OutageStatus
+from app.sla import policies
+from app.sla.engine import Outcome, Severity, evaluate
+from app.sla.models import SlaPolicy, SlaResult
+
+
+async def latest_result(session: AsyncSession, outage_id: str) -> SlaResult | None:
+    return (
+        await session.execute(
+            select(SlaResult).where(SlaResult.outage_id == outage_id, SlaResult.is_latest.is_(True))
+        )
+    ).scalar_one_or_none()
+
+
+async def result_by_id(session: AsyncSession, result_id: str) -> SlaResult:
+    result = (
+        await session.execute(select(SlaResult).where(SlaResult.id == result_id))
+    ).scalar_one_or_none()
+    if result is None:
+        raise NotFound("SLA result not found.")
+    return result
+
+
+def outcome_data(result: SlaResult) -> dict[str, Any]:
+    return {
+        "sla_result_id": result.id,
+        "outage_id": result.outage_id,
+        "status": result.status,
+        "mttr_minutes": result.mttr_minutes,
+        "threshold_minutes": result.threshold_minutes,
+        "payment_type": result.payment_type,
+        "amount": str(result.amount),
+        "rating": result.rating,
+        "policy_version": result.policy_version,
+    }
+
+
+async def record_result(
+    session: AsyncSession,
+    outage: Outage,
+    policy: SlaPolicy,
+    outcome: Outcome,
+    *,
+    trigger: str,
+    actor: Actor,
+) -> SlaResult:
+    """Persists the outcome as the outage's latest result; the previous latest is kept, no
+    longer latest. Timeline, audit and the `sla.calculated` event join the transaction."""
+    previous = await latest_result(session, outage.id)
+    if previous is not None:
+        await session.execute(
+            update(SlaResult).where(SlaResult.id == previous.id).values(is_latest=False)
+        )
+    result = SlaResult(
+        organization_id=outage.organization_id,
+        outage_id=outage.id,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        severity=policy.severity,
+        mttr_minutes=outcome.mttr_minutes,
+        threshold_minutes=outcome.threshold_minutes,
+        status=outcome.status.value,
+        rating=outcome.rating.value,
+        multiplier=outcome.multiplier,
+        payment_type=outcome.payment_type.value,
+        amount=outcome.amount,
+        is_latest=True,
+        trigger=trigger,
+        supersedes_id=previous.id if previous else None,
+        computed_at=utcnow(),
+        correlation_id=get_correlation_id(),
+    )
+    session.add(result)
+    await session.flush()
+    data = outcome_data(result)
+    timeline.append(
+        session,
+        outage,
+        "sla_evaluated",
+        f"SLA {outcome.status.value}: {outcome.payment_type.value} {outcome.amount}",
+        actor,
+        data,
+    )
+    await audit.record(
+        session,
+        organization_id=outage.organization_id,
+        actor=actor,
+        event_type="sla.calculated",
+        entity_type="sla_result",
+        entity_id=result.id,
+        data={**data, "trigger": trigger},
+    )
+    emit(
+        session,
+        organization_id=outage.organization_id,
+        event_type="sla.calculated",
+        entity_type="sla_result",
+        entity_id=result.id,
+        data=data,
+    )
+    return result
+
+
+def _same_outcome(result: SlaResult, outcome: Outcome) -> bool:
+    return (result.status, result.payment_type, result.amount, result.mttr_minutes) == (
+        outcome.status.value,
+        outcome.payment_type.value,
+        outcome.amount,
+        outcome.mttr_minutes,
+    )
+
+
+def _require_resolved(outage: Outage) -> int:
+    if outage.status != OutageStatus.resolved or outage.mttr_minutes is None:
+        raise Conflict(
+            "The outage is not resolved yet; its SLA outcome is not final.",
+            details={"outage_id": outage.id, "status": outage.status},
+        )
+    return outage.mttr_minutes
+
+
+async def calculate(session: AsyncSession, outage: Outage, actor: Actor) -> SlaResult:
+    """Idempotent per outage and policy version: the latest result is returned when it already
+    used the current policy."""
+    mttr = _require_resolved(outage)
+    policy = await policies.current_policy(
+        session, outage.organization_id, Severity(outage.severity)
+    )
+    latest = await latest_result(session, outage.id)
+    if latest is not None and latest.policy_id == policy.id and latest.mttr_minutes == mttr:
+        return latest
+    outcome = evaluate(mttr, policies.terms_of(policy))
+    return await record_result(session, outage, policy, outcome, trigger="calculate", actor=actor)
+
+
+@dataclass
+class RecalculationReport:
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"updated": self.updated, "unchanged": self.unchanged, "errors": self.errors}
+
+
+async def recalculate(
+    session: AsyncSession, organization_id: str, outage_ids: list[str], actor: Actor
+) -> RecalculationReport:
+    """A new result only where the current policy changes the outcome."""
+    report = RecalculationReport()
+    outages = {
+        o.id: o
+        for o in (
+            await session.execute(
+                select(Outage).where(
+                    Outage.organization_id == organization_id, Outage.id.in_(outage_ids)
+                )
+            )
+        ).scalars()
+    }
+    current = {p.severity: p for p in await policies.current_policies(session, organization_id)}
+    for outage_id in dict.fromkeys(outage_ids):
+        outage = outages.get(outage_id)
+        if outage is None:
+            report.errors.append({"outage_id": outage_id, "error": "not_found"})
+            continue
+        if outage.status != OutageStatus.resolved or outage.mttr_minutes is None:
+            report.errors.append({"outage_id": outage_id, "error": "not_resolved"})
+            continue
+        policy = current[outage.severity]
+        outcome = evaluate(outage.mttr_minutes, policies.terms_of(policy))
+        latest = await latest_result(session, outage.id)
+        if latest is not None and _same_outcome(latest, outcome):
+            report.unchanged.append(outage_id)
+            continue
+        result = await record_result(
+            session, outage, policy, outcome, trigger="recalculate", actor=actor
+        )
+        report.updated.append(
+            {
+                "outage_id": outage_id,
+                "sla_result_id": result.id,
+                "previous_sla_result_id": latest.id if latest else None,
+                "status": result.status,
+                "amount": str(result.amount),
+                "payment_type": result.payment_type,
+            }
+        )
+    return report
