@@ -7,7 +7,7 @@ from pydantic import AliasChoices, BaseModel, Field, field_validator
 
 from app.config import get_settings
 from app.core.clock import utcnow
-from app.core.schemas import AwareDatetime, InputModel, OutputModel, UTCTimestamp
+from app.core.schemas import AwareDatetime, InputModel, OutputModel, UsdcOut, UTCTimestamp
 from app.sla.engine import MAX_MTTR_MINUTES, Severity
 
 _limits = get_settings()
