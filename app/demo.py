@@ -14,6 +14,7 @@ from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.auth.schemas import RegisterRequest
 from app.auth.service import register
+from app.auth.throttle import clear_failures
 from app.db import Database
 
 DEMO_EMAIL = "admin@demo.apexchainx.dev"
@@ -37,7 +38,7 @@ async def seed_demo(database: Database) -> tuple[str, str]:
             await register(session, data)
         else:
             user.password_hash = await hash_password(password)
-            user.locked_until, user.failed_login_attempts = None, 0
+            await clear_failures(session, DEMO_EMAIL)
         await session.commit()
     return DEMO_EMAIL, password
 

@@ -10,10 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
-from starlette.datastructures import Headers
 
 from app.api import api_router
-from app.auth.tokens import rate_limit_identity
+from app.auth.identity import RateLimitIdentity
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.idempotency import IdempotencyMiddleware, IdempotentReplay, replay_response_parts
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
@@ -110,7 +109,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         RateLimitMiddleware,
         limiter_getter=lambda: app.state.rate_limiter,
         settings=settings,
-        identify=lambda headers: _identify(settings, headers),
+        identify=RateLimitIdentity(settings, lambda: app.state.database),
     )
     app.add_middleware(
         RequestLimitsMiddleware,
@@ -119,7 +118,3 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
     )
     app.add_middleware(CorrelationMiddleware)
     return app
-
-
-def _identify(settings: Settings, headers: Headers) -> str | None:
-    return rate_limit_identity(settings, headers.get("authorization"), headers.get("x-api-key"))

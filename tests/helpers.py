@@ -100,6 +100,9 @@ class Api:
     async def patch(self, path: str, session: Session | None = None, **kw: Any) -> httpx.Response:
         return await self.client.patch(PREFIX + path, headers=_headers(session, kw), **kw)
 
+    async def put(self, path: str, session: Session | None = None, **kw: Any) -> httpx.Response:
+        return await self.client.put(PREFIX + path, headers=_headers(session, kw), **kw)
+
     async def delete(self, path: str, session: Session | None = None, **kw: Any) -> httpx.Response:
         return await self.client.delete(PREFIX + path, headers=_headers(session, kw), **kw)
 

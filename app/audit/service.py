@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,20 @@ class Actor:
 SYSTEM = Actor("system")
 
 _VERIFY_BATCH = 1000
+
+
+def canonical(value: Any) -> Any:
+    """JSON the database gives back unchanged: no floats (JSONB may reprint them), no
+    non-string keys. What is hashed is exactly what is stored."""
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [canonical(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
 
 
 async def start_chain(session: AsyncSession, organization_id: str) -> None:
@@ -57,7 +72,7 @@ async def record(
         entity_type=entity_type,
         entity_id=entity_id,
         correlation_id=get_correlation_id(),
-        data=data or {},
+        data=canonical(data or {}),
         prev_hash=head.hash,
     )
     row.hash = _hash_of(row)
@@ -93,20 +108,43 @@ class ChainReport:
 
 
 async def verify(session: AsyncSession, organization_id: str) -> ChainReport:
-    """Walks the organization's chain in order, recomputing every hash."""
+    """Walks the organization's chain in order up to the head read first (rows appended while
+    verifying are left for the next run), recomputing every hash."""
     head = (
         await session.execute(
             select(AuditChainHead).where(AuditChainHead.organization_id == organization_id)
         )
     ).scalar_one_or_none()
+    if head is None:
+        return ChainReport(False, 0, 0, 1, "the chain head is missing", utcnow())
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    async for row in _rows_up_to(session, organization_id, head.seq):
+        problem = _check(row, expected_seq, expected_prev)
+        if problem:
+            return ChainReport(False, checked, head.seq, row.seq, problem, utcnow())
+        expected_prev, expected_seq, checked = row.hash, row.seq + 1, checked + 1
+    if head.seq != expected_seq - 1 or head.hash != expected_prev:
+        return ChainReport(
+            False, checked, head.seq, expected_seq, "rows missing at the end", utcnow()
+        )
+    return ChainReport(True, checked, head.seq, None, None, utcnow())
+
+
+async def _rows_up_to(
+    session: AsyncSession, organization_id: str, head_seq: int
+) -> AsyncIterator[AuditLog]:
+    """The chain in order, fetched in batches so memory stays flat on a long chain."""
     last_seq = 0
     while True:
-        rows = (
+        batch = (
             (
                 await session.execute(
                     select(AuditLog)
-                    .where(AuditLog.organization_id == organization_id, AuditLog.seq > last_seq)
+                    .where(
+                        AuditLog.organization_id == organization_id,
+                        AuditLog.seq > last_seq,
+                        AuditLog.seq <= head_seq,
+                    )
                     .order_by(AuditLog.seq)
                     .limit(_VERIFY_BATCH)
                 )
@@ -114,22 +152,11 @@ async def verify(session: AsyncSession, organization_id: str) -> ChainReport:
             .scalars()
             .all()
         )
-        if not rows:
-            break
-        for row in rows:
-            problem = _check(row, expected_seq, expected_prev)
-            if problem:
-                return ChainReport(
-                    False, checked, head.seq if head else 0, row.seq, problem, utcnow()
-                )
-            expected_prev, expected_seq, checked = row.hash, row.seq + 1, checked + 1
-        last_seq = rows[-1].seq
-    head_seq = head.seq if head else 0
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
-        return ChainReport(
-            False, checked, head_seq, expected_seq, "rows missing at the end", utcnow()
-        )
-    return ChainReport(True, checked, head_seq, None, None, utcnow())
+        if not batch:
+            return
+        for row in batch:
+            yield row
+        last_seq = batch[-1].seq
 
 
 def _check(row: AuditLog, expected_seq: int, expected_prev: str) -> str | None:

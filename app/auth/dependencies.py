@@ -127,7 +127,7 @@ class RequireRole:
             )
         scope_session_to(session, principal.organization_id)
         request.state.principal = principal
-        await idempotency.guard(request, principal.organization_id)
+        await idempotency.guard(request, principal.organization_id, principal.id)
         return principal
 
 

@@ -28,10 +28,19 @@ class User(TenantMixin, TimestampMixin, Base):
     full_name: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_login_attempts: Mapped[int] = mapped_column(default=0)
-    first_failed_login_at: Mapped[datetime | None]
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed logins per email, whether or not an account has that email: an unknown address
+    is locked out exactly like a known one, so lockout reveals nothing."""
+
+    __tablename__ = "login_throttles"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    first_failed_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
 
 
 class TokenFamily(TenantMixin, Base):
@@ -43,6 +52,8 @@ class TokenFamily(TenantMixin, Base):
     id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("tok"))
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
+    # Absolute end of the session: rotation never extends it.
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
 

@@ -2,19 +2,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AliasChoices, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, field_validator
 
 from app.auth.passwords import policy_violations
 from app.auth.roles import Role
 from app.core.schemas import InputModel, OutputModel, UTCTimestamp
 
-Email = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+def normalise_email(value: object) -> object:
+    """Lower-cased before the length check: some characters grow when lower-cased."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Email = Annotated[
+    str,
+    BeforeValidator(normalise_email),
+    Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
 Password = Annotated[str, Field(min_length=1, max_length=128)]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
-
-
-def normalise_email(value: str) -> str:
-    return value.strip().lower()
 
 
 def check_password(value: str) -> str:
@@ -34,15 +40,12 @@ class RegisterRequest(InputModel):
     full_name: Name | None = None
     organization_name: Name | None = None
 
-    _email = field_validator("email")(normalise_email)
     _password = field_validator("password")(check_password)
 
 
 class LoginRequest(InputModel):
     email: Email = Field(validation_alias=AliasChoices("email", "username"))
     password: Password
-
-    _email = field_validator("email")(normalise_email)
 
 
 class RefreshRequest(InputModel):

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth import passwords, tokens
+from app.auth import passwords, throttle, tokens
 from app.auth.models import Organization, RefreshToken, TokenFamily, User
 from app.auth.roles import Role
 from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair, UserOut
@@ -34,7 +34,8 @@ async def email_taken(session: AsyncSession, email: str) -> bool:
 async def register(session: AsyncSession, data: RegisterRequest) -> User:
     if await email_taken(session, data.email):
         raise Conflict("An account with this email already exists.")
-    organization = Organization(name=data.organization_name or f"{data.email}'s organization")
+    default_name = f"{data.email.split('@')[0]}'s organization"[:255]
+    organization = Organization(name=data.organization_name or default_name)
     session.add(organization)
     await session.flush()
     await audit.start_chain(session, organization.id)
@@ -70,12 +71,6 @@ async def register(session: AsyncSession, data: RegisterRequest) -> User:
     return user
 
 
-def _locked_for(user: User, now: datetime) -> int | None:
-    if user.locked_until is not None and user.locked_until > now:
-        return max(1, int((user.locked_until - now).total_seconds()) + 1)
-    return None
-
-
 def _locked_error(seconds: int) -> RateLimited:
     return RateLimited(
         "Too many failed attempts; the account is locked. Try again later.",
@@ -87,24 +82,29 @@ def _locked_error(seconds: int) -> RateLimited:
 async def login(
     session: AsyncSession, database: Database, settings: Settings, data: LoginRequest
 ) -> TokenPair:
+    now = utcnow()
+    if locked := await throttle.locked_for(session, data.email, now):
+        raise _locked_error(locked)
     user = (
         await session.execute(select(User).where(User.email == data.email))
     ).scalar_one_or_none()
-    now = utcnow()
-    if user is not None and (locked := _locked_for(user, now)):
-        raise _locked_error(locked)
     matches, new_hash = await passwords.verify_password(
         data.password, user.password_hash if user else None
     )
     if user is None or not matches or not user.is_active:
-        if user is not None:
-            await _record_failure(database, settings, user.id)
+        if await throttle.record_failure(database, settings, data.email) and user is not None:
+            await _audit_lockout(database, user)
         raise Unauthorized(INVALID_CREDENTIALS)
     if new_hash:
         user.password_hash = new_hash
-    user.failed_login_attempts, user.first_failed_login_at = 0, None
-    user.locked_until, user.last_login_at = None, now
-    family = TokenFamily(organization_id=user.organization_id, user_id=user.id, created_at=now)
+    await throttle.clear_failures(session, data.email)
+    user.last_login_at = now
+    family = TokenFamily(
+        organization_id=user.organization_id,
+        user_id=user.id,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.refresh_token_expire_days),
+    )
     session.add(family)
     await session.flush()
     await audit.record(
@@ -118,29 +118,16 @@ async def login(
     return await _token_pair(session, settings, user, family, now)
 
 
-async def _record_failure(database: Database, settings: Settings, user_id: str) -> None:
-    now = utcnow()
-    window = timedelta(seconds=settings.auth_rate_limit_window_seconds)
+async def _audit_lockout(database: Database, user: User) -> None:
     async with database.sessionmaker() as own:
-        user = (
-            await own.execute(select(User).where(User.id == user_id).with_for_update())
-        ).scalar_one()
-        if user.first_failed_login_at is None or user.first_failed_login_at < now - window:
-            user.failed_login_attempts, user.first_failed_login_at = 1, now
-        else:
-            user.failed_login_attempts += 1
-        if user.failed_login_attempts >= settings.auth_max_failed_attempts:
-            user.locked_until = now + timedelta(minutes=settings.auth_lockout_duration_minutes)
-            user.failed_login_attempts, user.first_failed_login_at = 0, None
-            await audit.record(
-                own,
-                organization_id=user.organization_id,
-                actor=audit.SYSTEM,
-                event_type="auth.account_locked",
-                entity_type="user",
-                entity_id=user.id,
-                data={"until": user.locked_until.isoformat()},
-            )
+        await audit.record(
+            own,
+            organization_id=user.organization_id,
+            actor=audit.SYSTEM,
+            event_type="auth.account_locked",
+            entity_type="user",
+            entity_id=user.id,
+        )
         await own.commit()
 
 
@@ -154,7 +141,7 @@ async def _token_pair(
             family_id=family.id,
             token_hash=tokens.hash_secret(secret),
             created_at=now,
-            expires_at=now + timedelta(days=settings.refresh_token_expire_days),
+            expires_at=family.expires_at,
         )
     )
     access, expires_in = tokens.issue_access_token(
@@ -190,9 +177,9 @@ async def refresh(
     token, family, user = found
     if family.revoked_at is not None or token.expires_at <= now or not user.is_active:
         raise Unauthorized("This session has ended. Log in again.")
-    if locked := _locked_for(user, now):
-        raise _locked_error(locked)
     replayed = token.used_at is not None
+    if not replayed and (locked := await throttle.locked_for(session, user.email, now)):
+        raise _locked_error(locked)
     if not replayed:
         claimed = await session.execute(
             update(RefreshToken)

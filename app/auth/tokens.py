@@ -69,7 +69,14 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
             algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require_exp": True, "require_iat": True, "require_sub": True},
+            options={
+                "require_exp": True,
+                "require_iat": True,
+                "require_sub": True,
+                "require_aud": True,
+                "require_iss": True,
+                "require_jti": True,
+            },
         )
     except (JWTError, ValueError, TypeError):
         return None
@@ -95,16 +102,3 @@ def new_secret(kind: Literal["refresh", "api_key"]) -> str:
 def hash_secret(secret: str) -> str:
     """Secrets are 256 random bits, so a plain SHA-256 is enough to store them safely."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def rate_limit_identity(
-    settings: Settings, authorization: str | None, api_key: str | None
-) -> str | None:
-    """Who to count a request against, from its credentials alone (no database)."""
-    if authorization and authorization[:7].lower() == "bearer ":
-        claims = decode_access_token(settings, authorization[7:].strip())
-        if claims is not None:
-            return f"usr:{claims.user_id}"
-    if api_key:
-        return f"key:{hash_secret(api_key)[:24]}"
-    return None

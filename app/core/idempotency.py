@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import Request
 from sqlalchemy import Index, LargeBinary, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -93,7 +93,7 @@ def request_key(request: Request) -> str | None:
     return None
 
 
-async def guard(request: Request, organization_id: str) -> None:
+async def guard(request: Request, organization_id: str, principal_id: str) -> None:
     """Reserve the key, or replay / refuse. Called for POST requests after authentication."""
     if request.method != "POST":
         return
@@ -101,8 +101,10 @@ async def guard(request: Request, organization_id: str) -> None:
     if key is None:
         return
     body = await request.body()
+    # The caller is part of the request: another user of the organization reusing the key
+    # gets 422, never the first caller's response (which may hold a once-shown secret).
     fingerprint = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+        f"{principal_id} {request.method} {request.url.path}\n".encode() + body
     ).hexdigest()
     database: Database = request.app.state.database
     settings: Settings = request.app.state.settings
@@ -157,7 +159,12 @@ def _answer_existing(existing: IdempotencyKey, fingerprint: str, settings: Setti
         )
     if existing.status != "completed" or existing.response_body is None:
         raise Conflict("A request with this idempotency key is in progress.")
-    body = _fernet(settings.secret_key).decrypt(existing.response_body)
+    try:
+        body = _fernet(settings.secret_key).decrypt(existing.response_body)
+    except InvalidToken:
+        # Stored under a previous SECRET_KEY: it cannot be replayed, and running the request
+        # again could do it twice. The client must use a new key.
+        raise Conflict("This idempotency key cannot be replayed any more; use a new key.") from None
     raise IdempotentReplay(
         existing.response_status or 200, dict(existing.response_headers or {}), body
     )

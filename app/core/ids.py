@@ -39,6 +39,7 @@ PREFIXES: Final = frozenset(
         "cmt",
         "tok",
         "wal",
+        "rca",
     }
 )
 _ID_RE: Final = re.compile(r"^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -128,7 +128,7 @@ class RateLimitMiddleware:
         *,
         limiter_getter: Callable[[], RateLimiter],
         settings: Settings,
-        identify: Callable[[Headers], str | None],
+        identify: Callable[[Headers], Awaitable[str | None]],
     ) -> None:
         self.app = app
         self.limiter_getter = limiter_getter
@@ -156,7 +156,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        principal = self.identify(headers)
+        principal = await self.identify(headers)
         limiter = self.limiter_getter()
         if principal is not None:
             decision = await limiter.hit(

@@ -10,10 +10,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, mod
 
 from app.core.clock import isoformat
 
+MIN_YEAR, MAX_YEAR = 1970, 9998
+
 
 def _require_offset(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("datetime must include a UTC offset, e.g. 2026-01-16T09:30:00Z")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"year must be within {MIN_YEAR}..{MAX_YEAR}")
     return value.astimezone(UTC)
 
 

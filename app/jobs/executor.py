@@ -77,12 +77,19 @@ class InlineExecutor:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="inline-jobs")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 30) -> None:
+        """Lets the job in progress finish (up to the grace period); a job cut off keeps its
+        lease and is taken over once the lease lapses."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace_seconds)
+        except TimeoutError:
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._task, timeout=30)
+                await self._task
 
 
 def install_after_commit_hook(database: Database, on_commit: Any) -> None:

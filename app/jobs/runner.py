@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import correlation
+from app.core.tenancy import scope_session_to
 from app.db import Database
 from app.jobs import service
+from app.jobs.models import Job
 from app.jobs.registry import kind_of
 
 log = structlog.get_logger(__name__)
@@ -21,16 +22,29 @@ async def run_job(database: Database, job_id: str, *, worker: str, lease_seconds
     if job is None:
         return False
     correlation.set_correlation_id(job.correlation_id)
+    try:
+        await _execute(database, job)
+    finally:
+        correlation.set_correlation_id(None)
+    return True
+
+
+async def _execute(database: Database, job: Job) -> None:
     kind = kind_of(job.kind)
     try:
         async with database.sessionmaker() as session:
+            if job.organization_id is not None:
+                scope_session_to(session, job.organization_id)
             if kind is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             result = await kind.handler(session, job)
-            await service.mark_succeeded(session, job, result)
+            if not await service.mark_succeeded(session, job, result):
+                await session.rollback()
+                log.warning("job_claim_lost", job_id=job.id, kind=job.kind)
+                return
             await session.commit()
         log.info("job_succeeded", job_id=job.id, kind=job.kind, attempt=job.attempts)
-    except (Exception, SQLAlchemyError) as exc:
+    except Exception as exc:
         async with database.sessionmaker() as session:
             status = await service.mark_failed(session, job, exc)
             await session.commit()
@@ -42,6 +56,3 @@ async def run_job(database: Database, job_id: str, *, worker: str, lease_seconds
             status=status,
             error=type(exc).__name__,
         )
-    finally:
-        correlation.set_correlation_id(None)
-    return True

@@ -47,9 +47,25 @@ def enqueue(
 
 
 def _claimable(now: datetime) -> Any:
+    """Due and queued, or running with a lapsed lease (its worker died) and attempts left."""
     return or_(
         and_(Job.status == JobStatus.queued, Job.run_at <= now),
-        and_(Job.status == JobStatus.running, Job.lease_expires_at < now),
+        and_(
+            Job.status == JobStatus.running,
+            Job.lease_expires_at < now,
+            Job.attempts < Job.max_attempts,
+        ),
+    )
+
+
+def _still_ours(job: Job) -> Any:
+    """The claim this worker holds: a worker whose lease lapsed and was taken over must not
+    overwrite the new owner's outcome."""
+    return and_(
+        Job.id == job.id,
+        Job.status == JobStatus.running,
+        Job.locked_by == job.locked_by,
+        Job.attempts == job.attempts,
     )
 
 
@@ -84,11 +100,12 @@ async def claim(
     return result.scalar_one_or_none()
 
 
-async def mark_succeeded(session: AsyncSession, job: Job, result: dict[str, Any] | None) -> None:
+async def mark_succeeded(session: AsyncSession, job: Job, result: dict[str, Any] | None) -> bool:
+    """False when the claim was lost (lease lapsed and taken over): the caller rolls back."""
     now = utcnow()
-    await session.execute(
+    updated = await session.execute(
         update(Job)
-        .where(Job.id == job.id)
+        .where(_still_ours(job))
         .values(
             status=JobStatus.succeeded,
             result=result,
@@ -99,9 +116,12 @@ async def mark_succeeded(session: AsyncSession, job: Job, result: dict[str, Any]
         )
         .execution_options(synchronize_session=False)
     )
+    return bool(getattr(updated, "rowcount", 0))
 
 
-async def mark_failed(session: AsyncSession, job: Job, error: BaseException) -> str:
+async def mark_failed(session: AsyncSession, job: Job, error: BaseException) -> str | None:
+    """Schedules a retry with backoff, or `dead` after the last attempt. None when the claim
+    was lost to another worker."""
     now = utcnow()
     message = "".join(traceback.format_exception_only(error)).strip()[:2000]
     if job.attempts >= job.max_attempts:
@@ -109,13 +129,37 @@ async def mark_failed(session: AsyncSession, job: Job, error: BaseException) -> 
     else:
         delay = retry_delay_seconds(job.attempts)
         values = {"status": JobStatus.queued, "run_at": now + timedelta(seconds=delay)}
-    await session.execute(
+    updated = await session.execute(
         update(Job)
-        .where(Job.id == job.id)
+        .where(_still_ours(job))
         .values(last_error=message, lease_expires_at=None, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    return str(values["status"])
+    return str(values["status"]) if getattr(updated, "rowcount", 0) else None
+
+
+async def reap_exhausted(database: Any) -> int:
+    """Jobs whose worker died on the last attempt (lease lapsed, no attempts left) are dead:
+    a job that crashes its worker must not be retried forever."""
+    now = utcnow()
+    async with database.sessionmaker() as session:
+        result = await session.execute(
+            update(Job)
+            .where(
+                Job.status == JobStatus.running,
+                Job.lease_expires_at < now,
+                Job.attempts >= Job.max_attempts,
+            )
+            .values(
+                status=JobStatus.dead,
+                finished_at=now,
+                updated_at=now,
+                last_error="the worker was lost during the last attempt (lease expired)",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def release(session: AsyncSession, job_id: str) -> None:

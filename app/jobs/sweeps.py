@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.core.idempotency import purge_expired
 from app.db import Database
+from app.jobs.service import reap_exhausted
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class Sweep:
 
 SWEEPS: list[Sweep] = [
     Sweep("purge_expired_idempotency_keys", 3600, purge_expired),
+    Sweep("reap_exhausted_jobs", 60, reap_exhausted),
 ]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import field_validator
 
 from app.auth.roles import Role
-from app.auth.schemas import Email, Name, Password, check_password, normalise_email
+from app.auth.schemas import Email, Name, Password, check_password
 from app.core.schemas import InputModel
 
 
@@ -13,7 +13,6 @@ class UserCreate(InputModel):
     full_name: Name | None = None
     role: Role = Role.viewer
 
-    _email = field_validator("email")(normalise_email)
     _password = field_validator("password")(check_password)
 
 

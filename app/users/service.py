@@ -3,7 +3,7 @@ organization, so another organization's user ids are simply not found."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -61,12 +61,14 @@ async def create(session: AsyncSession, principal: Principal, data: UserCreate) 
 
 
 async def _owners_left(session: AsyncSession, excluding: str) -> int:
-    count = await session.execute(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.owner.value, User.is_active.is_(True), User.id != excluding)
+    """Locks the organization's active owners first, so two owners demoting each other at
+    once take turns and the second sees the first's change."""
+    owners = await session.execute(
+        select(User.id)
+        .where(User.role == Role.owner.value, User.is_active.is_(True))
+        .with_for_update()
     )
-    return int(count.scalar_one())
+    return sum(1 for owner_id in owners.scalars() if owner_id != excluding)
 
 
 async def _refuse_losing_last_owner(session: AsyncSession, user: User) -> None:

@@ -21,6 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "login_throttles",
+        sa.Column("email_hash", sa.String(length=64), nullable=False),
+        sa.Column("failed_attempts", sa.Integer(), nullable=False),
+        sa.Column("first_failed_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("email_hash", name=op.f("pk_login_throttles")),
+    )
+    op.create_table(
         "idempotency_keys",
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("scope", sa.String(length=64), nullable=False),
@@ -182,9 +190,6 @@ def upgrade() -> None:
         sa.Column("full_name", sa.String(length=255), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("failed_login_attempts", sa.Integer(), nullable=False),
-        sa.Column("first_failed_login_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("locked_until", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_login_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
@@ -204,6 +209,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("user_id", sa.String(length=30), nullable=False),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_reason", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
@@ -315,3 +321,4 @@ def downgrade() -> None:
     op.drop_index("ix_idempotency_keys_scope_key", table_name="idempotency_keys")
     op.drop_index("ix_idempotency_keys_expires_at", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
+    op.drop_table("login_throttles")

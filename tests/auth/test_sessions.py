@@ -5,7 +5,7 @@ from typing import Any
 import bcrypt
 from sqlalchemy import select, update
 
-from app.auth.models import User
+from app.auth.models import LoginThrottle, User
 from tests.helpers import PASSWORD, Api, assert_error, make_app, make_client
 
 
@@ -72,7 +72,7 @@ async def test_five_failures_lock_the_account_with_retry_after(api: Api) -> None
 async def _login_after_unlock(api: Api, email: str) -> Any:
     app = api.client._transport.app  # type: ignore[attr-defined]
     async with app.state.database.sessionmaker() as session:
-        await session.execute(update(User).where(User.email == email).values(locked_until=None))
+        await session.execute(update(LoginThrottle).values(locked_until=None))
         await session.commit()
     return await api.login(email)
 
@@ -92,9 +92,14 @@ async def test_a_success_resets_the_failure_counter(api: Api) -> None:
 async def test_ten_attempts_per_ip_in_five_minutes() -> None:
     app = make_app()
     async with app.router.lifespan_context(app), make_client(app) as http:
-        bad = {"email": "nobody@example.com", "password": "Wrong-pass-1!"}
         statuses = [
-            (await http.post("/api/v1/auth/login", json=bad)).status_code for _ in range(11)
+            (
+                await http.post(
+                    "/api/v1/auth/login",
+                    json={"email": f"nobody{i}@example.com", "password": "Wrong-pass-1!"},
+                )
+            ).status_code
+            for i in range(11)
         ]
     assert statuses == [401] * 10 + [429]
 

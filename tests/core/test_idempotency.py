@@ -64,7 +64,7 @@ async def test_same_key_while_the_first_is_in_flight_is_409(api: Any, app: Any) 
             IdempotencyKey(
                 scope=owner.organization_id,
                 key="k-4",
-                request_hash=_fingerprint("/api/v1/users", body),
+                request_hash=_fingerprint(owner.user["id"], "/api/v1/users", body),
                 created_at=now,
                 locked_at=now,
                 expires_at=now + timedelta(hours=24),
@@ -76,12 +76,12 @@ async def test_same_key_while_the_first_is_in_flight_is_409(api: Any, app: Any) 
     assert await _count_users(app, body["email"]) == 0
 
 
-def _fingerprint(path: str, body: dict[str, Any]) -> str:
+def _fingerprint(principal_id: str, path: str, body: dict[str, Any]) -> str:
     import hashlib
     import json
 
     raw = json.dumps(body, separators=(",", ":")).encode()
-    return hashlib.sha256(b"POST " + path.encode() + b"\n" + raw).hexdigest()
+    return hashlib.sha256(f"{principal_id} POST {path}\n".encode() + raw).hexdigest()
 
 
 async def test_an_expired_key_runs_the_request_again(api: Any, app: Any) -> None:

@@ -1,0 +1,57 @@
+"""Who a request counts against for rate limiting, from its credentials.
+
+A Bearer token is checked cryptographically (no database). An API key is looked up once and
+the answer cached for a minute: only a real, unrevoked key gets a bucket of its own; anything
+else counts against the caller's IP, so random keys cannot mint fresh buckets.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+from starlette.datastructures import Headers
+
+from app.auth.models import ApiKey
+from app.auth.tokens import decode_access_token, hash_secret
+from app.config import Settings
+from app.db import Database
+
+CACHE_SECONDS = 60.0
+CACHE_MAX = 10_000
+
+
+class RateLimitIdentity:
+    def __init__(self, settings: Settings, database_getter: object) -> None:
+        self.settings = settings
+        self.database_getter = database_getter
+        self._keys: dict[str, tuple[float, bool]] = {}
+
+    async def __call__(self, headers: Headers) -> str | None:
+        authorization = headers.get("authorization")
+        if authorization and authorization[:7].lower() == "bearer ":
+            claims = decode_access_token(self.settings, authorization[7:].strip())
+            if claims is not None:
+                return f"usr:{claims.user_id}"
+        api_key = headers.get("x-api-key")
+        if api_key and len(api_key) <= 256:
+            key_hash = hash_secret(api_key)
+            if await self._known_key(key_hash):
+                return f"key:{key_hash[:24]}"
+        return None
+
+    async def _known_key(self, key_hash: str) -> bool:
+        now = time.monotonic()
+        cached = self._keys.get(key_hash)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        database: Database = self.database_getter()  # type: ignore[operator]
+        async with database.sessionmaker() as session:
+            found = await session.execute(
+                select(ApiKey.id).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
+            )
+            valid = found.first() is not None
+        if len(self._keys) >= CACHE_MAX:
+            self._keys.clear()
+        self._keys[key_hash] = (now + CACHE_SECONDS, valid)
+        return valid
