@@ -180,7 +180,6 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 _UNAVAILABLE = (
-    OperationalError,
     InterfaceError,
     PoolTimeoutError,
     ConnectionError,
@@ -191,10 +190,26 @@ _UNAVAILABLE = (
 )
 
 
+# OperationalError also covers SQL mistakes on SQLite; only these mean "try again later".
+_TRANSIENT_WORDS = (
+    "locked",
+    "unable to open",
+    "connect",
+    "too many",
+    "timeout",
+    "terminat",
+    "shutting down",
+    "closed",
+)
+
+
 def is_dependency_unavailable(exc: BaseException) -> bool:
     """Database or Redis unreachable: the client should retry, it did nothing wrong."""
     if isinstance(exc, _UNAVAILABLE):
         return True
+    if isinstance(exc, OperationalError):
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        return any(word in message for word in _TRANSIENT_WORDS)
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
@@ -232,6 +247,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _unhandled_error)
     for exc_class in _UNAVAILABLE:
         app.add_exception_handler(exc_class, _dependency_down)
     app.add_exception_handler(Exception, _unhandled_error)

@@ -192,7 +192,7 @@ async def _mttr_groups(
         .where(*conditions)
         .subquery()
     )
-    middle = ranked.c.rn.in_([(ranked.c.cnt + 1) / 2, (ranked.c.cnt + 2) / 2])
+    middle = ranked.c.rn.in_([(ranked.c.cnt + 1) // 2, (ranked.c.cnt + 2) // 2])
     stmt = (
         select(
             ranked.c.grp,

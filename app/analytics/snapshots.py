@@ -36,13 +36,18 @@ EXPORT_COLUMNS = (
 async def thresholds_at(
     session: AsyncSession, organization_id: str, at: datetime
 ) -> dict[str, int]:
-    """Each severity's threshold in the policy version in force at `at`."""
+    """Each severity's threshold in the policy version in force at `at`; before the first
+    version existed (an outage recorded after the fact), the first version's."""
     rows = await session.execute(
-        select(SlaPolicy.severity, SlaPolicy.version, SlaPolicy.threshold_minutes)
-        .where(SlaPolicy.organization_id == organization_id, SlaPolicy.created_at <= at)
+        select(SlaPolicy.severity, SlaPolicy.created_at, SlaPolicy.threshold_minutes)
+        .where(SlaPolicy.organization_id == organization_id)
         .order_by(SlaPolicy.version)
     )
-    return {row.severity: row.threshold_minutes for row in rows}
+    thresholds: dict[str, int] = {}
+    for severity, created_at, threshold in rows:
+        if severity not in thresholds or created_at <= at:
+            thresholds[severity] = threshold
+    return thresholds
 
 
 async def snapshot(

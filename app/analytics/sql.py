@@ -34,7 +34,8 @@ def services_of(column: Any, dialect: str) -> Any:
             .table_valued("value")
             .render_derived(name="service")
         )
-    return func.json_each(column).table_valued("value").render_derived(name="service")
+    # SQLite: json_each has its own `value` column and takes no column-alias list.
+    return func.json_each(column).table_valued("value").alias("service")
 
 
 def as_float(expr: Any) -> ColumnElement[float]:
