@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from app.api import api_router
 from app.auth.identity import RateLimitIdentity
+from app.background import register_background_work
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.idempotency import IdempotencyMiddleware, IdempotentReplay, replay_response_parts
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
@@ -59,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, run_inline_executor: bool = True) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    register_background_work()
     app = FastAPI(
         title="ApexChainX API",
         version="1.0.0",

@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.audit.service import Actor
 from app.auth.models import ApiKey, TokenFamily, User
 from app.auth.roles import Role
-from app.auth.tokens import decode_access_token, hash_secret
+from app.auth.tokens import ACCESS_CLAIMS_STATE, decode_access_token, hash_secret
 from app.config import Settings
 from app.core import idempotency
 from app.core.clock import utcnow
@@ -47,7 +47,7 @@ class Principal:
         return Actor(self.kind, self.id)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -55,28 +55,47 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-async def _user_principal(session: Any, settings: Settings, token: str) -> Principal:
-    claims = decode_access_token(settings, token)
+# Built once: the columns a request needs to know who is calling and whether the session
+# still stands. Plain columns, not entities, keep this per-request lookup cheap.
+_PRINCIPAL_LOOKUP = (
+    select(
+        User.id,
+        User.organization_id,
+        User.role,
+        User.email,
+        User.is_active,
+        TokenFamily.revoked_at,
+        TokenFamily.expires_at,
+    )
+    .join(TokenFamily, TokenFamily.user_id == User.id)
+    .where(User.id == bindparam("user_id"), TokenFamily.id == bindparam("session_id"))
+)
+
+
+async def _user_principal(
+    request: Request, session: Any, settings: Settings, token: str
+) -> Principal:
+    claims = request.scope.get("state", {}).get(ACCESS_CLAIMS_STATE)
+    if claims is None or claims.token != token:
+        claims = decode_access_token(settings, token)
     if claims is None:
         raise Unauthorized("Invalid or expired access token.")
     row = (
         await session.execute(
-            select(User, TokenFamily.revoked_at)
-            .join(TokenFamily, TokenFamily.user_id == User.id)
-            .where(User.id == claims.user_id, TokenFamily.id == claims.session_id)
+            _PRINCIPAL_LOOKUP, {"user_id": claims.user_id, "session_id": claims.session_id}
         )
     ).one_or_none()
     if row is None:
         raise Unauthorized("Invalid or expired access token.")
-    user, revoked_at = row
     if (
-        revoked_at is not None
-        or not user.is_active
-        or user.organization_id != claims.organization_id
+        row.revoked_at is not None
+        or row.expires_at <= utcnow()
+        or not row.is_active
+        or row.organization_id != claims.organization_id
     ):
         raise Unauthorized("This session has ended. Log in again.")
     return Principal(
-        "user", user.id, user.organization_id, Role(user.role), claims.session_id, user.email
+        "user", row.id, row.organization_id, Role(row.role), claims.session_id, row.email
     )
 
 
@@ -113,7 +132,7 @@ class RequireRole:
         api_key: Annotated[str | None, Depends(_api_key)],
     ) -> Principal:
         if bearer is not None and bearer.scheme.lower() == "bearer":
-            principal = await _user_principal(session, settings, bearer.credentials)
+            principal = await _user_principal(request, session, settings, bearer.credentials)
         elif api_key is not None and self.api_key:
             principal = await _api_key_principal(session, api_key)
         elif api_key is not None:

@@ -11,9 +11,10 @@ import time
 
 from sqlalchemy import select
 from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from app.auth.models import ApiKey
-from app.auth.tokens import decode_access_token, hash_secret
+from app.auth.tokens import ACCESS_CLAIMS_STATE, decode_access_token, hash_secret
 from app.config import Settings
 from app.db import Database
 
@@ -27,11 +28,13 @@ class RateLimitIdentity:
         self.database_getter = database_getter
         self._keys: dict[str, tuple[float, bool]] = {}
 
-    async def __call__(self, headers: Headers) -> str | None:
+    async def __call__(self, scope: Scope) -> str | None:
+        headers = Headers(scope=scope)
         authorization = headers.get("authorization")
         if authorization and authorization[:7].lower() == "bearer ":
             claims = decode_access_token(self.settings, authorization[7:].strip())
             if claims is not None:
+                scope.setdefault("state", {})[ACCESS_CLAIMS_STATE] = claims
                 return f"usr:{claims.user_id}"
         api_key = headers.get("x-api-key")
         if api_key and len(api_key) <= 256:

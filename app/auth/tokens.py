@@ -21,8 +21,13 @@ REFRESH_PREFIX = "rt_"
 API_KEY_PREFIX = "acx_"
 
 
+# Where the rate limiter leaves the claims it decoded, so authorization does not decode twice.
+ACCESS_CLAIMS_STATE = "access_claims"
+
+
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
+    token: str
     user_id: str
     organization_id: str
     role: str
@@ -86,6 +91,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
     if not all(isinstance(value, str) for value in fields):
         return None
     return AccessClaims(
+        token=token,
         user_id=claims["sub"],
         organization_id=claims["org"],
         role=claims["role"],

@@ -28,7 +28,7 @@ class PageParams:
     cursor: str | None = None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..200.")] = (
         DEFAULT_LIMIT
     ),
@@ -37,7 +37,7 @@ def page_params(
     return PageParams(limit=limit, offset=offset)
 
 
-def cursor_page_params(
+async def cursor_page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..200.")] = (
         DEFAULT_LIMIT
     ),

@@ -18,7 +18,7 @@ from typing import Protocol
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
@@ -128,7 +128,7 @@ class RateLimitMiddleware:
         *,
         limiter_getter: Callable[[], RateLimiter],
         settings: Settings,
-        identify: Callable[[Headers], Awaitable[str | None]],
+        identify: Callable[[Scope], Awaitable[str | None]],
     ) -> None:
         self.app = app
         self.limiter_getter = limiter_getter
@@ -155,8 +155,7 @@ class RateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        principal = await self.identify(headers)
+        principal = await self.identify(scope)
         limiter = self.limiter_getter()
         if principal is not None:
             decision = await limiter.hit(

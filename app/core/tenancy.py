@@ -9,6 +9,7 @@ of other tenants simply are not found (404).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, event
@@ -42,16 +43,21 @@ def session_tenant(session: AsyncSession | Session) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@lru_cache(maxsize=4096)
+def _tenant_criteria(organization_id: str) -> Any:
+    """One option object per organization: building it is the costly part, and it is
+    immutable, so every statement of that organization shares it."""
+    return with_loader_criteria(
+        TenantMixin,
+        lambda cls: cls.organization_id == organization_id,
+        include_aliases=True,
+    )
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState) -> None:
     organization_id = state.session.info.get(TENANT_KEY)
     if organization_id is None or state.is_column_load or state.is_relationship_load:
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantMixin,
-                lambda cls: cls.organization_id == organization_id,
-                include_aliases=True,
-            )
-        )
+        state.statement = state.statement.options(_tenant_criteria(organization_id))

@@ -28,4 +28,7 @@ SWEEPS: list[Sweep] = [
 
 
 def register_sweep(sweep: Sweep) -> None:
-    SWEEPS.append(sweep)
+    """Idempotent by name, so the composition root may run more than once (tests build many
+    apps)."""
+    if all(existing.name != sweep.name for existing in SWEEPS):
+        SWEEPS.append(sweep)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import ValidationError
 
 from app.auth.dependencies import CurrentPrincipal, EngineerPrincipal, Principal, requires
@@ -58,14 +58,13 @@ async def list_outages(
     site_name: Annotated[str | None, Query(max_length=255)] = None,
     start_date: AwareDatetime | None = None,
     end_date: AwareDatetime | None = None,
-) -> Page[OutageOut]:
+) -> Response:
     """Newest first, each with its live SLA status. `active` is accepted for `open`."""
     stmt = service.filtered(
         status=status_, severity=severity, site_name=site_name, start=start_date, end=end_date
     )
     rows, result = await paginate(session, stmt, page, id_column=Outage.id)
-    result.results = await presenter.present_page(session, principal.organization_id, rows)
-    return result
+    return await presenter.page_response(session, principal.organization_id, rows, result)
 
 
 @router.get("/search", response_model=Page[OutageOut], summary="Full-text outage search")
@@ -86,13 +85,12 @@ async def search_outages(
     status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-) -> Page[OutageOut]:
+) -> Response:
     """Every word must appear (PostgreSQL full-text index; substring match on SQLite)."""
     stmt = service.filtered(status=status_, severity=severity, start=start, end=end)
     stmt = service.search(stmt, q, dialect_of(session))
     rows, result = await paginate(session, stmt, page, id_column=Outage.id)
-    result.results = await presenter.present_page(session, principal.organization_id, rows)
-    return result
+    return await presenter.page_response(session, principal.organization_id, rows, result)
 
 
 _IMPORT_BODY: dict[str, Any] = {

@@ -78,20 +78,20 @@ async def sla_status(
     )
     latest = await service.latest_result(session, outage.id)
     state = presenter.sla_status(outage, policy.threshold_minutes, latest)
-    return SlaStatusReport(
-        outage_id=outage.id,
-        severity=state.severity,
-        status=state.status,
-        threshold_minutes=state.threshold_minutes,
-        mttr_minutes=state.mttr_minutes,
-        elapsed_minutes=state.elapsed_minutes,
-        time_remaining_minutes=state.time_remaining_minutes,
-        penalty_amount=state.penalty_amount or 0,
-        reward_amount=state.reward_amount or 0,
-        performance_rating=state.performance_rating,
-        payment_type=state.payment_type,
-        policy_version=state.policy_version,
-        sla_result_id=state.sla_result_id,
+    return SlaStatusReport.model_validate(
+        {
+            "penalty_amount": 0,
+            "reward_amount": 0,
+            "mttr_minutes": None,
+            "elapsed_minutes": None,
+            "time_remaining_minutes": None,
+            "performance_rating": None,
+            "payment_type": None,
+            "policy_version": None,
+            "sla_result_id": None,
+            **state,
+            "outage_id": outage.id,
+        }
     )
 
 

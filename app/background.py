@@ -1,0 +1,13 @@
+"""The composition root of background work: every job handler and periodic sweep of every
+feature, registered in one place for both executors (inline and Celery)."""
+
+from __future__ import annotations
+
+from app.jobs.sweeps import Sweep, register_sweep
+
+
+def register_background_work() -> None:
+    # Importing a feature's tasks module registers its job handlers.
+    from app.sla import clock, tasks  # noqa: F401
+
+    register_sweep(Sweep("sla_clock", 30, clock.sweep))
