@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -19,6 +19,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+TOTAL_CAP = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,11 @@ CursorPageParamsDep = Annotated[PageParams, Depends(cursor_page_params)]
 
 
 class Page(BaseModel, Generic[T]):
-    total: int | None
+    total: int | None = Field(
+        description="Matching rows, exact up to a cap (10 000; 1 000 for search), then the cap "
+        "with `total_exact: false`. Null on cursor pages."
+    )
+    total_exact: bool = True
     limit: int
     offset: int | None
     has_next: bool
@@ -88,28 +93,37 @@ def decode_cursor(cursor: str) -> str:
     return value
 
 
+async def _fetch(session: AsyncSession, stmt: Select[Any], limit: int) -> tuple[list[Any], bool]:
+    """One row more than asked: whether there is a next page, without counting."""
+    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
+    return rows[:limit], len(rows) > limit
+
+
+async def count_up_to(session: AsyncSession, stmt: Select[Any], cap: int) -> tuple[int, bool]:
+    """(count, exact): exact up to `cap`; past it, counting every match of a million-row table
+    would cost more than the page itself, so the count stops there (as search engines do)."""
+    bounded = stmt.order_by(None).limit(cap + 1).subquery()
+    total = int((await session.execute(select(func.count()).select_from(bounded))).scalar_one())
+    return (total, True) if total <= cap else (cap, False)
+
+
 async def paginate(
     session: AsyncSession,
     stmt: Select[Any],
     params: PageParams,
     *,
     id_column: InstrumentedAttribute[str],
+    total_cap: int = TOTAL_CAP,
 ) -> tuple[list[Any], Page[Any]]:
     """Rows newest first. With a cursor, keyset paging on the (time-sortable) id: no count and
-    no deep scan. Without one, offset paging with the total."""
+    no deep scan. Without one, offset paging with the total (exact up to TOTAL_CAP)."""
+    ordered = stmt.order_by(id_column.desc())
     if params.cursor is not None:
         after = decode_cursor(params.cursor)
-        rows = list(
-            (
-                await session.execute(
-                    stmt.where(id_column < after).order_by(id_column.desc()).limit(params.limit + 1)
-                )
-            ).scalars()
-        )
-        has_next = len(rows) > params.limit
-        rows = rows[: params.limit]
+        rows, has_next = await _fetch(session, ordered.where(id_column < after), params.limit)
         return rows, Page(
             total=None,
+            total_exact=False,
             limit=params.limit,
             offset=None,
             has_next=has_next,
@@ -119,19 +133,11 @@ async def paginate(
             next_cursor=encode_cursor(rows[-1].id) if has_next and rows else None,
             results=[],
         )
-    total = (
-        await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    ).scalar_one()
-    rows = list(
-        (
-            await session.execute(
-                stmt.order_by(id_column.desc()).limit(params.limit).offset(params.offset)
-            )
-        ).scalars()
-    )
-    has_next = params.offset + len(rows) < total
+    rows, has_next = await _fetch(session, ordered.offset(params.offset), params.limit)
+    total, exact = await count_up_to(session, stmt, total_cap)
     return rows, Page(
         total=total,
+        total_exact=exact,
         limit=params.limit,
         offset=params.offset,
         has_next=has_next,

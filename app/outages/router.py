@@ -32,6 +32,10 @@ from app.sla.engine import Severity
 
 router = APIRouter(prefix="/outages", tags=["Outages"])
 
+# Counting every match of a common word across a million outages costs more than the page;
+# search totals are exact up to this many, as on most search APIs.
+SEARCH_TOTAL_CAP = 1000
+
 StatusFilter = Literal["open", "active", "investigating", "resolved"]
 IntakePrincipal = Annotated[Principal, requires(Role.engineer, api_key=True)]
 
@@ -89,7 +93,9 @@ async def search_outages(
     """Every word must appear (PostgreSQL full-text index; substring match on SQLite)."""
     stmt = service.filtered(status=status_, severity=severity, start=start, end=end)
     stmt = service.search(stmt, q, dialect_of(session))
-    rows, result = await paginate(session, stmt, page, id_column=Outage.id)
+    rows, result = await paginate(
+        session, stmt, page, id_column=Outage.id, total_cap=SEARCH_TOTAL_CAP
+    )
     return await presenter.page_response(session, principal.organization_id, rows, result)
 
 

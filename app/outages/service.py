@@ -122,20 +122,14 @@ def filtered(
 
 
 def search(stmt: Select[Any], q: str, dialect: str) -> Select[Any]:
-    """PostgreSQL: the GIN full-text index (every word must match, prefixes allowed via `*`
-    not supported: plain words). SQLite: case-insensitive substring match of each word."""
+    """Every word must appear. PostgreSQL: the stored search vector and its GIN index.
+    SQLite: case-insensitive substring match of each word."""
     words = [w for w in q.split() if w][:20]
     if not words:
         return stmt
     if dialect == "postgresql":
-        document = func.to_tsvector(
-            literal_column("'simple'"),
-            func.coalesce(Outage.site_name, "")
-            + literal_column("' '")
-            + func.coalesce(Outage.description, ""),
-        )
         query = func.plainto_tsquery(literal_column("'simple'"), " ".join(words))
-        return stmt.where(document.op("@@")(query))
+        return stmt.where(Outage.search_vector.op("@@")(query))
     for word in words:
         pattern = "%" + word.lower().replace("%", r"\%").replace("_", r"\_") + "%"
         stmt = stmt.where(

@@ -103,19 +103,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_outages_organization_id"), "outages", ["organization_id"], unique=False
     )
-    if op.get_bind().dialect.name == "postgresql":  # full-text search: PostgreSQL only
-        op.create_index(
-            "ix_outages_search",
-            "outages",
-            [
-                sa.literal_column(
-                    "to_tsvector('simple'::regconfig, (COALESCE(site_name, "
-                    "''::character varying)::text || ' '::text) || COALESCE(description, ''::text))"
-                )
-            ],
-            unique=False,
-            postgresql_using="gin",
-        )
+    _add_search_vector()
     op.create_table(
         "sla_policies",
         sa.Column("id", sa.String(length=30), nullable=False),
@@ -333,6 +321,33 @@ def upgrade() -> None:
     )
 
 
+SEARCH_DOCUMENT_SQL = (
+    "to_tsvector('simple'::regconfig, (COALESCE(site_name, ''::character varying)::text "
+    "|| ' '::text) || COALESCE(description, ''::text))"
+)
+
+
+def _add_search_vector() -> None:
+    """PostgreSQL: a stored generated tsvector with a GIN index. SQLite: the same column as
+    plain text, unused (search there is a LIKE)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.add_column(
+            "outages",
+            sa.Column(
+                "search_vector",
+                postgresql.TSVECTOR(),
+                sa.Computed(SEARCH_DOCUMENT_SQL, persisted=True),
+                nullable=True,
+            ),
+        )
+        op.create_index(
+            "ix_outages_search", "outages", ["search_vector"], unique=False, postgresql_using="gin"
+        )
+    else:
+        op.add_column("outages", sa.Column("search_vector", sa.Text(), nullable=True))
+        op.create_index("ix_outages_search", "outages", ["search_vector"], unique=False)
+
+
 def downgrade() -> None:
     op.drop_index(op.f("ix_disputes_organization_id"), table_name="disputes")
     op.drop_index("ix_disputes_org_status", table_name="disputes")
@@ -367,8 +382,7 @@ def downgrade() -> None:
         sqlite_where=sa.text("is_current"),
     )
     op.drop_table("sla_policies")
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_outages_search", table_name="outages", postgresql_using="gin")
+    op.drop_index("ix_outages_search", table_name="outages")
     op.drop_index(op.f("ix_outages_organization_id"), table_name="outages")
     op.drop_index("ix_outages_org_status_id", table_name="outages")
     op.drop_index("ix_outages_org_site_id", table_name="outages")
