@@ -48,10 +48,24 @@ def _server_env() -> dict[str, str]:
 def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
-         "--log-level", "warning"],
-        cwd=ROOT, env=_server_env(),
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=_server_env(),
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -67,15 +81,21 @@ def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str]:
 
 def prepare_database() -> None:
     subprocess.run([sys.executable, "tools/recreate_db.py", DATABASE_URL], cwd=ROOT, check=True)
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, check=True,
-                   env={**os.environ, "DATABASE_URL": DATABASE_URL}, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "DATABASE_URL": DATABASE_URL},
+        capture_output=True,
+    )
 
 
 def login(base: str, email: str) -> str:
     api = base + "/api/v1"
     httpx.post(api + "/auth/register", json={"email": email, "password": PASSWORD}, timeout=30)
-    response = httpx.post(api + "/auth/login", json={"email": email, "password": PASSWORD},
-                          timeout=30)
+    response = httpx.post(
+        api + "/auth/login", json={"email": email, "password": PASSWORD}, timeout=30
+    )
     response.raise_for_status()
     return str(response.json()["access_token"])
 
@@ -88,15 +108,33 @@ _UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 def wrk(url: str, token: str, connections: int, seconds: int, script: str) -> dict[str, Any]:
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-         "-s", str(ROOT / "bench" / "wrk" / script), url],
-        env={**os.environ, "BENCH_TOKEN": token}, capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "wrk" / script),
+            url,
+        ],
+        env={**os.environ, "BENCH_TOKEN": token},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     out = result.stdout
     latency = {f"p{p}_ms": round(float(v) * _UNIT[u], 2) for p, v, u in _LATENCY.findall(out)}
     errors = _ERRORS.search(out)
-    return {"connections": connections, "rps": float(_RPS.search(out).group(1)),  # type: ignore[union-attr]
-            "non_2xx": int(errors.group(1)) if errors else 0, **latency}
+    return {
+        "connections": connections,
+        "rps": float(_RPS.search(out).group(1)),  # type: ignore[union-attr]
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        **latency,
+    }
 
 
 def timed(fn: Any, runs: int) -> dict[str, float]:
@@ -106,26 +144,38 @@ def timed(fn: Any, runs: int) -> dict[str, float]:
         fn()
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
-    return {"runs": runs, "p50_ms": round(statistics.median(samples), 1),
-            "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 1),
-            "max_ms": round(samples[-1], 1)}
+    return {
+        "runs": runs,
+        "p50_ms": round(statistics.median(samples), 1),
+        "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 1),
+        "max_ms": round(samples[-1], 1),
+    }
 
 
 def bulk_import(base: str, token: str) -> dict[str, float]:
-    records = [{"site_name": f"Import {i}", "severity": "medium", "services_affected": ["4G"],
-                "description": f"Imported outage {i}"} for i in range(1000)]
+    records = [
+        {
+            "site_name": f"Import {i}",
+            "severity": "medium",
+            "services_affected": ["4G"],
+            "description": f"Imported outage {i}",
+        }
+        for i in range(1000)
+    ]
     headers = {"Authorization": f"Bearer {token}"}
 
     def once() -> None:
-        response = httpx.post(base + "/api/v1/outages/import", json={"outages": records},
-                              headers=headers, timeout=60)
+        response = httpx.post(
+            base + "/api/v1/outages/import", json={"outages": records}, headers=headers, timeout=60
+        )
         assert response.status_code == 201, response.text[:200]
 
     return timed(once, 5)
 
 
-def single_client(base: str, token: str, path: str, params: dict[str, Any],
-                  runs: int = 200) -> dict[str, float]:
+def single_client(
+    base: str, token: str, path: str, params: dict[str, Any], runs: int = 200
+) -> dict[str, float]:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base + "/api/v1", headers=headers, timeout=30) as http:
         http.get(path, params=params)  # warm up
@@ -150,15 +200,19 @@ def main() -> None:
     try:
         token = login(base, "bench@example.com")
         for _ in range(2):
-            httpx.post(base + "/api/v1/outages/import", timeout=60,
-                       headers={"Authorization": f"Bearer {token}"},
-                       json={"outages": [{"site_name": f"Seed {i}", "severity": "high"}
-                                         for i in range(500)]})
+            httpx.post(
+                base + "/api/v1/outages/import",
+                timeout=60,
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "outages": [{"site_name": f"Seed {i}", "severity": "high"} for i in range(500)]
+                },
+            )
         url = base + "/api/v1/outages"
-        results["get_list"] = [wrk(url + "?limit=50", token, c, seconds, "get.lua")
-                               for c in (8, 32)]
-        results["post_create"] = [wrk(url, token, c, seconds, "post_outage.lua")
-                                  for c in (8, 32)]
+        results["get_list"] = [
+            wrk(url + "?limit=50", token, c, seconds, "get.lua") for c in (8, 32)
+        ]
+        results["post_create"] = [wrk(url, token, c, seconds, "post_outage.lua") for c in (8, 32)]
         results["bulk_import_1000"] = bulk_import(base, token)
         if not args.quick:
             big_token = login(base, "million@example.com")
@@ -166,12 +220,17 @@ def main() -> None:
             results["at_1m"] = {
                 "list_first_page": single_client(base, big_token, "/outages", {"limit": 50}),
                 "list_cursor_deep": single_client(
-                    base, big_token, "/outages",
-                    {"limit": 50, "severity": "critical", "status": "resolved"}),
-                "search_rare_word": single_client(base, big_token, "/outages/search",
-                                                  {"q": "transformer", "limit": 50}),
-                "search_common_word": single_client(base, big_token, "/outages/search",
-                                                    {"q": "fiber", "limit": 50}),
+                    base,
+                    big_token,
+                    "/outages",
+                    {"limit": 50, "severity": "critical", "status": "resolved"},
+                ),
+                "search_rare_word": single_client(
+                    base, big_token, "/outages/search", {"q": "transformer", "limit": 50}
+                ),
+                "search_common_word": single_client(
+                    base, big_token, "/outages/search", {"q": "fiber", "limit": 50}
+                ),
             }
     finally:
         process.terminate()

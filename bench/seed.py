@@ -42,7 +42,8 @@ async def _seed(database_url: str, email: str, count: int) -> float:
     connection = await asyncpg.connect(url.render_as_string(hide_password=False))
     try:
         organization_id = await connection.fetchval(
-            "SELECT organization_id FROM users WHERE email = $1", email)
+            "SELECT organization_id FROM users WHERE email = $1", email
+        )
         started = time.perf_counter()
         await connection.execute(SEED_SQL, organization_id, count)
         await connection.execute("VACUUM ANALYZE outages")
