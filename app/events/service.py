@@ -5,14 +5,46 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
+from app.core.ids import new_id
 from app.events.catalog import EVENT_TYPES
 from app.events.models import DomainEvent
 
 EMITTED_KEY = "events_emitted"
+
+
+def event_values(
+    *,
+    organization_id: str,
+    event_type: str,
+    entity_type: str,
+    entity_id: str,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    return {
+        "id": new_id("evt"),
+        "organization_id": organization_id,
+        "event_type": event_type,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "occurred_at": utcnow(),
+        "schema_version": 1,
+        "correlation_id": get_correlation_id(),
+        "data": data,
+    }
+
+
+async def emit_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Many events in one statement (bulk import)."""
+    if rows:
+        await session.execute(insert(DomainEvent), rows)
+        session.info.setdefault(EMITTED_KEY, []).extend(row["id"] for row in rows)
 
 
 def emit(
@@ -24,17 +56,15 @@ def emit(
     entity_id: str,
     data: dict[str, Any],
 ) -> DomainEvent:
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}")
     event = DomainEvent(
-        organization_id=organization_id,
-        event_type=event_type,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        occurred_at=utcnow(),
-        correlation_id=get_correlation_id(),
-        data=data,
+        **event_values(
+            organization_id=organization_id,
+            event_type=event_type,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            data=data,
+        )
     )
     session.add(event)
-    session.info.setdefault(EMITTED_KEY, []).append(event)
+    session.info.setdefault(EMITTED_KEY, []).append(event.id)
     return event

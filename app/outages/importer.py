@@ -9,15 +9,16 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.clock import utcnow
-from app.core.ids import new_id
 from app.errors import ValidationFailed
-from app.outages import service
-from app.outages.models import Outage
+from app.events.service import emit_many, event_values
+from app.outages import service, timeline
+from app.outages.models import Outage, TimelineEntry
 from app.outages.schemas import OutageCreate
 
 LIST_SEPARATORS = (";", "|")
@@ -98,17 +99,40 @@ def validate(records: list[Any], max_count: int) -> list[OutageCreate]:
 
 async def import_outages(
     session: AsyncSession, organization_id: str, actor: Actor, records: list[OutageCreate]
-) -> list[Outage]:
+) -> list[str]:
+    """Three multi-row INSERTs (outages, timeline, events) and one audit row: a thousand
+    outages in one round trip each, not three thousand ORM objects."""
     now = utcnow()
-    outages = []
-    for data in records:
-        outage = service.build(data, organization_id, actor, now)
-        outage.id = new_id("out")
-        outages.append(outage)
-    session.add_all(outages)
-    await session.flush()
-    for outage in outages:
-        service.record_created(session, outage, actor)
+    rows = [service.outage_values(data, organization_id, actor, now) for data in records]
+    await session.execute(insert(Outage), rows)
+    await session.execute(
+        insert(TimelineEntry),
+        [
+            timeline.entry_values(
+                organization_id,
+                row["id"],
+                "created",
+                "Outage detected",
+                actor,
+                {"severity": row["severity"]},
+            )
+            for row in rows
+        ],
+    )
+    await emit_many(
+        session,
+        [
+            event_values(
+                organization_id=organization_id,
+                event_type="outage.created",
+                entity_type="outage",
+                entity_id=row["id"],
+                data=service.summary(row),
+            )
+            for row in rows
+        ],
+    )
+    ids = [row["id"] for row in rows]
     await audit.record(
         session,
         organization_id=organization_id,
@@ -116,6 +140,6 @@ async def import_outages(
         event_type="outages.imported",
         entity_type="outage",
         entity_id=None,
-        data={"count": len(outages), "ids": [o.id for o in outages]},
+        data={"count": len(ids), "ids": ids},
     )
-    return outages
+    return ids

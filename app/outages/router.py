@@ -138,10 +138,8 @@ async def import_outages(
     records = await _read_import(request)
     settings = request.app.state.settings
     valid = importer.validate(records, settings.max_bulk_outages_count)
-    outages = await importer.import_outages(
-        session, principal.organization_id, principal.actor, valid
-    )
-    return BulkImportResult(imported=len(outages), ids=[o.id for o in outages])
+    ids = await importer.import_outages(session, principal.organization_id, principal.actor, valid)
+    return BulkImportResult(imported=len(ids), ids=ids)
 
 
 async def _read_import(request: Request) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
+from app.core.ids import new_id
 from app.errors import Conflict, NotFound
 from app.events.service import emit
 from app.outages import timeline
@@ -32,38 +34,47 @@ async def get(session: AsyncSession, outage_id: str, *, for_update: bool = False
     return outage
 
 
-def summary(outage: Outage) -> dict[str, Any]:
+_SUMMARY = ("site_name", "site_id", "severity", "status", "services_affected")
+
+
+def summary(outage: Outage | Mapping[str, Any]) -> dict[str, Any]:
+    """What every outage event carries: from a loaded outage or a row about to be inserted."""
+    values = (
+        outage
+        if isinstance(outage, Mapping)
+        else {name: getattr(outage, name) for name in (*_SUMMARY, "id", "detected_at")}
+    )
     return {
-        "outage_id": outage.id,
-        "site_name": outage.site_name,
-        "site_id": outage.site_id,
-        "severity": outage.severity,
-        "status": outage.status,
-        "services_affected": outage.services_affected,
-        "detected_at": isoformat(outage.detected_at),
+        "outage_id": values["id"],
+        **{name: values[name] for name in _SUMMARY},
+        "detected_at": isoformat(values["detected_at"]),
     }
 
 
-def build(data: OutageCreate, organization_id: str, actor: Actor, now: datetime) -> Outage:
-    return Outage(
-        organization_id=organization_id,
-        site_name=data.site_name,
-        site_id=data.site_id,
-        severity=data.severity.value,
-        status=OutageStatus.open,
-        description=data.description,
-        services_affected=list(data.services_affected),
-        affected_subscribers=data.affected_subscribers,
-        latitude=data.location.latitude if data.location else None,
-        longitude=data.location.longitude if data.location else None,
-        region=data.region,
-        assigned_to=data.assigned_to,
-        created_by=actor.id,
-        detected_at=data.detected_at or now,
-        correlation_id=get_correlation_id(),
-        created_at=now,
-        updated_at=now,
-    )
+def outage_values(
+    data: OutageCreate, organization_id: str, actor: Actor, now: datetime
+) -> dict[str, Any]:
+    """The columns of a new outage, id included."""
+    return {
+        "id": new_id("out"),
+        "organization_id": organization_id,
+        "site_name": data.site_name,
+        "site_id": data.site_id,
+        "severity": data.severity.value,
+        "status": OutageStatus.open,
+        "description": data.description,
+        "services_affected": list(data.services_affected),
+        "affected_subscribers": data.affected_subscribers,
+        "latitude": data.location.latitude if data.location else None,
+        "longitude": data.location.longitude if data.location else None,
+        "region": data.region,
+        "assigned_to": data.assigned_to,
+        "created_by": actor.id,
+        "detected_at": data.detected_at or now,
+        "correlation_id": get_correlation_id(),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def record_created(session: AsyncSession, outage: Outage, actor: Actor) -> None:
@@ -83,7 +94,7 @@ def record_created(session: AsyncSession, outage: Outage, actor: Actor) -> None:
 async def create(
     session: AsyncSession, organization_id: str, actor: Actor, data: OutageCreate
 ) -> Outage:
-    outage = build(data, organization_id, actor, utcnow())
+    outage = Outage(**outage_values(data, organization_id, actor, utcnow()))
     session.add(outage)
     await session.flush()
     record_created(session, outage, actor)

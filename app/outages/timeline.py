@@ -9,9 +9,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.core.clock import utcnow
+from app.core.ids import new_id
 from app.outages.models import Outage, TimelineEntry
 
 SCHEMA_VERSION = 1
+
+
+def entry_values(
+    organization_id: str,
+    outage_id: str,
+    event: str,
+    message: str,
+    actor: Actor,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": new_id("tml"),
+        "organization_id": organization_id,
+        "outage_id": outage_id,
+        "event": event,
+        "message": message[:500],
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "occurred_at": utcnow(),
+        "data": data or {},
+        "schema_version": SCHEMA_VERSION,
+    }
 
 
 def append(
@@ -23,15 +46,7 @@ def append(
     data: dict[str, Any] | None = None,
 ) -> TimelineEntry:
     entry = TimelineEntry(
-        organization_id=outage.organization_id,
-        outage_id=outage.id,
-        event=event,
-        message=message[:500],
-        actor_type=actor.type,
-        actor_id=actor.id,
-        occurred_at=utcnow(),
-        data=data or {},
-        schema_version=SCHEMA_VERSION,
+        **entry_values(outage.organization_id, outage.id, event, message, actor, data)
     )
     session.add(entry)
     return entry
