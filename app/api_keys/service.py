@@ -12,7 +12,8 @@ from app.auth.dependencies import Principal
 from app.auth.models import ApiKey
 from app.auth.roles import MAX_API_KEY_ROLE
 from app.core.clock import utcnow
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.core.loading import get_or_404
+from app.errors import Forbidden, ValidationFailed
 
 
 def list_statement() -> Select[tuple[ApiKey]]:
@@ -62,9 +63,7 @@ async def create(
 
 
 async def revoke(session: AsyncSession, principal: Principal, key_id: str) -> None:
-    key = (await session.execute(select(ApiKey).where(ApiKey.id == key_id))).scalar_one_or_none()
-    if key is None:
-        raise NotFound("API key not found.")
+    key = await get_or_404(session, ApiKey, key_id, "API key not found.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         await audit.record(

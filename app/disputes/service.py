@@ -5,15 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.clock import utcnow
+from app.core.loading import get_or_404
 from app.disputes.models import Dispute, DisputeStatus
 from app.disputes.schemas import DisputeCreate, DisputeResolve
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.events.service import emit
 from app.outages import service as outages
 from app.outages import timeline
@@ -23,13 +23,9 @@ from app.sla.engine import evaluate
 
 
 async def get(session: AsyncSession, dispute_id: str, *, for_update: bool = False) -> Dispute:
-    stmt = select(Dispute).where(Dispute.id == dispute_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    dispute = (await session.execute(stmt)).scalar_one_or_none()
-    if dispute is None:
-        raise NotFound("Dispute not found.")
-    return dispute
+    return await get_or_404(
+        session, Dispute, dispute_id, "Dispute not found.", for_update=for_update
+    )
 
 
 def _data(dispute: Dispute) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from app.audit.service import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import new_id
-from app.errors import Conflict, NotFound
+from app.core.loading import get_or_404
+from app.errors import Conflict
 from app.events.service import emit
 from app.outages import timeline
 from app.outages.models import Outage, OutageStatus, RootCauseAnalysis
@@ -25,13 +26,7 @@ STATUS_ALIASES = {"active": OutageStatus.open}
 
 
 async def get(session: AsyncSession, outage_id: str, *, for_update: bool = False) -> Outage:
-    stmt = select(Outage).where(Outage.id == outage_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    outage = (await session.execute(stmt)).scalar_one_or_none()
-    if outage is None:
-        raise NotFound("Outage not found.")
-    return outage
+    return await get_or_404(session, Outage, outage_id, "Outage not found.", for_update=for_update)
 
 
 _SUMMARY = ("site_name", "site_id", "severity", "status", "services_affected")

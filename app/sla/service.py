@@ -12,7 +12,8 @@ from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
-from app.errors import Conflict, NotFound
+from app.core.loading import get_or_404
+from app.errors import Conflict
 from app.events.service import emit
 from app.outages import timeline
 from app.outages.models import Outage, OutageStatus
@@ -30,12 +31,7 @@ async def latest_result(session: AsyncSession, outage_id: str) -> SlaResult | No
 
 
 async def result_by_id(session: AsyncSession, result_id: str) -> SlaResult:
-    result = (
-        await session.execute(select(SlaResult).where(SlaResult.id == result_id))
-    ).scalar_one_or_none()
-    if result is None:
-        raise NotFound("SLA result not found.")
-    return result
+    return await get_or_404(session, SlaResult, result_id, "SLA result not found.")
 
 
 def outcome_data(result: SlaResult) -> dict[str, Any]:

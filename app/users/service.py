@@ -12,7 +12,8 @@ from app.auth.dependencies import Principal
 from app.auth.models import User
 from app.auth.roles import Role
 from app.auth.service import email_taken, revoke_user_sessions
-from app.errors import Conflict, Forbidden, NotFound
+from app.core.loading import get_or_404
+from app.errors import Conflict, Forbidden
 from app.users.schemas import UserCreate, UserUpdate
 
 
@@ -21,10 +22,7 @@ def list_statement() -> Select[tuple[User]]:
 
 
 async def get(session: AsyncSession, user_id: str) -> User:
-    user = (await session.execute(select(User).where(User.id == user_id))).scalar_one_or_none()
-    if user is None:
-        raise NotFound("User not found.")
-    return user
+    return await get_or_404(session, User, user_id, "User not found.")
 
 
 def _refuse_above_own(principal: Principal, role: Role) -> None:
