@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_tes
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 CHECK_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_check
 
-.PHONY: install run test lint typecheck migrations-check check format worker beat bench clean
+.PHONY: install run test lint typecheck migrations-check check format worker beat bench postman clean
 
 install: $(STAMP)
 
@@ -54,6 +54,9 @@ format: install
 bench: install
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run
+
+postman: install
+	$(BIN)/python tools/postman.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache apexchainx.db*

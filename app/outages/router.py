@@ -103,7 +103,7 @@ _IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/BulkImportRequest"}},
+            "application/json": {"schema": BulkImportRequest.model_json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

@@ -1,0 +1,162 @@
+"""Generates the Postman collection and environment from the application's live OpenAPI.
+
+    make postman   ->  postman/ApexChainX-API.json, postman/ApexChainX.postman_environment.json
+
+Every route becomes a request (one folder per tag) with an example body built from its schema;
+"Log in" stores the access token in the environment, and every other request sends it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.config import Settings  # noqa: E402
+from app.main import create_app  # noqa: E402
+
+EXAMPLES: dict[str, Any] = {
+    "email": "ops@example.com",
+    "password": "Correct-Horse-42!",
+    "site_name": "Cell Tower Alpha",
+    "severity": "critical",
+    "services_affected": ["4G", "5G"],
+    "description": "Total signal loss",
+    "mttr_minutes": 25,
+    "reason": "MTTR started before the engineer was notified",
+    "resolution": "accepted",
+    "name": "NMS integration",
+}
+LOGIN_SCRIPT = [
+    "const body = pm.response.json();",
+    "if (body.access_token) {",
+    "  pm.environment.set('accessToken', body.access_token);",
+    "  pm.environment.set('refreshToken', body.refresh_token);",
+    "}",
+]
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref:
+        return _resolve(spec, spec["components"]["schemas"][ref.split("/")[-1]])
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"]
+            return _resolve(spec, options[0]) if options else {}
+    return schema
+
+
+def example(spec: dict[str, Any], schema: dict[str, Any], name: str = "") -> Any:
+    if name in EXAMPLES:
+        return EXAMPLES[name]
+    schema = _resolve(spec, schema)
+    if "example" in schema:
+        return schema["example"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        required = set(schema.get("required", []))
+        return {
+            key: example(spec, value, key)
+            for key, value in schema.get("properties", {}).items()
+            if key in required or key in EXAMPLES
+        }
+    if kind == "array":
+        return [example(spec, schema.get("items", {}), name)]
+    if kind == "integer":
+        return max(1, int(schema.get("minimum", 1)))
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return False
+    if schema.get("format") == "date-time":
+        return "2026-01-16T09:30:00Z"
+    return "string"
+
+
+def _request(spec: dict[str, Any], path: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
+    url_path = path.replace("{", "{{").replace("}", "}}")
+    headers = [{"key": "Content-Type", "value": "application/json"}]
+    request: dict[str, Any] = {
+        "method": method.upper(),
+        "header": headers,
+        "url": {
+            "raw": "{{baseUrl}}" + url_path,
+            "host": ["{{baseUrl}}"],
+            "path": [p for p in url_path.split("/") if p],
+        },
+        "description": op.get("description", ""),
+    }
+    if op.get("security"):
+        request["auth"] = {
+            "type": "bearer",
+            "bearer": [{"key": "token", "value": "{{accessToken}}", "type": "string"}],
+        }
+    else:
+        request["auth"] = {"type": "noauth"}
+    body = op.get("requestBody", {}).get("content", {}).get("application/json")
+    if body:
+        request["body"] = {
+            "mode": "raw",
+            "raw": json.dumps(example(spec, body["schema"]), indent=2),
+            "options": {"raw": {"language": "json"}},
+        }
+    item: dict[str, Any] = {
+        "name": op.get("summary", f"{method.upper()} {path}"),
+        "request": request,
+    }
+    if path.endswith("/auth/login"):
+        item["name"] = "Log in"
+        item["event"] = [
+            {"listen": "test", "script": {"type": "text/javascript", "exec": LOGIN_SCRIPT}}
+        ]
+    return item
+
+
+def build(spec: dict[str, Any]) -> dict[str, Any]:
+    folders: dict[str, list[dict[str, Any]]] = {}
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            tag = (op.get("tags") or ["Other"])[0]
+            folders.setdefault(tag, []).append(_request(spec, path, method, op))
+    return {
+        "info": {
+            "name": "ApexChainX API",
+            "description": spec["info"].get("description", ""),
+            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+        },
+        "item": [{"name": tag, "item": items} for tag, items in folders.items()],
+        "variable": [{"key": "baseUrl", "value": "http://127.0.0.1:8000"}],
+    }
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "name": "ApexChainX local",
+        "values": [
+            {"key": "baseUrl", "value": "http://127.0.0.1:8000", "enabled": True},
+            {"key": "accessToken", "value": "", "enabled": True},
+            {"key": "refreshToken", "value": "", "enabled": True},
+        ],
+    }
+
+
+def main() -> None:
+    spec = create_app(Settings(), run_inline_executor=False).openapi()
+    out = ROOT / "postman"
+    out.mkdir(exist_ok=True)
+    (out / "ApexChainX-API.json").write_text(json.dumps(build(spec), indent=2) + "\n")
+    (out / "ApexChainX.postman_environment.json").write_text(
+        json.dumps(environment(), indent=2) + "\n"
+    )
+    print(f"wrote {out / 'ApexChainX-API.json'}")
+
+
+if __name__ == "__main__":
+    main()
