@@ -55,6 +55,13 @@ bench: install
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run
 
+worker: install
+	$(BIN)/celery -A app.worker worker -Q default,sla,payouts,webhooks,investigations \
+		--loglevel INFO --concurrency 2
+
+beat: install
+	$(BIN)/celery -A app.worker beat --loglevel INFO
+
 postman: install
 	$(BIN)/python tools/postman.py
 

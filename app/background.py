@@ -7,7 +7,9 @@ from app.jobs.sweeps import Sweep, register_sweep
 
 
 def register_background_work() -> None:
-    # Importing a feature's tasks module registers its job handlers.
+    # Every table, so a worker process resolves foreign keys across features; importing a
+    # feature's tasks module registers its job handlers.
+    import app.models  # noqa: F401
     from app.sla import clock, tasks  # noqa: F401
 
     register_sweep(Sweep("sla_clock", 30, clock.sweep))

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
 
     jobs_executor: JobsExecutor = JobsExecutor.inline
+    # The Celery broker; defaults to REDIS_URL.
+    celery_broker_url: str | None = None
+    # Queued jobs not picked up this long after they were due are dispatched again by beat.
+    jobs_redispatch_after_seconds: int = Field(default=30, ge=1, le=3600)
     jobs_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     jobs_lease_seconds: int = Field(default=300, ge=5, le=86400)
 

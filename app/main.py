@@ -23,6 +23,7 @@ from app.demo import announce, seed_demo
 from app.docs_router import STATIC, docs_router
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.jobs.dispatch import after_commit_dispatcher, celery_client
 from app.jobs.executor import InlineExecutor, install_after_commit_hook
 from app.logging import configure_logging
 
@@ -88,7 +89,9 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
             lease_seconds=settings.jobs_lease_seconds,
         )
         app.state.executor = executor
-        install_after_commit_hook(database, lambda _ids: executor.wake())
+        install_after_commit_hook(database, lambda _jobs: executor.wake())
+    else:
+        install_after_commit_hook(database, after_commit_dispatcher(celery_client(settings)))
 
     install_error_handlers(app)
 

@@ -99,7 +99,7 @@ def install_after_commit_hook(database: Database, on_commit: Any) -> None:
     def _after_commit(session: Session) -> None:
         jobs = session.info.pop(service.ENQUEUED_KEY, None)
         if jobs:
-            on_commit([job.id for job in jobs])
+            on_commit([(job.id, job.queue) for job in jobs])
 
     @event.listens_for(database.session_class, "after_rollback")
     def _after_rollback(session: Session) -> None:
