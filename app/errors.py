@@ -210,7 +210,12 @@ def is_dependency_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError):
         message = str(exc.orig if exc.orig is not None else exc).lower()
         return any(word in message for word in _TRANSIENT_WORDS)
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if isinstance(exc, DBAPIError):
+        # A deadlock or serialization failure: the transaction was rolled back whole and
+        # retrying it is safe.
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        return exc.connection_invalidated or "deadlock" in message or "serializ" in message
+    return False
 
 
 def unavailable_response() -> JSONResponse:

@@ -94,7 +94,7 @@ async def sla_snapshots(
     session: SessionDep,
     at: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """The outages open at `at` (default now) with their SLA clock at that moment, under the
     policy version then in force."""

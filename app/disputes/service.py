@@ -168,6 +168,12 @@ async def _accept(
             },
         )
     disputed = await sla.result_by_id(session, dispute.sla_result_id)
+    if not disputed.is_latest:
+        raise Conflict(
+            "The disputed SLA result has been superseded; reject this dispute and file one "
+            "against the outage's latest result.",
+            details={"sla_result_id": disputed.id},
+        )
     policy = await policies.policy_by_id(session, disputed.policy_id)
     outcome = evaluate(mttr, policies.terms_of(policy))
     outage.mttr_minutes = mttr

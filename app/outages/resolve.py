@@ -15,7 +15,7 @@ from app.outages.models import Outage, OutageStatus
 from app.outages.schemas import ResolveRequest
 from app.sla import policies
 from app.sla import service as sla
-from app.sla.engine import Severity, evaluate, mttr_between
+from app.sla.engine import MAX_MTTR_MINUTES, Severity, evaluate, mttr_between
 from app.sla.models import SlaResult
 
 
@@ -41,6 +41,11 @@ async def resolve(
         if data.mttr_minutes is not None
         else mttr_between(outage.detected_at, resolved_at)
     )
+    if mttr > MAX_MTTR_MINUTES:
+        raise _field_error(
+            "resolved_at",
+            f"the outage would have lasted over {MAX_MTTR_MINUTES} minutes; give mttr_minutes",
+        )
     policy = await policies.current_policy(
         session, outage.organization_id, Severity(outage.severity)
     )

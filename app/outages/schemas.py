@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 
 from app.config import get_settings
 from app.core.clock import utcnow
@@ -49,6 +49,9 @@ class OutageCreate(InputModel):
     _detected = field_validator("detected_at")(_not_in_future)
 
 
+_NOT_NULLABLE = ("site_name", "severity", "services_affected", "affected_services", "status")
+
+
 class OutageUpdate(InputModel):
     site_name: SiteName | None = None
     site_id: ShortText | None = None
@@ -64,6 +67,15 @@ class OutageUpdate(InputModel):
     status: Literal["open", "active", "investigating"] | None = Field(
         default=None, description="`active` is accepted for `open`. Resolve with /resolve."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_fields_are_not_null(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = [name for name in _NOT_NULLABLE if name in data and data[name] is None]
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} cannot be null; leave it out instead")
+        return data
 
 
 class ResolveRequest(InputModel):

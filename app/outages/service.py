@@ -166,9 +166,10 @@ async def update(session: AsyncSession, outage_id: str, actor: Actor, data: Outa
         changed["services_affected"] = outage.services_affected
     if "location" in changes:
         location = data.location
-        outage.latitude = location.latitude if location else None
-        outage.longitude = location.longitude if location else None
-        changed["location"] = changes["location"]
+        new = (location.latitude, location.longitude) if location else (None, None)
+        if new != (outage.latitude, outage.longitude):
+            outage.latitude, outage.longitude = new
+            changed["location"] = changes["location"]
     if data.status is not None:
         status = STATUS_ALIASES.get(data.status, data.status)
         if status != outage.status:

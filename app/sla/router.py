@@ -101,7 +101,8 @@ async def calculate(
 ) -> CalculateOut:
     """Idempotent per outage and policy version: when the latest result already used the
     current policy, it is returned unchanged. 409 while the outage is open."""
-    outage = await outages.get(session, body.outage_id)
+    # The row lock orders this with resolve, dispute acceptance and recalculation.
+    outage = await outages.get(session, body.outage_id, for_update=True)
     result = await service.calculate(session, outage, principal.actor)
     return CalculateOut(outage_id=outage.id, sla_result=SlaResultOut.model_validate(result))
 

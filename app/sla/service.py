@@ -165,9 +165,12 @@ async def recalculate(
         o.id: o
         for o in (
             await session.execute(
-                select(Outage).where(
-                    Outage.organization_id == organization_id, Outage.id.in_(outage_ids)
-                )
+                select(Outage)
+                .where(Outage.organization_id == organization_id, Outage.id.in_(outage_ids))
+                # Locked in id order: every writer of results locks outages before the audit
+                # chain, and in the same order, so two writers cannot deadlock.
+                .order_by(Outage.id)
+                .with_for_update()
             )
         ).scalars()
     }
