@@ -145,3 +145,16 @@ async def test_analytics_see_one_organization(api: Api, owner: Session) -> None:
     body = (await api.get("/sla/analytics/summary", stranger)).json()
     assert body["outages_evaluated"] == 0
     assert (await api.get("/analytics/mttr", stranger)).json()["overall"]["total_outages"] == 0
+
+
+async def test_csv_export_neutralizes_spreadsheet_formulas(api: Api) -> None:
+    owner = await api.owner()
+    outage = await new_outage(api, owner, site_name='=HYPERLINK("http://evil.example","x")')
+    await api.post(f"/outages/{outage['id']}/resolve", owner, json={"mttr_minutes": 5})
+    rows = list(
+        csv.DictReader(
+            io.StringIO((await api.get("/sla/export", owner, params={"format": "csv"})).text)
+        )
+    )
+    assert rows[0]["site_name"].startswith("'=HYPERLINK")
+    assert rows[0]["amount"] == "1500.0000000"
