@@ -12,8 +12,10 @@ from app.disputes.router import router as disputes_router
 from app.health.router import router as health_router
 from app.jobs.router import router as jobs_router
 from app.outages.router import router as outages_router
+from app.payments.router import router as payments_router
 from app.sla.router import router as sla_router
 from app.users.router import router as users_router
+from app.wallets.router import router as wallets_router
 
 FEATURE_ROUTERS = (
     health_router,
@@ -23,6 +25,8 @@ FEATURE_ROUTERS = (
     outages_router,
     sla_router,
     disputes_router,
+    payments_router,
+    wallets_router,
     analytics_router,
     audit_router,
     jobs_router,

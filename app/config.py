@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me-in-production-0000"  # noqa: S105
@@ -23,6 +23,12 @@ class Environment(StrEnum):
 class JobsExecutor(StrEnum):
     inline = "inline"
     celery = "celery"
+
+
+class StellarNetwork(StrEnum):
+    local = "local"  # a ledger simulated in the database (embedded default)
+    testnet = "testnet"
+    public = "public"
 
 
 class Settings(BaseSettings):
@@ -83,6 +89,20 @@ class Settings(BaseSettings):
 
     wallet_cache_ttl_seconds: int = Field(default=60, ge=0)
 
+    stellar_network: StellarNetwork = StellarNetwork.local
+    stellar_horizon_url: str = "https://horizon-testnet.stellar.org"
+    stellar_rpc_url: str = "https://soroban-testnet.stellar.org"
+    # Overrides the passphrase that follows from STELLAR_NETWORK (a private network).
+    stellar_network_passphrase: str | None = None
+    # The pool account pays rewards and receives penalties. Required off the local ledger.
+    stellar_pool_secret: SecretStr | None = None
+    stellar_usdc_issuer: str | None = None
+    soroban_contract_id: str | None = None
+    # A payout envelope is valid this long; after it, a retry may build a new one.
+    stellar_tx_timeout_seconds: int = Field(default=300, ge=30, le=86400)
+    stellar_base_fee_stroops: int = Field(default=100, ge=100, le=10_000_000)
+    stellar_request_timeout_seconds: float = Field(default=20, gt=0, le=120)
+
     demo_seed: bool = False
     trust_forwarded_for: bool = False
 
@@ -92,6 +112,43 @@ class Settings(BaseSettings):
         if not value.startswith("/") or (value.endswith("/") and value != "/"):
             raise ValueError("API_V1_PREFIX must start with '/' and not end with '/'")
         return value
+
+    @field_validator("stellar_pool_secret")
+    @classmethod
+    def _pool_secret_is_a_seed(cls, value: SecretStr | None) -> SecretStr | None:
+        from stellar_sdk import StrKey
+
+        if value is None or not value.get_secret_value():
+            return None
+        if not StrKey.is_valid_ed25519_secret_seed(value.get_secret_value()):
+            raise ValueError("STELLAR_POOL_SECRET must be a Stellar secret seed (S...)")
+        return value
+
+    @field_validator("soroban_contract_id")
+    @classmethod
+    def _contract_id(cls, value: str | None) -> str | None:
+        from stellar_sdk import StrKey
+
+        if value and not StrKey.is_valid_contract(value):
+            raise ValueError("SOROBAN_CONTRACT_ID must be a contract address (C...)")
+        return value or None
+
+    @field_validator("stellar_usdc_issuer")
+    @classmethod
+    def _issuer(cls, value: str | None) -> str | None:
+        from stellar_sdk import StrKey
+
+        if value and not StrKey.is_valid_ed25519_public_key(value):
+            raise ValueError("STELLAR_USDC_ISSUER must be a public key (G...)")
+        return value or None
+
+    @model_validator(mode="after")
+    def _stellar_needs_a_pool_key(self) -> Settings:
+        if self.stellar_network is not StellarNetwork.local and self.stellar_pool_secret is None:
+            raise ValueError(
+                f"STELLAR_POOL_SECRET is required on the {self.stellar_network} network"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:
@@ -103,6 +160,8 @@ class Settings(BaseSettings):
                 )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs DATABASE_URL to point at PostgreSQL")
+            if self.stellar_network is StellarNetwork.local:
+                raise ValueError("production pays on a real network: set STELLAR_NETWORK")
         return self
 
     @property

@@ -125,12 +125,18 @@ class Database:
     """The engine and session factory of one application instance."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.engine = create_engine(settings)
+        # Set when first needed by app.stellar.runtime.
+        self.stellar: Any = None
         # A Session subclass of its own, so event hooks installed for this database (job
         # hand-off after commit) do not leak into another instance's sessions.
         self.session_class: type[Session] = type("AppSession", (Session,), {})
         self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, sync_session_class=self.session_class
+            self.engine,
+            expire_on_commit=False,
+            sync_session_class=self.session_class,
+            info={"database": self},
         )
 
     async def dispose(self) -> None:
@@ -151,6 +157,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+def database_of(session: AsyncSession) -> Database:
+    """The instance a session belongs to: services reach settings and adapters through it."""
+    database: Database = session.info["database"]
+    return database
+
+
+def settings_of(session: AsyncSession) -> Settings:
+    return database_of(session).settings
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -7,22 +7,31 @@ password, printed once: nothing reusable sits in the repository or the logs of a
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from sqlalchemy import select
+from stellar_sdk import Keypair
 
+from app.audit.service import Actor
 from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.auth.schemas import RegisterRequest
 from app.auth.service import register
 from app.auth.throttle import clear_failures
+from app.core.tenancy import scope_session_to
 from app.db import Database
+from app.stellar.genesis import ensure_local_pool, open_local_account
+from app.stellar.network import derived_keypair
+from app.stellar.runtime import stellar_for
+from app.wallets import service as wallets
 
 DEMO_EMAIL = "admin@demo.apexchainx.dev"
 
 
 async def seed_demo(database: Database) -> tuple[str, str]:
     """Creates the demo organization and its owner if missing, and gives the owner a new
-    password. Returns (email, password)."""
+    password. On the local ledger, the organization's operator and ops team get funded wallets
+    so a resolve pays at once. Returns (email, password)."""
     password = "Demo-" + secrets.token_urlsafe(12) + "-1a!"
     async with database.sessionmaker() as session:
         user = (
@@ -36,17 +45,49 @@ async def seed_demo(database: Database) -> tuple[str, str]:
                 organization_name="Demo Telco",
             )
             await register(session, data)
+            user = (
+                await session.execute(select(User).where(User.email == DEMO_EMAIL))
+            ).scalar_one()
         else:
             user.password_hash = await hash_password(password)
             await clear_failures(session, DEMO_EMAIL)
         await session.commit()
+    stellar = stellar_for(database)
+    if stellar.local is not None:
+        await ensure_local_pool(stellar.local)
+        async with database.sessionmaker() as session:
+            scope_session_to(session, user.organization_id)
+            for entity in (wallets.OPERATOR, wallets.OPS_TEAM):
+                address = demo_wallet(database, entity).public_key
+                if await stellar.local.account(address) is None:
+                    await open_local_account(stellar.local, address, DEMO_WALLET_USDC)
+                await wallets.register(
+                    session, user.organization_id, entity, address, Actor("system", "demo")
+                )
+            await session.commit()
     return DEMO_EMAIL, password
 
 
-def announce(credentials: tuple[str, str]) -> None:
+DEMO_WALLET_USDC = Decimal(100_000)
+
+
+def demo_wallet(database: Database, entity: str) -> Keypair:
+    """The demo's wallets on the local ledger, stable across restarts."""
+    return derived_keypair(database.settings, f"demo-wallet-{entity}")
+
+
+def announce(credentials: tuple[str, str], database: Database) -> None:
     email, password = credentials
-    print(
-        "\n  ApexChainX demo is ready: Swagger UI at /docs, log in with\n"
-        f"    email:    {email}\n    password: {password}   (new at every start)\n",
-        flush=True,
-    )
+    lines = [
+        "",
+        "  ApexChainX demo is ready: Swagger UI at /docs, log in with",
+        f"    email:    {email}",
+        f"    password: {password}   (new at every start)",
+    ]
+    if stellar_for(database).local is not None:
+        operator = demo_wallet(database, wallets.OPERATOR)
+        lines += [
+            "  Local ledger (simulated, no real value). The demo operator signs penalty",
+            f"  envelopes with this key: {operator.secret}",
+        ]
+    print("\n".join([*lines, ""]), flush=True)

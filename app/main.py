@@ -26,6 +26,8 @@ from app.health.router import router as health_router
 from app.jobs.dispatch import after_commit_dispatcher, celery_client
 from app.jobs.executor import InlineExecutor, install_after_commit_hook
 from app.logging import configure_logging
+from app.stellar.genesis import ensure_local_pool
+from app.stellar.runtime import stellar_for
 
 DESCRIPTION = """
 Run outages from detection to settlement: faults and incidents come in, outages are tracked
@@ -44,7 +46,10 @@ def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if settings.demo_seed and not settings.is_production:
-        announce(await seed_demo(app.state.database))
+        announce(await seed_demo(app.state.database), app.state.database)
+    stellar = stellar_for(app.state.database)
+    if stellar.local is not None:
+        await ensure_local_pool(stellar.local)
     executor: InlineExecutor | None = app.state.executor
     if executor is not None and app.state.start_inline_executor:
         executor.start()

@@ -8,19 +8,28 @@ from app.disputes.models import Dispute
 from app.events.models import DomainEvent
 from app.jobs.models import Job
 from app.outages.models import Outage, RootCauseAnalysis, TimelineEntry
+from app.payments.models import Payment, PaymentAttempt
 from app.sla.models import SlaPolicy, SlaResult
+from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
+from app.wallets.models import BalanceCache, Wallet
 
 __all__ = [
     "ApiKey",
     "AuditChainHead",
     "AuditLog",
+    "BalanceCache",
     "Base",
     "Dispute",
     "DomainEvent",
     "IdempotencyKey",
     "Job",
+    "LedgerAccount",
+    "LedgerTransaction",
+    "LedgerTrustline",
     "Organization",
     "Outage",
+    "Payment",
+    "PaymentAttempt",
     "RefreshToken",
     "RootCauseAnalysis",
     "SlaPolicy",
@@ -28,4 +37,5 @@ __all__ = [
     "TimelineEntry",
     "TokenFamily",
     "User",
+    "Wallet",
 ]

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from stellar_sdk import Keypair
 
 from app.config import DEFAULT_SECRET_KEY, Settings
 
@@ -29,9 +30,29 @@ def test_production_refuses_a_short_secret_and_sqlite() -> None:
 
 def test_production_starts_with_real_secrets() -> None:
     settings = Settings(
-        environment="production", secret_key="k" * 40, database_url="postgresql+asyncpg://db/x"
+        environment="production",
+        secret_key="k" * 40,
+        database_url="postgresql+asyncpg://db/x",
+        stellar_network="testnet",
+        stellar_pool_secret=Keypair.random().secret,
     )
     assert settings.json_logs is True
+
+
+def test_production_refuses_the_simulated_ledger() -> None:
+    with pytest.raises(ValidationError, match="STELLAR_NETWORK"):
+        Settings(
+            environment="production", secret_key="k" * 40, database_url="postgresql+asyncpg://db/x"
+        )
+
+
+def test_a_real_network_needs_a_pool_secret_that_is_a_seed() -> None:
+    with pytest.raises(ValidationError, match="STELLAR_POOL_SECRET is required"):
+        Settings(stellar_network="testnet")
+    with pytest.raises(ValidationError, match="secret seed"):
+        Settings(stellar_network="testnet", stellar_pool_secret=Keypair.random().public_key)
+    with pytest.raises(ValidationError, match="contract"):
+        Settings(soroban_contract_id="not-a-contract")
 
 
 @pytest.mark.parametrize("prefix", ["api/v1", "/api/v1/", ""])

@@ -157,6 +157,11 @@ def _answer_existing(existing: IdempotencyKey, fingerprint: str, settings: Setti
                 ]
             },
         )
+    if existing.status == "withheld":
+        raise Conflict(
+            "This request already completed. Its response held a secret that is shown once "
+            "and never stored, so it cannot be replayed."
+        )
     if existing.status != "completed" or existing.response_body is None:
         raise Conflict("A request with this idempotency key is in progress.")
     try:
@@ -206,6 +211,13 @@ class IdempotencyMiddleware:
         async with database.sessionmaker() as session:
             if captured["status"] >= 500 or captured["status"] == 429:
                 await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
+            elif _holds_secret(captured):
+                # The request ran; its once-shown secret is never written anywhere.
+                await session.execute(
+                    update(IdempotencyKey)
+                    .where(IdempotencyKey.id == record_id)
+                    .values(status="withheld", response_status=captured["status"])
+                )
             else:
                 headers = {k: v for k, v in captured["headers"].items() if k in _KEPT_HEADERS}
                 await session.execute(
@@ -221,6 +233,13 @@ class IdempotencyMiddleware:
                     )
                 )
             await session.commit()
+
+
+def _holds_secret(captured: dict[str, Any]) -> bool:
+    """Responses that carry a secret shown once (a wallet's seed) say so with `no-store`."""
+    return bool(
+        captured["status"] < 300 and "no-store" in captured["headers"].get("cache-control", "")
+    )
 
 
 async def purge_expired(database: Database) -> int:

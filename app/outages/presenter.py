@@ -18,6 +18,8 @@ from app.core.schemas import usdc_number
 from app.outages import service, timeline
 from app.outages.models import Outage, OutageStatus
 from app.outages.schemas import OutageDetail, OutageOut, RcaOut, SlaResultOut, TimelineOut
+from app.payments import service as payments
+from app.payments.presenter import present as present_payment
 from app.sla import policies
 from app.sla.engine import clock
 from app.sla.models import SlaResult
@@ -88,6 +90,11 @@ async def page_response(
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
+async def _payment(session: AsyncSession, outage_id: str) -> dict[str, Any] | None:
+    payment = await payments.latest_for_outage(session, outage_id)
+    return present_payment(session, payment).model_dump(mode="json") if payment else None
+
+
 async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
     thresholds = await _thresholds(session, outage.organization_id)
     result = (await _latest_results(session, [outage.id])).get(outage.id)
@@ -99,7 +106,7 @@ async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
             "sla_status": sla_status(outage, thresholds.get(outage.severity, 0), result),
             "sla_result": SlaResultOut.model_validate(result) if result else None,
             "rca": RcaOut.model_validate(rca) if rca else None,
-            "payment": None,
+            "payment": await _payment(session, outage.id),
             "timeline": [TimelineOut.model_validate(e) for e in entries],
         }
     )

@@ -72,3 +72,8 @@ class SlaResult(TenantMixin, Base):
     supersedes_id: Mapped[str | None] = mapped_column(String(30))
     computed_at: Mapped[datetime]
     correlation_id: Mapped[str | None] = mapped_column(String(128))
+    # The Soroban contract's record of this outcome, when a contract is configured:
+    # pending, matched, mismatch or failed.
+    contract_status: Mapped[str | None] = mapped_column(String(16))
+    contract_tx_hash: Mapped[str | None] = mapped_column(String(64))
+    contract_amount: Mapped[Decimal | None]

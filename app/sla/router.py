@@ -14,8 +14,11 @@ from app.outages import service as outages
 from app.outages.dependencies import OutageId
 from app.outages.models import OutageStatus
 from app.outages.schemas import SlaResultOut
+from app.payments import service as payments
+from app.payments.models import Payment, PaymentStatus
 from app.sla import policies, service
 from app.sla.engine import PolicyTerms, Severity, evaluate
+from app.sla.models import SlaResult
 from app.sla.schemas import (
     CalculateOut,
     CalculateRequest,
@@ -78,6 +81,7 @@ async def sla_status(
     )
     latest = await service.latest_result(session, outage.id)
     state = presenter.sla_status(outage, policy.threshold_minutes, latest)
+    payment = await payments.latest_for_outage(session, outage.id)
     return SlaStatusReport.model_validate(
         {
             "penalty_amount": 0,
@@ -90,9 +94,24 @@ async def sla_status(
             "policy_version": None,
             "sla_result_id": None,
             **state,
+            **_settlement(latest, payment),
             "outage_id": outage.id,
         }
     )
+
+
+def _settlement(result: SlaResult | None, payment: Payment | None) -> dict[str, Any]:
+    """Where the outcome stands on the contract and on the ledger."""
+    confirmed = payment is not None and payment.status == PaymentStatus.confirmed
+    return {
+        "contract_status": result.contract_status if result else None,
+        "smart_contract_invoked": bool(result and result.contract_tx_hash),
+        "contract_tx_hash": result.contract_tx_hash if result else None,
+        "payment_id": payment.id if payment else None,
+        "payment_status": payment.status if payment else None,
+        "payment_executed": confirmed,
+        "payment_tx_hash": payment.transaction_hash if confirmed and payment else None,
+    }
 
 
 @router.post("/calculate", response_model=CalculateOut, summary="Compute a resolved outage's SLA")

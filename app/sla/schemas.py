@@ -96,6 +96,9 @@ class SlaStatusReport(BaseModel):
     policy_version: int | None
     sla_result_id: str | None
     smart_contract_invoked: bool = False
+    contract_status: str | None = None
     contract_tx_hash: str | None = None
+    payment_id: str | None = None
+    payment_status: str | None = None
     payment_executed: bool = False
     payment_tx_hash: str | None = None

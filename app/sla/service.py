@@ -13,13 +13,18 @@ from app.audit.service import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
 from app.core.loading import get_or_404
+from app.db import settings_of
 from app.errors import Conflict
 from app.events.service import emit
+from app.jobs import service as jobs
 from app.outages import timeline
 from app.outages.models import Outage, OutageStatus
+from app.payments.planning import plan_for_result
 from app.sla import policies
 from app.sla.engine import Outcome, Severity, evaluate
 from app.sla.models import SlaPolicy, SlaResult
+
+RECORD_ON_CONTRACT = "sla.record_on_contract"
 
 
 async def latest_result(session: AsyncSession, outage_id: str) -> SlaResult | None:
@@ -111,6 +116,15 @@ async def record_result(
         entity_id=result.id,
         data=data,
     )
+    await plan_for_result(session, outage, result, actor)
+    if settings_of(session).soroban_contract_id:
+        result.contract_status = "pending"
+        jobs.enqueue(
+            session,
+            RECORD_ON_CONTRACT,
+            {"sla_result_id": result.id},
+            organization_id=outage.organization_id,
+        )
     return result
 
 

@@ -38,7 +38,15 @@ async def test_resolve_computes_the_sla_and_writes_everything(
     )
     assert result["policy_version"] == 1 and result["is_latest"] is True
     assert body["sla_status"]["penalty_amount"] == 1000.0
-    assert [e["event"] for e in body["timeline"]] == ["created", "resolved", "sla_evaluated"]
+    assert [e["event"] for e in body["timeline"]] == [
+        "created",
+        "resolved",
+        "sla_evaluated",
+        "payment_triggered",
+    ]
+    # Enqueued in the same transaction; with no operator wallet registered it fails clearly.
+    assert body["payment"]["type"] == "penalty" and body["payment"]["amount"] == 1000.0
+    assert body["payment"]["failure_code"] == "wallet_not_registered"
     async with app.state.database.sessionmaker() as session:
         events = (
             (

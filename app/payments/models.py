@@ -1,0 +1,83 @@
+"""Payments: one per SLA result with a non-zero amount to settle, and each submission attempt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.ids import new_id
+from app.core.tenancy import TenantMixin
+from app.db import Base, TimestampMixin
+
+
+class PaymentStatus(StrEnum):
+    pending = "pending"
+    awaiting_signature = "awaiting_signature"
+    confirmed = "confirmed"
+    failed = "failed"
+
+
+class PaymentType(StrEnum):
+    reward = "reward"  # pool -> ops team
+    penalty = "penalty"  # operator -> pool
+
+
+class PaymentOrigin(StrEnum):
+    automatic = "automatic"  # planned when the SLA result was recorded
+    manual = "manual"  # POST /payments/trigger, /payments/process-sla, /sla/execute-payment
+
+
+class Payment(TenantMixin, TimestampMixin, Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_org_created", "organization_id", "created_at"),
+        Index("ix_payments_org_status", "organization_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("pay"))
+    outage_id: Mapped[str] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    # One payment per SLA result: the database refuses a second.
+    sla_result_id: Mapped[str] = mapped_column(ForeignKey("sla_results.id"), unique=True)
+    # A dispute or recalculation that changes a settled outcome pays only the difference, as
+    # a new payment linked to the first.
+    parent_payment_id: Mapped[str | None] = mapped_column(String(30))
+    type: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16), default=PaymentOrigin.automatic)
+    amount: Mapped[Decimal]
+    asset_code: Mapped[str] = mapped_column(String(12), default="USDC")
+    from_address: Mapped[str | None] = mapped_column(String(56))
+    to_address: Mapped[str | None] = mapped_column(String(56))
+    status: Mapped[str] = mapped_column(String(24))
+    failure_code: Mapped[str | None] = mapped_column(String(48))
+    failure_message: Mapped[str | None] = mapped_column(String(500))
+    # The envelope as issued (unsigned, for a payer whose key the platform does not hold) or
+    # as it will be submitted; stored before submission, with its hash and last valid moment.
+    envelope_xdr: Mapped[str | None] = mapped_column(Text)
+    envelope_signed: Mapped[bool] = mapped_column(default=False)
+    transaction_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    valid_until: Mapped[datetime | None]
+    ledger: Mapped[int | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    submitted_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class PaymentAttempt(TenantMixin, Base):
+    __tablename__ = "payment_attempts"
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("att"))
+    payment_id: Mapped[str] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    transaction_hash: Mapped[str | None] = mapped_column(String(64))
+    # issued, submitted, confirmed, failed, unknown (no verdict), found (looked up by hash)
+    outcome: Mapped[str] = mapped_column(String(16))
+    result_codes: Mapped[list[str]]
+    error_code: Mapped[str | None] = mapped_column(String(48))
+    created_at: Mapped[datetime]

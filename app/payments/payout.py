@@ -1,0 +1,218 @@
+"""Executing a payment on the ledger, so that it can never be paid twice.
+
+The envelope, its hash and its last valid moment are committed before the envelope is sent.
+Every later run starts by looking the hash up: a payment that landed while nobody was
+listening (a worker killed after submitting, a Horizon 504) is found and recorded, never sent
+again. A new envelope is built only when the stored one can no longer land: refused without
+applying (`tx_bad_seq`), or past its time bounds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.core.clock import utcnow
+from app.db import database_of
+from app.jobs.models import Job
+from app.outages import timeline
+from app.outages.models import Outage
+from app.payments import envelopes
+from app.payments.models import Payment, PaymentAttempt, PaymentStatus, PaymentType
+from app.payments.planning import emit_outcome, payment_event_data
+from app.stellar import errors as stellar_errors
+from app.stellar.port import LedgerUnavailable, Submission
+from app.stellar.runtime import Stellar, source_lock, stellar_of
+
+SYSTEM = Actor("system", "payouts")
+# The network's clock may trail ours: an envelope counts as dead only this long after its
+# last valid moment.
+EXPIRY_GRACE = timedelta(seconds=30)
+# A penalty's unsigned envelope waits this long for the payer's signature.
+SIGNATURE_WINDOW_SECONDS = 7 * 24 * 3600
+REBUILD_CODES = {"tx_bad_seq", "tx_too_late"}
+MAX_REBUILDS = 3
+
+
+async def _load(session: AsyncSession, payment_id: str, *, lock: bool = False) -> Payment | None:
+    query = (
+        select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
+    )
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def execute(session: AsyncSession, job: Job) -> dict[str, Any]:
+    """The `payments.execute` job. Re-running it is always safe."""
+    payment_id = job.payload["payment_id"]
+    payment = await _load(session, payment_id)
+    if payment is None or payment.status != PaymentStatus.pending or payment.from_address is None:
+        return {"payment_id": payment_id, "status": payment.status if payment else "missing"}
+    async with source_lock(database_of(session), payment.from_address):
+        payment = await _load(session, payment_id, lock=True)
+        assert payment is not None
+        if payment.status != PaymentStatus.pending:
+            return {"payment_id": payment_id, "status": payment.status}
+        status = await _advance(session, stellar_of(session), payment, job)
+        await session.commit()
+    return {
+        "payment_id": payment_id,
+        "status": status,
+        "transaction_hash": payment.transaction_hash,
+    }
+
+
+def expired(payment: Payment) -> bool:
+    return payment.valid_until is None or utcnow() > payment.valid_until + EXPIRY_GRACE
+
+
+async def _advance(session: AsyncSession, stellar: Stellar, payment: Payment, job: Job) -> str:
+    if payment.transaction_hash is not None:
+        found = await stellar.ledger.find(payment.transaction_hash)
+        if found is not None:
+            return await _record(session, payment, found, "found")
+        if not expired(payment) and payment.envelope_signed:
+            return await _submit(session, stellar, payment, job, rebuilds=0)
+    if not await issue(session, stellar, payment):
+        return payment.status
+    return await _submit(session, stellar, payment, job, rebuilds=0)
+
+
+async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bool:
+    """Builds the payment's envelope with the payer's next sequence number and stores it.
+    True when it is signed (the pool pays) and ready to submit; a penalty's envelope waits
+    for the payer's signature (`awaiting_signature`)."""
+    assert payment.from_address is not None and payment.to_address is not None
+    payer = await stellar.ledger.account(payment.from_address)
+    if payer is None:
+        await _fail(
+            session,
+            payment,
+            stellar_errors.INSUFFICIENT_BALANCE,
+            None,
+            "The paying account does not exist on the ledger (fund it).",
+        )
+        return False
+    pool_pays = payment.from_address == stellar.network.pool_address
+    envelope = envelopes.build_payment(
+        stellar.network,
+        payment_id=payment.id,
+        source=payment.from_address,
+        sequence=payer.sequence,
+        destination=payment.to_address,
+        amount=payment.amount,
+        now=utcnow(),
+        valid_seconds=stellar.network.tx_timeout_seconds if pool_pays else SIGNATURE_WINDOW_SECONDS,
+    )
+    if pool_pays:
+        envelope.sign(stellar.network.pool)
+    built = envelopes.describe(envelope)
+    payment.envelope_xdr, payment.transaction_hash = built.xdr, built.hash
+    payment.valid_until, payment.envelope_signed = built.valid_until, pool_pays
+    if payment.type == PaymentType.penalty and not pool_pays:
+        payment.status = PaymentStatus.awaiting_signature
+    _attempt(session, payment, "issued")
+    await session.commit()  # stored before it can ever be sent
+    return pool_pays
+
+
+def _attempt(
+    session: AsyncSession,
+    payment: Payment,
+    outcome: str,
+    submission: Submission | None = None,
+    error_code: str | None = None,
+) -> None:
+    codes = [submission.transaction_code, *submission.operation_codes] if submission else []
+    session.add(
+        PaymentAttempt(
+            organization_id=payment.organization_id,
+            payment_id=payment.id,
+            number=payment.attempts,
+            transaction_hash=payment.transaction_hash,
+            outcome=outcome,
+            result_codes=codes,
+            error_code=error_code,
+            created_at=utcnow(),
+        )
+    )
+
+
+async def _submit(
+    session: AsyncSession, stellar: Stellar, payment: Payment, job: Job, *, rebuilds: int
+) -> str:
+    assert payment.envelope_xdr is not None
+    payment.attempts += 1
+    payment.submitted_at = utcnow()
+    try:
+        verdict = await stellar.ledger.submit(payment.envelope_xdr)
+    except LedgerUnavailable:
+        _attempt(session, payment, "unknown", error_code=stellar_errors.TIMEOUT)
+        if job.attempts >= job.max_attempts:
+            await _fail(session, payment, stellar_errors.TIMEOUT, None)
+            return payment.status
+        await session.commit()
+        raise  # the job retries with backoff, and looks the hash up first
+    if verdict.landed:
+        return await _record(session, payment, verdict, "submitted")
+    if verdict.transaction_code in REBUILD_CODES and rebuilds < MAX_REBUILDS:
+        _attempt(session, payment, "refused", verdict)
+        if not await issue(session, stellar, payment):
+            return payment.status
+        return await _submit(session, stellar, payment, job, rebuilds=rebuilds + 1)
+    await _fail(session, payment, stellar_errors.failure_code(verdict), verdict)
+    return payment.status
+
+
+async def _record(session: AsyncSession, payment: Payment, verdict: Submission, how: str) -> str:
+    if not verdict.successful:
+        await _fail(session, payment, stellar_errors.failure_code(verdict), verdict)
+        return payment.status
+    payment.status = PaymentStatus.confirmed
+    payment.ledger = verdict.ledger
+    payment.confirmed_at = utcnow()
+    payment.failure_code = payment.failure_message = None
+    _attempt(session, payment, "confirmed" if how == "submitted" else "found", verdict)
+    await _settled(
+        session, payment, f"Payment confirmed on the ledger ({payment.transaction_hash})"
+    )
+    return payment.status
+
+
+async def _fail(
+    session: AsyncSession,
+    payment: Payment,
+    code: str,
+    verdict: Submission | None,
+    message: str | None = None,
+) -> None:
+    payment.status = PaymentStatus.failed
+    payment.failure_code = code
+    payment.failure_message = message or stellar_errors.failure_message(code, verdict)
+    _attempt(session, payment, "failed", verdict, code)
+    await _settled(session, payment, f"Payment failed: {code}")
+
+
+async def _settled(session: AsyncSession, payment: Payment, message: str) -> None:
+    """The outcome, final for now: audit, timeline and the event webhooks deliver."""
+    data = payment_event_data(payment)
+    outage = await session.get(Outage, payment.outage_id)
+    assert outage is not None
+    event = "payment_confirmed" if payment.status == PaymentStatus.confirmed else "payment_failed"
+    timeline.append(session, outage, event, message, SYSTEM, data)
+    await audit.record(
+        session,
+        organization_id=payment.organization_id,
+        actor=SYSTEM,
+        event_type="payment.completed" if event == "payment_confirmed" else "payment.failed",
+        entity_type="payment",
+        entity_id=payment.id,
+        data=data,
+    )
+    emit_outcome(session, payment)

@@ -1,0 +1,181 @@
+"""Planning payments: what an SLA result leaves to settle, between whom, in the transaction
+that records the result."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.core.correlation import get_correlation_id
+from app.events.service import emit
+from app.jobs import service as jobs
+from app.outages import timeline
+from app.outages.models import Outage
+from app.payments.models import Payment, PaymentOrigin, PaymentStatus, PaymentType
+from app.sla.models import SlaResult
+from app.stellar.runtime import stellar_of
+from app.wallets import service as wallets
+
+EXECUTE = "payments.execute"
+WALLET_NOT_REGISTERED = "wallet_not_registered"
+SUPERSEDED = "superseded"
+# Payments that may move (or have moved) money: what they carry counts as settled.
+COMMITTED = (PaymentStatus.pending, PaymentStatus.confirmed)
+
+
+def signed_amount(payment_type: str, amount: Decimal) -> Decimal:
+    """Money towards the ops team is positive, towards the pool negative."""
+    if payment_type in (PaymentType.reward, "reward"):
+        return amount
+    if payment_type in (PaymentType.penalty, "penalty"):
+        return -amount
+    return Decimal(0)
+
+
+async def outage_payments(session: AsyncSession, outage_id: str) -> list[Payment]:
+    return list(
+        (
+            await session.execute(
+                select(Payment).where(Payment.outage_id == outage_id).order_by(Payment.id)
+            )
+        ).scalars()
+    )
+
+
+async def _withdraw_unsettled(
+    session: AsyncSession, payments: list[Payment], result: SlaResult
+) -> None:
+    """Payments of earlier results that never moved money are withdrawn: the new result's
+    payment settles the whole difference instead."""
+    for payment in payments:
+        if payment.sla_result_id == result.id:
+            continue
+        if payment.status == PaymentStatus.awaiting_signature or (
+            payment.status == PaymentStatus.failed and payment.failure_code != SUPERSEDED
+        ):
+            payment.status = PaymentStatus.failed
+            payment.failure_code = SUPERSEDED
+            payment.failure_message = f"Superseded by the SLA result {result.id}."
+
+
+async def plan_for_result(
+    session: AsyncSession,
+    outage: Outage,
+    result: SlaResult,
+    actor: Actor,
+    *,
+    origin: PaymentOrigin = PaymentOrigin.automatic,
+) -> Payment | None:
+    """The result's payment: the outcome minus what earlier payments of the outage settled.
+    None when nothing is left to settle."""
+    existing = (
+        await session.execute(select(Payment).where(Payment.sla_result_id == result.id))
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    payments = await outage_payments(session, outage.id)
+    await _withdraw_unsettled(session, payments, result)
+    settled = sum(
+        (signed_amount(p.type, p.amount) for p in payments if p.status in COMMITTED), Decimal(0)
+    )
+    difference = signed_amount(result.payment_type, result.amount) - settled
+    if difference == 0:
+        return None
+    payment_type = PaymentType.reward if difference > 0 else PaymentType.penalty
+    parent = next((p for p in payments if p.status in COMMITTED), None)
+    payment = Payment(
+        organization_id=outage.organization_id,
+        outage_id=outage.id,
+        sla_result_id=result.id,
+        parent_payment_id=parent.id if parent else None,
+        type=payment_type,
+        origin=origin,
+        amount=abs(difference),
+        status=PaymentStatus.pending,
+        correlation_id=get_correlation_id(),
+    )
+    await assign_parties(session, payment)
+    session.add(payment)
+    await session.flush()
+    await _announce(session, outage, payment, actor)
+    return payment
+
+
+async def assign_parties(session: AsyncSession, payment: Payment) -> None:
+    """Reward: pool -> ops team. Penalty: operator -> pool. A missing wallet fails the
+    payment with `wallet_not_registered`; `POST /payments/trigger` retries it later."""
+    pool = stellar_of(session).network.pool_address
+    entity = wallets.OPS_TEAM if payment.type == PaymentType.reward else wallets.OPERATOR
+    wallet = await wallets.wallet_of(session, entity)
+    counterpart = wallet.address if wallet else None
+    if payment.type == PaymentType.reward:
+        payment.from_address, payment.to_address = pool, counterpart
+    else:
+        payment.from_address, payment.to_address = counterpart, pool
+    if wallet is None:
+        payment.status = PaymentStatus.failed
+        payment.failure_code = WALLET_NOT_REGISTERED
+        payment.failure_message = (
+            f"No wallet is registered for '{entity}'; register it with POST /wallets, "
+            "then retry with POST /payments/trigger."
+        )
+
+
+async def _announce(session: AsyncSession, outage: Outage, payment: Payment, actor: Actor) -> None:
+    data = payment_event_data(payment)
+    timeline.append(
+        session,
+        outage,
+        "payment_triggered",
+        f"Payment {payment.type} {payment.amount} USDC ({payment.status})",
+        actor,
+        data,
+    )
+    await audit.record(
+        session,
+        organization_id=payment.organization_id,
+        actor=actor,
+        event_type="payment.created",
+        entity_type="payment",
+        entity_id=payment.id,
+        data=data,
+    )
+    if payment.status == PaymentStatus.failed:
+        emit_outcome(session, payment)
+    else:
+        jobs.enqueue(
+            session, EXECUTE, {"payment_id": payment.id}, organization_id=payment.organization_id
+        )
+
+
+def payment_event_data(payment: Payment) -> dict[str, object]:
+    return {
+        "payment_id": payment.id,
+        "outage_id": payment.outage_id,
+        "sla_result_id": payment.sla_result_id,
+        "type": payment.type,
+        "amount": str(payment.amount),
+        "asset_code": payment.asset_code,
+        "from_address": payment.from_address,
+        "to_address": payment.to_address,
+        "status": payment.status,
+        "transaction_hash": payment.transaction_hash,
+        "failure_code": payment.failure_code,
+    }
+
+
+def emit_outcome(session: AsyncSession, payment: Payment) -> None:
+    """`payment.completed` or `payment.failed`, for webhooks."""
+    event = "payment.completed" if payment.status == PaymentStatus.confirmed else "payment.failed"
+    emit(
+        session,
+        organization_id=payment.organization_id,
+        event_type=event,
+        entity_type="payment",
+        entity_id=payment.id,
+        data=payment_event_data(payment),
+    )

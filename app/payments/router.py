@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, status
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
+from app.core.loading import get_or_404
+from app.core.pagination import PageParamsDep, paginate
+from app.core.schemas import AwareDatetime
+from app.db import SessionDep
+from app.errors import Conflict
+from app.outages.models import Outage
+from app.payments import service
+from app.payments.analytics import payment_trends
+from app.payments.models import Payment
+from app.payments.presenter import present
+from app.payments.schemas import (
+    AttemptOut,
+    ExecuteRequest,
+    PaymentDetail,
+    PaymentOut,
+    PaymentPage,
+    PaymentSummary,
+    ProcessOut,
+    ProcessRequest,
+    SignedRequest,
+    SlaOutcomeOut,
+    TriggerRequest,
+)
+from app.sla import service as sla
+from app.sla.models import SlaResult
+
+router = APIRouter(tags=["Payments"])
+
+PaymentId = Annotated[str, Path(max_length=64)]
+
+
+def _process_out(
+    session: AsyncSession, outage: Outage, result: SlaResult, payment: Payment | None
+) -> ProcessOut:
+    return ProcessOut(
+        outage_id=outage.id,
+        sla_result=SlaOutcomeOut.model_validate(result, from_attributes=True),
+        payment=present(session, payment) if payment else None,
+    )
+
+
+async def _outage(session: AsyncSession, outage_id: str) -> Outage:
+    # Locked: two concurrent triggers of one outage run one after the other.
+    return await get_or_404(session, Outage, outage_id, "Outage not found.", for_update=True)
+
+
+@router.post(
+    "/payments/process-sla",
+    response_model=ProcessOut,
+    summary="Compute and pay an outage's SLA outcome",
+)
+async def process_sla(
+    body: ProcessRequest, principal: AdminPrincipal, session: SessionDep
+) -> ProcessOut:
+    """Idempotent: the outage's latest SLA result (computed if needed) and its payment (planned
+    if needed). The payout runs in the background; follow it at `GET /payments/{id}`."""
+    outage = await _outage(session, body.outage_id)
+    result, payment = await service.process_outage(session, outage, principal.actor)
+    return _process_out(session, outage, result, payment)
+
+
+@router.post(
+    "/payments/trigger", response_model=ProcessOut, summary="Trigger or retry an outage's payout"
+)
+async def trigger(
+    body: TriggerRequest, principal: AdminPrincipal, session: SessionDep
+) -> ProcessOut:
+    """Retries a failed payout (a missing wallet, a missing trustline, a timeout) once the cause
+    is fixed. Wallets given here must be the registered ones; an entity with none registered
+    gets the given one."""
+    outage = await _outage(session, body.outage_id)
+    result, payment = await service.trigger(
+        session, outage, principal.actor, body.operator_wallet, body.ops_team_wallet
+    )
+    return _process_out(session, outage, result, payment)
+
+
+@router.post(
+    "/sla/execute-payment", response_model=PaymentOut, tags=["SLA"], summary="Pay an SLA result"
+)
+async def execute_payment(
+    body: ExecuteRequest, principal: AdminPrincipal, session: SessionDep
+) -> PaymentOut:
+    """Idempotent: returns the result's payment if it already has one."""
+    result = await sla.result_by_id(session, body.sla_result_id)
+    payment = await service.execute_for_result(session, result, principal.actor)
+    if payment is None:
+        raise Conflict(
+            "Nothing is left to pay for this SLA result.", details={"sla_result_id": result.id}
+        )
+    return present(session, payment)
+
+
+@router.get("/payments", response_model=PaymentPage, summary="Payment history")
+async def list_payments(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageParamsDep,
+    start_date: AwareDatetime | None = None,
+    end_date: AwareDatetime | None = None,
+    type_: Annotated[Literal["penalty", "reward", "manual"] | None, Query(alias="type")] = None,
+    status_: Annotated[
+        Literal["pending", "awaiting_signature", "confirmed", "failed"] | None,
+        Query(alias="status"),
+    ] = None,
+) -> PaymentPage:
+    """Newest first. `summary` totals the confirmed payments that match the filters."""
+    filters = service.PaymentFilters(start_date, end_date, type_, status_)
+    rows, result = await paginate(
+        session, filters.apply(select(Payment)), page, id_column=Payment.id
+    )
+    totals = await service.summary(session, filters)
+    return PaymentPage(
+        **result.model_dump(exclude={"results"}),
+        results=[present(session, row) for row in rows],
+        summary=PaymentSummary(**totals),
+    )
+
+
+@router.get(
+    "/payments/{payment_id}", response_model=PaymentDetail, summary="One payment and its attempts"
+)
+async def get_payment(
+    payment_id: PaymentId, principal: CurrentPrincipal, session: SessionDep
+) -> PaymentDetail:
+    payment = await service.get(session, payment_id)
+    attempts = await service.attempts_of(session, payment.id)
+    return PaymentDetail(
+        **present(session, payment).model_dump(),
+        attempt_log=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
+    )
+
+
+@router.post(
+    "/payments/{payment_id}/signed",
+    response_model=PaymentOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Hand back a penalty envelope signed by the payer",
+)
+async def submit_signed(
+    payment_id: PaymentId, body: SignedRequest, principal: OperatorPrincipal, session: SessionDep
+) -> PaymentOut:
+    """The envelope must be exactly the one issued (`unsigned_xdr`), signed by the paying
+    account; it is then submitted in the background."""
+    payment = await service.accept_signed(session, payment_id, body.signed_xdr, principal.actor)
+    return present(session, payment)
+
+
+@router.get("/analytics/payments", tags=["Analytics"], summary="Payment analytics")
+async def payment_analytics(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    start_date: AwareDatetime | None = None,
+    end_date: AwareDatetime | None = None,
+    group_by: Literal["day", "week", "month"] = "day",
+) -> dict[str, Any]:
+    stats = await payment_trends(session, start=start_date, end=end_date, group_by=group_by)
+    return {
+        "period": {"start": start_date, "end": end_date},
+        "group_by": group_by,
+        **stats,
+    }

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from app.core.pagination import Page
+from app.core.schemas import InputModel, OutputModel, UsdcOut
+from app.wallets.schemas import public_key
+
+
+class _OptionalWallets(InputModel):
+    operator_wallet: str | None = Field(default=None, max_length=128)
+    ops_team_wallet: str | None = Field(default=None, max_length=128)
+
+    @field_validator("operator_wallet", "ops_team_wallet")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        return None if value is None else public_key(value)
+
+
+class ProcessRequest(InputModel):
+    outage_id: str = Field(max_length=64)
+
+
+class TriggerRequest(_OptionalWallets):
+    outage_id: str = Field(max_length=64)
+
+
+class ExecuteRequest(InputModel):
+    sla_result_id: str = Field(max_length=64)
+
+
+class SignedRequest(InputModel):
+    signed_xdr: str = Field(min_length=1, max_length=20_000)
+
+
+class AttemptOut(OutputModel):
+    number: int
+    outcome: str
+    transaction_hash: str | None
+    result_codes: list[str]
+    error_code: str | None
+    created_at: datetime
+
+
+class PaymentOut(OutputModel):
+    id: str
+    outage_id: str
+    sla_result_id: str
+    parent_payment_id: str | None
+    type: str
+    origin: str
+    amount: UsdcOut
+    asset_code: str
+    from_address: str | None
+    to_address: str | None
+    status: str
+    failure_code: str | None
+    failure_message: str | None
+    transaction_hash: str | None
+    ledger: int | None
+    attempts: int
+    unsigned_xdr: str | None = Field(
+        default=None, description="While awaiting_signature: the envelope the payer signs"
+    )
+    valid_until: datetime | None
+    explorer_url: str | None
+    created_at: datetime
+    submitted_at: datetime | None
+    confirmed_at: datetime | None
+
+
+class PaymentDetail(PaymentOut):
+    attempt_log: list[AttemptOut]
+
+
+class PaymentSummary(OutputModel):
+    total_penalties: UsdcOut
+    total_rewards: UsdcOut
+    net_amount: UsdcOut
+
+
+class PaymentPage(Page[PaymentOut]):
+    summary: PaymentSummary
+
+
+class SlaOutcomeOut(OutputModel):
+    id: str
+    status: str
+    mttr_minutes: int
+    threshold_minutes: int
+    amount: UsdcOut
+    payment_type: str
+    policy_version: int
+
+
+class ProcessOut(OutputModel):
+    outage_id: str
+    sla_result: SlaOutcomeOut
+    payment: PaymentOut | None
+
+
+def payment_fields(payment: Any, explorer_url: str | None) -> dict[str, Any]:
+    return {
+        **{
+            name: getattr(payment, name)
+            for name in PaymentOut.model_fields
+            if hasattr(payment, name)
+        },
+        "unsigned_xdr": payment.envelope_xdr if payment.status == "awaiting_signature" else None,
+        "explorer_url": explorer_url,
+    }

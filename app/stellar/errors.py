@@ -1,0 +1,54 @@
+"""Stellar result codes mapped to the API's `STELLAR_*` error codes."""
+
+from __future__ import annotations
+
+from app.errors import AppError
+from app.stellar.port import Submission
+
+INSUFFICIENT_BALANCE = "STELLAR_INSUFFICIENT_BALANCE"
+NO_TRUSTLINE = "STELLAR_NO_TRUSTLINE"
+TRANSACTION_FAILED = "STELLAR_TRANSACTION_FAILED"
+CONTRACT_ERROR = "STELLAR_CONTRACT_ERROR"
+TIMEOUT = "STELLAR_TIMEOUT"
+
+_BY_RESULT_CODE = {
+    "op_underfunded": INSUFFICIENT_BALANCE,
+    "op_low_reserve": INSUFFICIENT_BALANCE,
+    "tx_insufficient_balance": INSUFFICIENT_BALANCE,
+    "tx_no_source_account": INSUFFICIENT_BALANCE,
+    "op_no_account": INSUFFICIENT_BALANCE,
+    "op_no_trust": NO_TRUSTLINE,
+    "op_src_no_trust": NO_TRUSTLINE,
+    "op_not_authorized": NO_TRUSTLINE,
+    "op_src_not_authorized": NO_TRUSTLINE,
+    "op_no_issuer": NO_TRUSTLINE,
+    "tx_too_late": TIMEOUT,
+}
+
+_MESSAGES = {
+    INSUFFICIENT_BALANCE: "The paying account has not enough XLM or USDC (fund the account).",
+    NO_TRUSTLINE: "An account has no USDC trustline (create the trustline).",
+    TRANSACTION_FAILED: "The transaction failed on the network (see the result codes).",
+    TIMEOUT: "The transaction was not confirmed in time (it may be resubmitted).",
+    CONTRACT_ERROR: "The smart contract call failed (review the contract parameters).",
+}
+
+
+def failure_code(submission: Submission) -> str:
+    for code in (*submission.operation_codes, submission.transaction_code):
+        if code in _BY_RESULT_CODE:
+            return _BY_RESULT_CODE[code]
+    return TRANSACTION_FAILED
+
+
+def failure_message(code: str, submission: Submission | None = None) -> str:
+    message = _MESSAGES.get(code, "The payment failed.")
+    if submission is not None:
+        codes = ", ".join((submission.transaction_code, *submission.operation_codes))
+        message = f"{message} Result codes: {codes}."
+    return message
+
+
+class StellarTimeout(AppError):
+    status_code = 504
+    code = TIMEOUT

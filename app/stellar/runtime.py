@@ -1,0 +1,90 @@
+"""The Stellar pieces of one running instance (network, ledger adapter, contract), built once
+per database, and reached from a session so handlers and services need no globals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import StellarNetwork
+from app.db import Database, database_of
+from app.stellar.horizon import HorizonLedger
+from app.stellar.local import LocalLedger
+from app.stellar.network import NetworkConfig, network_config
+from app.stellar.port import Ledger
+from app.stellar.soroban import SorobanContract
+
+
+@dataclass
+class Stellar:
+    network: NetworkConfig
+    ledger: Ledger
+    contract: SorobanContract | None
+    local: LocalLedger | None
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+
+def stellar_for(database: Database) -> Stellar:
+    existing: Stellar | None = getattr(database, "stellar", None)
+    if existing is not None:
+        return existing
+    settings = database.settings
+    network = network_config(settings)
+    local: LocalLedger | None = None
+    ledger: Ledger
+    if settings.stellar_network is StellarNetwork.local:
+        ledger = local = LocalLedger(database, network)
+    else:
+        ledger = HorizonLedger(
+            settings.stellar_horizon_url,
+            network.passphrase,
+            settings.stellar_request_timeout_seconds,
+        )
+    contract = (
+        SorobanContract(
+            settings.stellar_rpc_url,
+            settings.soroban_contract_id,
+            network,
+            settings.stellar_request_timeout_seconds,
+        )
+        if settings.soroban_contract_id
+        else None
+    )
+    built = Stellar(network, ledger, contract, local)
+    database.stellar = built
+    return built
+
+
+def stellar_of(session: AsyncSession) -> Stellar:
+    return stellar_for(database_of(session))
+
+
+def _lock_key(account_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(account_id.encode()).digest()[:8], "big", signed=True)
+
+
+@contextlib.asynccontextmanager
+async def source_lock(database: Database, account_id: str) -> AsyncIterator[None]:
+    """One payout at a time per paying account: a transaction's sequence number is the payer's
+    next one, so two envelopes built at once would collide. On PostgreSQL an advisory lock
+    (on a connection of its own, so it outlives the payout's commits) serialises every worker;
+    SQLite serves one process, where an asyncio lock does."""
+    if database.engine.dialect.name != "postgresql":
+        lock = stellar_for(database)._locks.setdefault(account_id, asyncio.Lock())
+        async with lock:
+            yield
+        return
+    key = _lock_key(account_id)
+    async with database.engine.connect() as connection:
+        await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            await connection.commit()

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
+from app.db import SessionDep, settings_of
+from app.errors import ValidationFailed
+from app.stellar.network import is_public_key
+from app.stellar.runtime import stellar_of
+from app.wallets import service
+from app.wallets.models import Wallet
+from app.wallets.schemas import (
+    ENTITY_PATTERN,
+    AssetBalance,
+    BalanceOut,
+    WalletCreate,
+    WalletCreated,
+    WalletOut,
+    WalletRegister,
+)
+
+router = APIRouter(prefix="/wallets", tags=["Wallets"])
+
+EntityId = Annotated[str, Path(pattern=ENTITY_PATTERN)]
+Refresh = Annotated[bool, Query(description="Force a live read instead of the cache")]
+
+
+async def _wallet_out(session: SessionDep, wallet: Wallet, refresh: bool) -> WalletOut:
+    view = await service.ledger_view(session, wallet.address, refresh=refresh)
+    usdc = view.usdc(stellar_of(session).network.usdc.issuer or "")
+    return WalletOut(
+        entity_id=wallet.entity_id,
+        address=wallet.address,
+        public_key=wallet.address,
+        created_at=wallet.created_at,
+        last_updated=wallet.updated_at,
+        funded=view.funded,
+        active=view.funded,
+        trustline_ready=usdc is not None,
+        cached_at=view.fetched_at,
+        cache_status=view.cache_status,
+        cache_ttl_seconds=view.ttl_remaining,
+    )
+
+
+@router.post(
+    "",
+    response_model=WalletOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register an entity's wallet (public key only)",
+    responses={200: {"description": "The entity's wallet was replaced", "model": WalletOut}},
+)
+async def register_wallet(
+    body: WalletRegister, principal: AdminPrincipal, session: SessionDep, response: Response
+) -> WalletOut:
+    """`operator` pays penalties, `ops_team` receives rewards; any other entity id (a user's)
+    may hold a wallet too. A secret seed is refused and never echoed."""
+    wallet, created = await service.register(
+        session, principal.organization_id, body.entity_id, body.address, principal.actor
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return await _wallet_out(session, wallet, refresh=False)
+
+
+@router.post(
+    "/create",
+    response_model=WalletCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a keypair for a user",
+)
+async def create_wallet(
+    body: WalletCreate, principal: EngineerPrincipal, session: SessionDep, response: Response
+) -> WalletCreated:
+    """The secret seed is in this response only: it is never stored, logged or replayed (an
+    idempotent retry of this request answers 409 instead)."""
+    wallet, keypair = await service.create_for_user(
+        session, principal.organization_id, body.user_id, principal.actor
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return WalletCreated(
+        user_id=body.user_id,
+        entity_id=wallet.entity_id,
+        public_key=wallet.address,
+        secret_seed=keypair.secret,
+        created_at=wallet.created_at,
+        funded=False,
+        message="Wallet created. Please fund with at least 1 XLM to activate.",
+    )
+
+
+@router.get(
+    "/address/{address}/balance",
+    response_model=BalanceOut,
+    response_model_exclude_none=True,
+    summary="Ledger balances",
+)
+async def balance(
+    address: Annotated[str, Path(max_length=128)],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    refresh: Refresh = False,
+) -> BalanceOut:
+    if not is_public_key(address):
+        raise ValidationFailed(
+            "Not a valid Stellar public key.",
+            details={
+                "errors": [
+                    {"loc": ["path", "address"], "msg": "not a G... StrKey", "type": "value_error"}
+                ]
+            },
+        )
+    view = await service.ledger_view(session, address, refresh=refresh)
+    network = stellar_of(session).network
+    balances: dict[str, AssetBalance] = {}
+    for line in view.balances:
+        if line["asset_type"] == "native":
+            name = "XLM"
+        elif (
+            line["asset_code"] == network.usdc.code and line["asset_issuer"] == network.usdc.issuer
+        ):
+            name = "USDC"
+        else:
+            name = f"{line['asset_code']}:{line['asset_issuer']}"
+        balances[name] = AssetBalance(**{k: v for k, v in line.items() if v is not None})
+    zero = "0.0000000"
+    return BalanceOut(
+        address=address,
+        network=settings_of(session).stellar_network.value,
+        funded=view.funded,
+        balances=balances,
+        usdc_balance=balances["USDC"].balance if "USDC" in balances else zero,
+        xlm_balance=balances["XLM"].balance if "XLM" in balances else zero,
+        last_updated=view.fetched_at,
+        cached_at=view.fetched_at,
+        cache_status=view.cache_status,
+        cache_ttl_seconds=view.ttl_remaining,
+    )
+
+
+@router.get("/{entity_id}", response_model=WalletOut, summary="An entity's wallet")
+async def get_wallet(
+    entity_id: EntityId, principal: CurrentPrincipal, session: SessionDep, refresh: Refresh = False
+) -> WalletOut:
+    return await _wallet_out(session, await service.get(session, entity_id), refresh)

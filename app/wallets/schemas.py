@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from app.core.schemas import InputModel, OutputModel
+from app.stellar.network import is_public_key, is_secret_seed
+
+ENTITY_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+CacheStatus = Literal["fresh", "stale", "live"]
+
+
+def public_key(value: str) -> str:
+    # Never echo the value: it may be a secret seed pasted by mistake.
+    if is_secret_seed(value):
+        raise ValueError(
+            "this is a secret seed (S...); private keys are never accepted. "
+            "Register the account's public key (G...) and keep the seed to yourself"
+        )
+    if not is_public_key(value):
+        raise ValueError("not a valid Stellar public key (a G... StrKey of 56 characters)")
+    return value
+
+
+class WalletRegister(InputModel):
+    entity_id: str = Field(pattern=ENTITY_PATTERN, examples=["ops_team"])
+    address: str = Field(
+        max_length=128, examples=["GDQP2KPQGKIHYJGXNUIYOMHARUARCA7DJT5FO2FFOOKY3B2WSQHG4W37"]
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _check_address(cls, value: str) -> str:
+        return public_key(value)
+
+
+class WalletCreate(InputModel):
+    user_id: str = Field(max_length=64)
+
+
+class AssetBalance(OutputModel):
+    balance: str
+    asset_type: str
+    asset_code: str | None = None
+    asset_issuer: str | None = None
+
+
+class CacheMeta(OutputModel):
+    cache_status: CacheStatus
+    cached_at: datetime
+    cache_ttl_seconds: int
+
+
+class WalletOut(CacheMeta):
+    entity_id: str
+    address: str
+    public_key: str
+    created_at: datetime
+    last_updated: datetime
+    funded: bool
+    active: bool
+    trustline_ready: bool
+
+
+class WalletCreated(OutputModel):
+    user_id: str
+    entity_id: str
+    public_key: str
+    secret_seed: str = Field(description="Shown once. Never stored: keep it safe.")
+    created_at: datetime
+    funded: bool
+    message: str
+
+
+class BalanceOut(CacheMeta):
+    address: str
+    network: str
+    funded: bool
+    balances: dict[str, AssetBalance]
+    usdc_balance: str
+    xlm_balance: str
+    last_updated: datetime

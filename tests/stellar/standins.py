@@ -1,0 +1,348 @@
+"""Horizon and Stellar RPC stand-ins: real HTTP servers on 127.0.0.1 speaking the two
+protocols stellar-sdk uses (Horizon's REST resources, Soroban RPC's JSON-RPC), over one
+in-memory network that applies transactions with the ledger rules.
+
+Tests steer failures through attributes of `StandinNetwork` (a 504 after applying, a delay
+after applying, an outage), as the real network's failure modes look from the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from stellar_sdk import Asset, Keypair, SorobanDataBuilder, TransactionEnvelope, scval
+from stellar_sdk import xdr as x
+from stellar_sdk.operation import InvokeHostFunction
+
+from app.sla.engine import DEFAULT_TERMS, Severity, evaluate
+from app.stellar.network import amount_text, to_stroops
+from app.stellar.rules import AccountState, accounts_touched, apply, asset_key, signed_by
+
+MAX_LIMIT = 2**63 - 1
+
+
+class StandinNetwork:
+    def __init__(self, passphrase: str, usdc: Asset) -> None:
+        self.passphrase = passphrase
+        self.usdc = usdc
+        self.accounts: dict[str, AccountState] = {}
+        self.transactions: dict[str, dict[str, Any]] = {}
+        self.contract_calls: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.ledger = 1000
+        # Failure injection
+        self.answer_504_after_apply = 0  # that many submissions apply, then answer 504
+        self.delay_after_apply = 0.0  # seconds to hold the answer after applying
+        self.applied_event = threading.Event()
+        self.down = False  # every request answers 503
+        self.contract_amount_offset = Decimal(0)  # the contract disagrees by this much
+
+    # Set-up, as friendbot and the account holders would do it
+    def open_account(self, account_id: str, usdc: Decimal = Decimal(0), trust: bool = True) -> None:
+        with self.lock:
+            state = AccountState(account_id, (self.ledger << 32), to_stroops(Decimal(10_000)))
+            if trust:
+                state.trustlines[asset_key(self.usdc)] = [to_stroops(usdc), MAX_LIMIT]
+            self.accounts[account_id] = state
+
+    def trust(self, account_id: str) -> None:
+        with self.lock:
+            self.accounts[account_id].trustlines.setdefault(asset_key(self.usdc), [0, MAX_LIMIT])
+
+    def usdc_balance(self, account_id: str) -> Decimal:
+        line = self.accounts[account_id].trustlines.get(asset_key(self.usdc))
+        return Decimal(line[0]) / Decimal(10_000_000) if line else Decimal(0)
+
+    def payments_landed(self) -> list[dict[str, Any]]:
+        return [t for t in self.transactions.values() if t["successful"] and t["kind"] == "payment"]
+
+    def submit(
+        self, envelope: TransactionEnvelope
+    ) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+        with self.lock:
+            tx_hash = envelope.hash_hex()
+            if tx_hash in self.transactions:
+                return self.transactions[tx_hash], ()
+            touched = {
+                a: self.accounts[a] for a in accounts_touched(envelope) if a in self.accounts
+            }
+            verdict = apply(envelope, touched, int(time.time()))
+            if not verdict.accounts:
+                return None, (verdict.transaction_code, *verdict.operation_codes)
+            self.accounts.update(verdict.accounts)
+            self.ledger += 1
+            record = {
+                "hash": tx_hash,
+                "ledger": self.ledger,
+                "successful": verdict.applied,
+                "kind": "payment",
+                "codes": (verdict.transaction_code, *verdict.operation_codes),
+                "envelope_xdr": envelope.to_xdr(),
+            }
+            self.transactions[tx_hash] = record
+            self.applied_event.set()
+            return record, ()
+
+
+def _problem(status: int, title: str, extras: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://stellar.org/horizon-errors/{status}",
+        "title": title,
+        "status": status,
+    }
+    if extras is not None:
+        body["extras"] = extras
+    return JSONResponse(body, status_code=status)
+
+
+def _tx_record(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["hash"],
+        "hash": record["hash"],
+        "ledger": record["ledger"],
+        "successful": record["successful"],
+        "envelope_xdr": record["envelope_xdr"],
+        "result_xdr": "",
+    }
+
+
+def horizon_app(net: StandinNetwork) -> Starlette:
+    async def account(request: Request) -> Response:
+        if net.down:
+            return _problem(503, "Service Unavailable")
+        state = net.accounts.get(request.path_params["account_id"])
+        if state is None:
+            return _problem(404, "Resource Missing")
+        balances = [{"asset_type": "native", "balance": amount_text(state.native)}]
+        for key, (balance, limit) in state.trustlines.items():
+            code, issuer = key.split(":")
+            balances.append(
+                {
+                    "asset_type": "credit_alphanum4",
+                    "asset_code": code,
+                    "asset_issuer": issuer,
+                    "balance": amount_text(balance),
+                    "limit": amount_text(limit),
+                }
+            )
+        return JSONResponse(
+            {
+                "id": state.account_id,
+                "account_id": state.account_id,
+                "sequence": str(state.sequence),
+                "balances": balances,
+            }
+        )
+
+    async def transaction(request: Request) -> Response:
+        if net.down:
+            return _problem(503, "Service Unavailable")
+        record = net.transactions.get(request.path_params["tx_hash"])
+        if record is None:
+            return _problem(404, "Resource Missing")
+        return JSONResponse(_tx_record(record))
+
+    async def submit(request: Request) -> Response:
+        if net.down:
+            return _problem(503, "Service Unavailable")
+        form = await request.form()
+        envelope = TransactionEnvelope.from_xdr(str(form["tx"]), net.passphrase)
+        record, refused = net.submit(envelope)
+        if record is None:
+            return _problem(
+                400,
+                "Transaction Failed",
+                {
+                    "envelope_xdr": envelope.to_xdr(),
+                    "result_codes": {"transaction": refused[0], "operations": list(refused[1:])},
+                },
+            )
+        if net.delay_after_apply:
+            await asyncio.sleep(net.delay_after_apply)  # a server slow to answer
+        if net.answer_504_after_apply > 0:
+            net.answer_504_after_apply -= 1
+            return _problem(504, "Timeout")
+        if not record["successful"]:
+            codes = record["codes"]
+            return _problem(
+                400,
+                "Transaction Failed",
+                {
+                    "envelope_xdr": envelope.to_xdr(),
+                    "result_codes": {"transaction": codes[0], "operations": list(codes[1:])},
+                },
+            )
+        return JSONResponse(_tx_record(record))
+
+    return Starlette(
+        routes=[
+            Route("/accounts/{account_id}", account),
+            Route("/transactions/{tx_hash}", transaction),
+            Route("/transactions", submit, methods=["POST"]),
+        ]
+    )
+
+
+def _account_entry(state: AccountState) -> str:
+    entry = x.LedgerEntryData(
+        type=x.LedgerEntryType.ACCOUNT,
+        account=x.AccountEntry(
+            account_id=Keypair.from_public_key(state.account_id).xdr_account_id(),
+            balance=x.Int64(state.native),
+            seq_num=x.SequenceNumber(x.Int64(state.sequence)),
+            num_sub_entries=x.Uint32(0),
+            inflation_dest=None,
+            flags=x.Uint32(0),
+            home_domain=x.String32(b""),
+            thresholds=x.Thresholds(b"\x01\x00\x00\x00"),
+            signers=[],
+            ext=x.AccountEntryExt(0),
+        ),
+    )
+    return entry.to_xdr()
+
+
+def _contract_outcome(net: StandinNetwork, envelope: TransactionEnvelope) -> x.SCVal:
+    """The contract's `calculate_sla`, with the platform's default terms."""
+    op = envelope.transaction.operations[0]
+    assert isinstance(op, InvokeHostFunction)
+    invoke = op.host_function.invoke_contract
+    assert invoke is not None and invoke.function_name.sc_symbol == b"calculate_sla"
+    _, outage_id, severity, mttr = invoke.args
+    outcome = evaluate(
+        scval.from_uint32(mttr), DEFAULT_TERMS[Severity(scval.from_symbol(severity))]
+    )
+    amount = outcome.signed_amount + net.contract_amount_offset
+    net.contract_calls.append({"outage_id": scval.from_symbol(outage_id), "amount": amount})
+    return scval.to_map(
+        {
+            scval.to_symbol("amount"): scval.to_int128(to_stroops(amount)),
+            scval.to_symbol("status"): scval.to_symbol(outcome.status.value),
+        }
+    )
+
+
+def rpc_app(net: StandinNetwork) -> Starlette:
+    def ledger_info() -> dict[str, Any]:
+        now = int(time.time())
+        return {"latestLedger": net.ledger, "latestLedgerCloseTime": str(now)}
+
+    def handle(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "getLedgerEntries":
+            entries = []
+            for key_xdr in params["keys"]:
+                key = x.LedgerKey.from_xdr(key_xdr)
+                assert key.account is not None
+                account_id = Keypair.from_raw_ed25519_public_key(
+                    key.account.account_id.account_id.ed25519.uint256
+                ).public_key
+                state = net.accounts.get(account_id)
+                if state is not None:
+                    entries.append(
+                        {
+                            "key": key_xdr,
+                            "xdr": _account_entry(state),
+                            "lastModifiedLedgerSeq": net.ledger,
+                        }
+                    )
+            return {"entries": entries, "latestLedger": net.ledger}
+        if method == "simulateTransaction":
+            envelope = TransactionEnvelope.from_xdr(params["transaction"], net.passphrase)
+            value = _contract_outcome(net, envelope)
+            return {
+                "transactionData": SorobanDataBuilder().build().to_xdr(),
+                "minResourceFee": "100",
+                "results": [{"xdr": value.to_xdr(), "auth": []}],
+                "latestLedger": net.ledger,
+            }
+        if method == "sendTransaction":
+            envelope = TransactionEnvelope.from_xdr(params["transaction"], net.passphrase)
+            source = envelope.transaction.source.account_id
+            with net.lock:
+                state = net.accounts[source]
+                ok = (
+                    signed_by(envelope, source)
+                    and envelope.transaction.sequence == state.sequence + 1
+                )
+                if ok:
+                    state.sequence += 1
+                    net.ledger += 1
+                    net.transactions[envelope.hash_hex()] = {
+                        "hash": envelope.hash_hex(),
+                        "ledger": net.ledger,
+                        "successful": True,
+                        "kind": "contract",
+                        "codes": ("tx_success",),
+                        "envelope_xdr": params["transaction"],
+                    }
+            return {
+                "status": "PENDING" if ok else "ERROR",
+                "hash": envelope.hash_hex(),
+                **ledger_info(),
+            }
+        if method == "getTransaction":
+            record = net.transactions.get(params["hash"])
+            now = int(time.time())
+            base = {
+                "txHash": params["hash"],
+                "latestLedger": net.ledger,
+                "latestLedgerCloseTime": now,
+                "oldestLedger": 1,
+                "oldestLedgerCloseTime": now - 3600,
+            }
+            if record is None:
+                return {"status": "NOT_FOUND", **base}
+            return {"status": "SUCCESS", "ledger": record["ledger"], "applicationOrder": 1, **base}
+        if method == "getNetwork":
+            return {"passphrase": net.passphrase, "protocolVersion": 23}
+        raise KeyError(method)
+
+    async def endpoint(request: Request) -> Response:
+        if net.down:
+            return Response("unavailable", status_code=503)
+        body = await request.json()
+        try:
+            result = handle(body["method"], body.get("params") or {})
+        except KeyError:
+            return JSONResponse(
+                {
+                    "jsonrpc": "2.0",
+                    "id": body.get("id"),
+                    "error": {"code": -32601, "message": "method not found"},
+                }
+            )
+        return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "result": result})
+
+    return Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+
+
+class Served:
+    """A Starlette app served by uvicorn on a free port of 127.0.0.1, in a thread."""
+
+    def __init__(self, app: Starlette) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("stand-in did not start")
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
