@@ -81,14 +81,15 @@ class HorizonLedger:
         return _from_record(raw)
 
     async def submit(self, envelope_xdr: str) -> Submission:
+        envelope = TransactionEnvelope.from_xdr(envelope_xdr, self.passphrase)
         try:
             raw = await self._call(
-                lambda: self.server.submit_transaction(envelope_xdr, skip_memo_required_check=True)
+                lambda: self.server.submit_transaction(envelope, skip_memo_required_check=True)
             )
         except BadRequestError as exc:
             codes = (exc.extras or {}).get("result_codes") or {}
             return Submission(
-                hash=TransactionEnvelope.from_xdr(envelope_xdr, self.passphrase).hash_hex(),
+                hash=envelope.hash_hex(),
                 successful=False,
                 transaction_code=codes.get("transaction", "tx_failed"),
                 operation_codes=tuple(codes.get("operations") or ()),

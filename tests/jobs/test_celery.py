@@ -1,8 +1,6 @@
 """The Celery executor, with a real worker process on this machine's Redis."""
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,6 +14,7 @@ from sqlalchemy import update
 from app.core.clock import utcnow
 from app.jobs import dispatch
 from app.jobs.models import Job
+from tests.celery_worker import celery_worker
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import new_outage
 
@@ -33,46 +32,8 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     WORKER_LOG[:] = [log]
     redis.Redis.from_url(BROKER).flushdb()  # no message left over from an earlier run
-    env = {**os.environ, "CELERY_BROKER_URL": BROKER, "LOG_LEVEL": "INFO"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "app.worker",
-                "worker",
-                "--pool",
-                "solo",
-                "-Q",
-                "default,sla,payouts,webhooks,investigations",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "INFO",
-                "-n",
-                f"test-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while "ready" not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("celery worker did not start:\n" + log.read_text()[-2000:])
-            time.sleep(0.2)
+    with celery_worker(log, {"CELERY_BROKER_URL": BROKER}):
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 async def _wait_for(api: Api, session: Any, job_id: str, status: str = "succeeded") -> Any:

@@ -1,0 +1,134 @@
+"""Payouts on real Celery workers (Redis broker) against the Horizon stand-in: exactly once,
+whatever the broker and the workers do."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from app.jobs import dispatch
+from tests.celery_worker import celery_worker, start_worker, stop_worker
+from tests.helpers import Api, Session, make_app, make_client
+from tests.payments.conftest import payment_of, resolve
+from tests.stellar.conftest import Standin, with_wallets
+
+BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+DEAD_BROKER = "redis://127.0.0.1:1/0"
+
+
+def _worker_env(standin: Standin) -> dict[str, str]:
+    # A short lease: a killed worker's job is taken over within seconds.
+    return {"CELERY_BROKER_URL": BROKER, "JOBS_LEASE_SECONDS": "5", **standin.env()}
+
+
+def _app(standin: Standin, broker: str = BROKER) -> Any:
+    redis.Redis.from_url(BROKER).flushdb()
+    return make_app(
+        jobs_executor="celery",
+        celery_broker_url=broker,
+        rate_limit_enabled=False,
+        jobs_redispatch_after_seconds=1,
+        **standin.settings(),
+    )
+
+
+async def _confirmed(
+    api: Api, owner: Session, outage_id: str, *, beat: Any = None
+) -> dict[str, Any]:
+    """Waits for the payout; `beat` (when given) is run every second, as Celery beat would."""
+    deadline = time.monotonic() + 60
+    payment: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        payment = await payment_of(api, owner, outage_id)
+        if payment["status"] == "confirmed":
+            return payment
+        if beat is not None:
+            await beat()
+        await asyncio.sleep(1)
+    raise AssertionError(f"payment not confirmed: {payment}")
+
+
+async def test_a_resolve_leads_to_exactly_one_confirmed_payout_and_duplicates_pay_once(
+    standin: Standin, tmp_path: Path
+) -> None:
+    app = _app(standin)
+    with celery_worker(tmp_path / "worker.log", _worker_env(standin)):
+        async with app.router.lifespan_context(app), make_client(app) as http:
+            api = Api(http)
+            owner = await with_wallets(api, standin)
+            outage = await resolve(api, owner, mttr=5)
+            jobs = (await api.get("/jobs", owner, params={"kind": "payments.execute"})).json()
+            job_id = jobs["results"][0]["id"]
+            # The same message delivered three more times.
+            assert (
+                dispatch.send(dispatch.celery_client(app.state.settings), [(job_id, "payouts")] * 3)
+                == 3
+            )
+            payment = await _confirmed(api, owner, outage["id"])
+            await asyncio.sleep(1.5)  # the duplicates arrive and find nothing to claim
+            job = (await api.get(f"/jobs/{job_id}", owner)).json()
+            assert job["status"] == "succeeded" and job["attempts"] == 1
+    assert [t["hash"] for t in standin.net.payments_landed()] == [payment["transaction_hash"]]
+    assert standin.net.usdc_balance(standin.ops_team.public_key) == Decimal(1500)
+
+
+async def test_a_worker_killed_after_submitting_leads_to_one_payment(
+    standin: Standin, tmp_path: Path
+) -> None:
+    app = _app(standin)
+    # The stand-in applies the payment, then holds its answer: the worker is killed while it
+    # waits, after submission and before recording anything.
+    standin.net.delay_after_apply = 30
+    first = start_worker(tmp_path / "first.log", _worker_env(standin), "doomed")
+    try:
+        async with app.router.lifespan_context(app), make_client(app) as http:
+            api = Api(http)
+            owner = await with_wallets(api, standin)
+            outage = await resolve(api, owner, mttr=12)
+            assert await asyncio.to_thread(standin.net.applied_event.wait, 30)
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+            standin.net.delay_after_apply = 0
+            assert (await payment_of(api, owner, outage["id"]))["status"] == "pending"
+
+            async def beat() -> None:
+                await dispatch.redispatch_due(
+                    app.state.database,
+                    dispatch.celery_client(app.state.settings),
+                    app.state.settings,
+                )
+
+            with celery_worker(tmp_path / "second.log", _worker_env(standin), "rescuer"):
+                payment = await _confirmed(api, owner, outage["id"], beat=beat)
+    finally:
+        if first.poll() is None:
+            stop_worker(first)
+    assert "found" in [a["outcome"] for a in payment["attempt_log"]]
+    assert len(standin.net.payments_landed()) == 1
+    assert standin.net.usdc_balance(standin.ops_team.public_key) == Decimal(750)
+
+
+async def test_redis_down_at_commit_loses_no_payout(standin: Standin, tmp_path: Path) -> None:
+    app = _app(standin, broker=DEAD_BROKER)
+    with celery_worker(tmp_path / "worker.log", _worker_env(standin)):
+        async with app.router.lifespan_context(app), make_client(app) as http:
+            api = Api(http)
+            owner = await with_wallets(api, standin)
+            outage = await resolve(api, owner, mttr=12)  # committed; the broker is unreachable
+            assert (await payment_of(api, owner, outage["id"]))["status"] == "pending"
+            settings = app.state.settings.model_copy(update={"celery_broker_url": BROKER})
+
+            async def beat() -> None:  # the sweep, once Redis is back
+                await dispatch.redispatch_due(
+                    app.state.database, dispatch.celery_client(settings), settings
+                )
+
+            await _confirmed(api, owner, outage["id"], beat=beat)
+    assert len(standin.net.payments_landed()) == 1
