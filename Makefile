@@ -54,6 +54,7 @@ format: install
 bench: install
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.payouts
 
 worker: install
 	$(BIN)/celery -A app.worker worker -Q default,sla,payouts,webhooks,investigations \

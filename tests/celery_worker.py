@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 QUEUES = "default,sla,payouts,webhooks,investigations"
 
 
-def start_worker(log: Path, env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    log: Path, env: dict[str, str], name: str, queues: str = QUEUES
+) -> subprocess.Popen[bytes]:
     """`log` must be a new file: the worker is ready when it says so there."""
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -28,7 +30,7 @@ def start_worker(log: Path, env: dict[str, str], name: str) -> subprocess.Popen[
                 "--pool",
                 "solo",
                 "-Q",
-                QUEUES,
+                queues,
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

@@ -1,20 +1,34 @@
 """The embedded default (`make run`): SQLite file, inline jobs, no Redis, over real HTTP."""
 
+import asyncio
+import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
+from stellar_sdk import Keypair, TransactionEnvelope
 
+from app.config import Settings
+from app.db import Database
+from app.stellar.genesis import open_local_account
+from app.stellar.network import LOCAL_PASSPHRASE
+from app.stellar.runtime import stellar_for
 from tests.helpers import PASSWORD
 from tests.live import live_server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     database = Path(tmp_path_factory.mktemp("embedded")) / "apexchainx.db"
+    return f"sqlite+aiosqlite:///{database}"
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[str]:
     env = {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATABASE_URL": database_url,
         "REDIS_URL": "",
         "ENVIRONMENT": "development",
     }
@@ -116,3 +130,66 @@ def test_outage_life_and_analytics_on_sqlite(server: str) -> None:
             json={"resolution": "accepted"},
         ).json()
         assert accepted["payment_difference"] == 2125.0  # -1000 -> +1125
+
+
+def _payment(http: httpx.Client, auth: dict[str, str], outage_id: str, status: str) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 20
+    while True:
+        payment = http.get(f"/outages/{outage_id}", headers=auth).json()["payment"]
+        if payment["status"] == status or time.monotonic() > deadline:
+            return dict(http.get(f"/payments/{payment['id']}", headers=auth).json())
+        time.sleep(0.2)
+
+
+def test_payouts_on_the_local_ledger_with_inline_jobs(server: str, database_url: str) -> None:
+    operator, ops_team = Keypair.random(), Keypair.random()
+    asyncio.run(_open_accounts(database_url, operator.public_key, ops_team.public_key))
+    with httpx.Client(base_url=server + "/api/v1") as http:
+        http.post("/auth/register", json={"email": "pay@example.com", "password": PASSWORD})
+        login = http.post("/auth/login", json={"email": "pay@example.com", "password": PASSWORD})
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        for entity, keypair in (("operator", operator), ("ops_team", ops_team)):
+            wallet = {"entity_id": entity, "address": keypair.public_key}
+            assert http.post("/wallets", headers=auth, json=wallet).status_code == 201
+        ids = []
+        for mttr in (5, 25):  # a reward of 1500, a penalty of 1000
+            outage = http.post(
+                "/outages", headers=auth, json={"site_name": "Site", "severity": "critical"}
+            ).json()
+            resolved = http.post(
+                f"/outages/{outage['id']}/resolve", headers=auth, json={"mttr_minutes": mttr}
+            )
+            assert resolved.status_code == 200
+            ids.append(outage["id"])
+        reward = _payment(http, auth, ids[0], "confirmed")
+        assert reward["status"] == "confirmed" and reward["amount"] == 1500.0
+        penalty = _payment(http, auth, ids[1], "awaiting_signature")
+        assert penalty["status"] == "awaiting_signature"
+        envelope = TransactionEnvelope.from_xdr(penalty["unsigned_xdr"], LOCAL_PASSPHRASE)
+        envelope.sign(operator)
+        signed = http.post(
+            f"/payments/{penalty['id']}/signed",
+            headers=auth,
+            json={"signed_xdr": envelope.to_xdr()},
+        )
+        assert signed.status_code == 202, signed.text
+        assert _payment(http, auth, ids[1], "confirmed")["status"] == "confirmed"
+        balance = http.get(
+            f"/wallets/address/{operator.public_key}/balance",
+            headers=auth,
+            params={"refresh": "true"},
+        ).json()
+        assert balance["usdc_balance"] == "9000.0000000"
+        assert http.get("/payments", headers=auth).json()["summary"]["net_amount"] == 500.0
+
+
+async def _open_accounts(database_url: str, operator: str, ops_team: str) -> None:
+    """The test acts as the local network's operator: friendbot, trustlines, minting."""
+    database = Database(Settings(database_url=database_url))
+    try:
+        ledger = stellar_for(database).local
+        assert ledger is not None
+        await open_local_account(ledger, operator, Decimal(10_000))
+        await open_local_account(ledger, ops_team)
+    finally:
+        await database.dispose()

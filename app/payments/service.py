@@ -104,15 +104,11 @@ async def summary(session: AsyncSession, filters: PaymentFilters) -> dict[str, D
     }
 
 
-async def _latest_result(session: AsyncSession, outage: Outage, actor: Actor) -> SlaResult:
-    return await sla.calculate(session, outage, actor)
-
-
 async def process_outage(
     session: AsyncSession, outage: Outage, actor: Actor
 ) -> tuple[SlaResult, Payment | None]:
     """The outage's SLA result (computed if needed) and its payment (planned if needed)."""
-    result = await _latest_result(session, outage, actor)
+    result = await sla.calculate(session, outage, actor)
     payment = await for_result(session, result.id) or await plan_for_result(
         session, outage, result, actor, origin=PaymentOrigin.manual
     )

@@ -54,9 +54,11 @@ async def test_file_and_accept_recomputes_and_records_the_difference(
     assert latest["id"] == body["new_sla_result_id"]
     assert (latest["status"], latest["amount"], latest["trigger"]) == ("met", 750.0, "dispute")
     detail = (await api.get(f"/outages/{outage['id']}", owner)).json()
-    assert [e["event"] for e in detail["timeline"]][-3:] == [
+    # No wallet is registered here, so the new result's payment fails at once.
+    assert [e["event"] for e in detail["timeline"]][-4:] == [
         "dispute_filed",
         "sla_evaluated",
+        "payment_triggered",
         "dispute_resolved",
     ]
     audit = (await api.get("/audit", owner, params={"event_type": "dispute.resolved"})).json()

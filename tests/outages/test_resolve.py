@@ -57,7 +57,7 @@ async def test_resolve_computes_the_sla_and_writes_everything(
             .scalars()
             .all()
         )
-    assert events == ["outage.created", "outage.resolved", "sla.calculated"]
+    assert events == ["outage.created", "outage.resolved", "sla.calculated", "payment.failed"]
     audit = (await api.get("/audit", owner)).json()["results"]
     assert {"outage.resolved", "sla.calculated"} <= {row["event_type"] for row in audit}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
+from stellar_sdk import Account, Asset, Keypair, TransactionBuilder, TransactionEnvelope
 
 from app.stellar.network import to_stroops
 from app.stellar.rules import AccountState, apply, asset_key
@@ -38,7 +38,7 @@ def _payment(
     sequence: int = 100,
     max_time: int | None = None,
     signer: Keypair | None = None,
-):  # type: ignore[no-untyped-def]
+) -> TransactionEnvelope:
     envelope = (
         TransactionBuilder(Account(payer.public_key, sequence), PASSPHRASE, 100)
         .append_payment_op(payee.public_key, USDC, amount)
