@@ -55,12 +55,17 @@ async def seed_demo(database: Database) -> tuple[str, str]:
     stellar = stellar_for(database)
     if stellar.local is not None:
         await ensure_local_pool(stellar.local)
+        addresses = {
+            entity: demo_wallet(database, entity).public_key
+            for entity in (wallets.OPERATOR, wallets.OPS_TEAM)
+        }
+        # The ledger first: on SQLite a session holding a write would lock it out.
+        for address in addresses.values():
+            if await stellar.local.account(address) is None:
+                await open_local_account(stellar.local, address, DEMO_WALLET_USDC)
         async with database.sessionmaker() as session:
             scope_session_to(session, user.organization_id)
-            for entity in (wallets.OPERATOR, wallets.OPS_TEAM):
-                address = demo_wallet(database, entity).public_key
-                if await stellar.local.account(address) is None:
-                    await open_local_account(stellar.local, address, DEMO_WALLET_USDC)
+            for entity, address in addresses.items():
                 await wallets.register(
                     session, user.organization_id, entity, address, Actor("system", "demo")
                 )

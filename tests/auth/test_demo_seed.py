@@ -1,10 +1,18 @@
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from app.auth.models import Organization
 from app.demo import DEMO_EMAIL, seed_demo
-from tests.helpers import Api
+from tests.helpers import Api, make_app, make_client
+from tests.outages.conftest import new_outage
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_demo_seed_creates_one_organization_and_renews_the_password(
@@ -20,3 +28,30 @@ async def test_demo_seed_creates_one_organization_and_renews_the_password(
     assert old.status_code == 401
     session = await api.login(email, second)
     assert session.user["role"] == "owner"
+
+
+async def test_the_demo_on_sqlite_has_wallets_and_a_resolve_pays(tmp_path: Path) -> None:
+    """`make run`: the SQLite file, the demo seed at every start, the local ledger."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+    app = make_app(database_url=url, redis_url=None, demo_seed=True)
+    async with app.router.lifespan_context(app):
+        email, password = await seed_demo(app.state.database)  # a second start
+        async with make_client(app) as http:
+            api = Api(http)
+            owner = await api.login(email, password)
+            for entity in ("operator", "ops_team"):
+                wallet = (await api.get(f"/wallets/{entity}", owner)).json()
+                assert wallet["funded"] is True and wallet["trustline_ready"] is True
+            outage = await new_outage(api, owner)
+            await api.post(f"/outages/{outage['id']}/resolve", owner, json={"mttr_minutes": 5})
+            await app.state.executor.drain()
+            payments = (await api.get("/payments", owner)).json()
+            assert [p["status"] for p in payments["results"]] == ["confirmed"]
