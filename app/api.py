@@ -16,6 +16,7 @@ from app.payments.router import router as payments_router
 from app.sla.router import router as sla_router
 from app.users.router import router as users_router
 from app.wallets.router import router as wallets_router
+from app.webhooks.router import router as webhooks_router
 
 FEATURE_ROUTERS = (
     health_router,
@@ -28,6 +29,7 @@ FEATURE_ROUTERS = (
     payments_router,
     wallets_router,
     analytics_router,
+    webhooks_router,
     audit_router,
     jobs_router,
 )

@@ -3,7 +3,16 @@ feature, registered in one place for both executors (inline and Celery)."""
 
 from __future__ import annotations
 
+from app.db import Database
 from app.jobs.sweeps import Sweep, register_sweep
+
+
+def install_session_hooks(database: Database) -> None:
+    """Hooks every session of this instance runs at commit: webhook fan-out (deliveries and
+    their jobs join the transaction that emitted the events)."""
+    from app.webhooks.fanout import install_fanout
+
+    install_fanout(database)
 
 
 def register_background_work() -> None:
@@ -12,5 +21,6 @@ def register_background_work() -> None:
     import app.models  # noqa: F401
     from app.payments import tasks as payment_tasks  # noqa: F401
     from app.sla import clock, contract, tasks  # noqa: F401
+    from app.webhooks import tasks as webhook_tasks  # noqa: F401
 
     register_sweep(Sweep("sla_clock", 30, clock.sweep))

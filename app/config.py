@@ -89,6 +89,14 @@ class Settings(BaseSettings):
 
     wallet_cache_ttl_seconds: int = Field(default=60, ge=0)
 
+    # Deliveries to loopback, private, link-local and other non-public addresses are refused
+    # unless this is true (local development and the test suite's receivers only).
+    webhook_allow_private_targets: bool = False
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    # After a secret rotation the previous secret keeps signing for this long.
+    webhook_secret_grace_hours: int = Field(default=24, ge=0, le=720)
+    webhook_max_consecutive_failures: int = Field(default=20, ge=1, le=1000)
+
     stellar_network: StellarNetwork = StellarNetwork.local
     stellar_horizon_url: str = "https://horizon-testnet.stellar.org"
     stellar_rpc_url: str = "https://soroban-testnet.stellar.org"

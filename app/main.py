@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from app.api import api_router
 from app.auth.identity import RateLimitIdentity
-from app.background import register_background_work
+from app.background import install_session_hooks, register_background_work
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.idempotency import IdempotencyMiddleware, IdempotentReplay, replay_response_parts
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         redoc_url=None,
     )
     database = Database(settings)
+    install_session_hooks(database)
     redis = (
         Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         if settings.redis_url

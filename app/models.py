@@ -12,6 +12,7 @@ from app.payments.models import Payment, PaymentAttempt
 from app.sla.models import SlaPolicy, SlaResult
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.wallets.models import BalanceCache, Wallet
+from app.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiKey",
@@ -38,4 +39,7 @@ __all__ = [
     "TokenFamily",
     "User",
     "Wallet",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -18,10 +18,11 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_shutdown
 
-from app.background import register_background_work
+from app.background import install_session_hooks, register_background_work
 from app.config import get_settings
 from app.db import Database
 from app.jobs import dispatch
+from app.jobs.executor import install_after_commit_hook
 from app.jobs.runner import run_job
 from app.jobs.sweeps import SWEEPS
 from app.logging import configure_logging
@@ -72,6 +73,10 @@ def _db() -> Database:
     global _database
     if _database is None:
         _database = Database(settings)
+        install_session_hooks(_database)
+        # Jobs a handler enqueues (a payout after a recalculation, a webhook delivery after a
+        # payment) are published as soon as it commits, not left to beat.
+        install_after_commit_hook(_database, dispatch.after_commit_dispatcher(celery_app))
     return _database
 
 

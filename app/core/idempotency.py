@@ -13,11 +13,9 @@ A 5xx answer releases the key so the client can retry.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -29,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.core.clock import utcnow
+from app.core.crypto import fernet
 from app.core.ids import new_id
 from app.db import Base, Database
 from app.errors import AppError, Conflict, ValidationFailed
@@ -70,10 +69,8 @@ class IdempotentReplay(AppError):
         self.body = body
 
 
-@lru_cache
 def _fernet(secret_key: str) -> Fernet:
-    digest = hashlib.sha256(f"idempotency:{secret_key}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    return fernet(secret_key, "idempotency")
 
 
 def request_key(request: Request) -> str | None:

@@ -40,6 +40,7 @@ PREFIXES: Final = frozenset(
         "tok",
         "wal",
         "rca",
+        "wat",
     }
 )
 _ID_RE: Final = re.compile(r"^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$")

@@ -14,6 +14,8 @@ from app.core.ids import new_id
 from app.events.catalog import EVENT_TYPES
 from app.events.models import DomainEvent
 
+# (event id, organization id, event type) of the events added in a session: webhook fan-out
+# turns them into deliveries before the transaction commits.
 EMITTED_KEY = "events_emitted"
 
 
@@ -44,7 +46,9 @@ async def emit_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Many events in one statement (bulk import)."""
     if rows:
         await session.execute(insert(DomainEvent), rows)
-        session.info.setdefault(EMITTED_KEY, []).extend(row["id"] for row in rows)
+        session.info.setdefault(EMITTED_KEY, []).extend(
+            (row["id"], row["organization_id"], row["event_type"]) for row in rows
+        )
 
 
 def emit(
@@ -66,5 +70,5 @@ def emit(
         )
     )
     session.add(event)
-    session.info.setdefault(EMITTED_KEY, []).append(event.id)
+    session.info.setdefault(EMITTED_KEY, []).append((event.id, organization_id, event_type))
     return event

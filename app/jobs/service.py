@@ -19,6 +19,15 @@ from app.jobs.registry import kind_of
 ENQUEUED_KEY = "jobs_enqueued"
 
 
+class RetryLater(Exception):
+    """Raised by a handler for an attempt that failed and should be tried again, no sooner
+    than `after_seconds` when given (a `Retry-After`)."""
+
+    def __init__(self, message: str, after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.after_seconds = after_seconds
+
+
 def enqueue(
     session: AsyncSession,
     kind: str,
@@ -128,6 +137,8 @@ async def mark_failed(session: AsyncSession, job: Job, error: BaseException) -> 
         values: dict[str, Any] = {"status": JobStatus.dead, "finished_at": now}
     else:
         delay = retry_delay_seconds(job.attempts)
+        if isinstance(error, RetryLater) and error.after_seconds is not None:
+            delay = max(delay, error.after_seconds)  # the other side asked for a pause
         values = {"status": JobStatus.queued, "run_at": now + timedelta(seconds=delay)}
     updated = await session.execute(
         update(Job)

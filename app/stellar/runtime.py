@@ -3,16 +3,13 @@ per database, and reached from a session so handlers and services need no global
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import StellarNetwork
+from app.core.locks import advisory_lock
 from app.db import Database, database_of
 from app.stellar.horizon import HorizonLedger
 from app.stellar.local import LocalLedger
@@ -27,7 +24,6 @@ class Stellar:
     ledger: Ledger
     contract: SorobanContract | None
     local: LocalLedger | None
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
 
 def stellar_for(database: Database) -> Stellar:
@@ -65,26 +61,7 @@ def stellar_of(session: AsyncSession) -> Stellar:
     return stellar_for(database_of(session))
 
 
-def _lock_key(account_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(account_id.encode()).digest()[:8], "big", signed=True)
-
-
-@contextlib.asynccontextmanager
-async def source_lock(database: Database, account_id: str) -> AsyncIterator[None]:
+def source_lock(database: Database, account_id: str) -> Any:
     """One payout at a time per paying account: a transaction's sequence number is the payer's
-    next one, so two envelopes built at once would collide. On PostgreSQL an advisory lock
-    (on a connection of its own, so it outlives the payout's commits) serialises every worker;
-    SQLite serves one process, where an asyncio lock does."""
-    if database.engine.dialect.name != "postgresql":
-        lock = stellar_for(database)._locks.setdefault(account_id, asyncio.Lock())
-        async with lock:
-            yield
-        return
-    key = _lock_key(account_id)
-    async with database.engine.connect() as connection:
-        await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-        try:
-            yield
-        finally:
-            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-            await connection.commit()
+    next one, so two envelopes built at once would collide."""
+    return advisory_lock(database, f"stellar-source:{account_id}")

@@ -10,7 +10,8 @@ import pytest
 from stellar_sdk import Asset, Keypair, Network, StrKey
 
 from tests.helpers import Api, Session, make_app, make_client
-from tests.stellar.standins import Served, StandinNetwork, horizon_app, rpc_app
+from tests.receivers import Served
+from tests.stellar.standins import StandinNetwork, horizon_app, rpc_app
 
 
 @dataclass

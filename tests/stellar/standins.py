@@ -14,7 +14,6 @@ import time
 from decimal import Decimal
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -323,26 +322,3 @@ def rpc_app(net: StandinNetwork) -> Starlette:
         return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "result": result})
 
     return Starlette(routes=[Route("/", endpoint, methods=["POST"])])
-
-
-class Served:
-    """A Starlette app served by uvicorn on a free port of 127.0.0.1, in a thread."""
-
-    def __init__(self, app: Starlette) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("stand-in did not start")
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)

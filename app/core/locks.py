@@ -1,0 +1,39 @@
+"""Advisory locks that outlive a transaction: one holder at a time per key, across processes.
+
+On PostgreSQL a session-level advisory lock on a connection of its own (so the holder may
+commit as often as it needs); SQLite serves one process, where an asyncio lock does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+
+from app.db import Database
+
+_LOCAL: dict[tuple[int, str], asyncio.Lock] = {}
+
+
+def _key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextlib.asynccontextmanager
+async def advisory_lock(database: Database, name: str) -> AsyncIterator[None]:
+    if database.engine.dialect.name != "postgresql":
+        lock = _LOCAL.setdefault((id(database), name), asyncio.Lock())
+        async with lock:
+            yield
+        return
+    key = _key(name)
+    async with database.engine.connect() as connection:
+        await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            await connection.commit()

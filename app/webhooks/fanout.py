@@ -1,0 +1,78 @@
+"""Fan-out: the events a transaction emitted become deliveries (and their jobs) in that same
+transaction, so an event is delivered if and only if it committed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+from app.core.clock import utcnow
+from app.core.ids import new_id
+from app.db import Database
+from app.events.service import EMITTED_KEY
+from app.jobs import service as jobs
+from app.webhooks.models import Webhook, WebhookDelivery, WebhookStatus
+
+DELIVER = "webhooks.deliver"
+ALL_EVENTS = "*"
+
+Emitted = tuple[str, str, str]  # event id, organization id, event type
+
+
+def subscribed(events: Iterable[str], event_type: str) -> bool:
+    return ALL_EVENTS in events or event_type in events
+
+
+def plan(session: Session, emitted: list[Emitted]) -> int:
+    """Runs inside the commit (synchronous session API, in the async session's greenlet)."""
+    organizations = {org for _, org, _ in emitted}
+    hooks = session.execute(
+        select(Webhook.id, Webhook.organization_id, Webhook.events).where(
+            Webhook.organization_id.in_(organizations), Webhook.status == WebhookStatus.active
+        )
+    ).all()
+    if not hooks:
+        return 0
+    session.flush()  # the events exist before the deliveries that reference them
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for event_id, org, event_type in emitted:
+        for hook_id, hook_org, events in hooks:
+            if hook_org == org and subscribed(events, event_type):
+                rows.append(
+                    {
+                        "id": new_id("dlv"),
+                        "organization_id": org,
+                        "webhook_id": hook_id,
+                        "event_id": event_id,
+                        "event_type": event_type,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                    }
+                )
+    if rows:
+        session.execute(insert(WebhookDelivery), rows)
+        for row in rows:
+            jobs.enqueue(
+                session,  # type: ignore[arg-type]  # enqueue only adds to the session
+                DELIVER,
+                {"delivery_id": row["id"]},
+                organization_id=row["organization_id"],
+            )
+    return len(rows)
+
+
+def install_fanout(database: Database) -> None:
+    @event.listens_for(database.session_class, "before_commit")
+    def _fan_out(session: Session) -> None:
+        emitted = session.info.pop(EMITTED_KEY, None)
+        if emitted:
+            plan(session, emitted)
+
+    @event.listens_for(database.session_class, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(EMITTED_KEY, None)

@@ -1,0 +1,101 @@
+"""Where a webhook may be delivered. The host is resolved once, every address it resolves
+to is checked, and the connection is then made to that checked address, so a DNS answer
+that changes between the check and the connection (rebinding) cannot redirect it."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+class TargetRefused(ValueError):
+    pass
+
+
+def refused_reason(address: IPAddress) -> str | None:
+    """None when `address` is a public unicast address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped or address.sixtofour
+        if mapped is not None:
+            return refused_reason(mapped)
+    checks = (
+        (address.is_loopback, "loopback"),
+        (address.is_link_local, "link-local (cloud metadata)"),
+        (address.is_private, "private"),
+        (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT, "shared (CGNAT)"),
+        (address.is_multicast, "multicast"),
+        (address.is_reserved, "reserved"),
+        (address.is_unspecified, "unspecified"),
+        (not address.is_global, "not globally routable"),
+    )
+    return next((reason for hit, reason in checks if hit), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    url: SplitResult
+    host: str
+    port: int
+    address: IPAddress
+
+    @property
+    def connect_url(self) -> str:
+        """The URL with the checked address in place of the host name."""
+        host = f"[{self.address}]" if self.address.version == 6 else str(self.address)
+        return self.url._replace(netloc=f"{host}:{self.port}").geturl()
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.url.scheme == "https" else 80
+        return self.host if self.port == default else f"{self.host}:{self.port}"
+
+
+def parse(url: str, *, https_only: bool) -> SplitResult:
+    parts = urlsplit(url)
+    allowed = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in allowed:
+        raise TargetRefused(f"the URL scheme must be {' or '.join(allowed)}")
+    if not parts.hostname:
+        raise TargetRefused("the URL has no host")
+    if parts.username or parts.password:
+        raise TargetRefused("credentials in the URL are not accepted")
+    try:
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError as exc:
+        raise TargetRefused("the URL has an invalid port") from exc
+    return parts
+
+
+async def resolve(url: str, *, https_only: bool, allow_private: bool) -> Target:
+    parts = parse(url, https_only=https_only)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        literal: IPAddress | None = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except (socket.gaierror, UnicodeError) as exc:
+            raise TargetRefused(f"the host {host!r} does not resolve") from exc
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses:
+        raise TargetRefused(f"the host {host!r} does not resolve")
+    if not allow_private:
+        for address in addresses:
+            reason = refused_reason(address)
+            if reason is not None:
+                raise TargetRefused(f"the URL points at a {reason} address ({address})")
+    return Target(parts, host, port, addresses[0])
