@@ -55,6 +55,7 @@ bench: install
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.payouts
+	$(BIN)/python -m bench.webhooks
 
 worker: install
 	$(BIN)/celery -A app.worker worker -Q default,sla,payouts,webhooks,investigations \

@@ -65,7 +65,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def start_api() -> tuple[subprocess.Popen[bytes], str]:
+def start_api(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -85,7 +85,7 @@ def start_api() -> tuple[subprocess.Popen[bytes], str]:
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, **ENV},
+        env={**os.environ, **(env or ENV)},
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
