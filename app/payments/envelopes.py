@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from stellar_sdk import Account, TransactionBuilder, TransactionEnvelope
-from stellar_sdk.exceptions import SdkError
+from stellar_sdk import (
+    Account,
+    TransactionBuilder,
+    TransactionEnvelope,
+)
 from stellar_sdk.memo import HashMemo
 
 from app.stellar.network import NetworkConfig
-from app.stellar.rules import signed_by
+from app.stellar.rules import is_signature_of, signed_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +67,13 @@ def check_signed(
     operations, memo and time bounds) and carry the payer's valid signature."""
     try:
         envelope = TransactionEnvelope.from_xdr(signed_xdr, network.passphrase)
-    except (SdkError, ValueError, TypeError) as exc:
+        tx_hash = envelope.hash_hex()
+    except Exception as exc:
         raise EnvelopeRefused("signed_xdr is not a Stellar transaction envelope") from exc
-    if envelope.hash_hex() != issued_hash:
+    if tx_hash != issued_hash:
         raise EnvelopeRefused("signed_xdr is not the transaction that was issued for this payment")
     if not signed_by(envelope, payer):
         raise EnvelopeRefused("signed_xdr carries no valid signature of the paying account")
+    # Only the payer's signature is kept: the network refuses extra ones (tx_bad_auth_extra).
+    envelope.signatures = [s for s in envelope.signatures if is_signature_of(envelope, payer, s)]
     return envelope

@@ -32,7 +32,7 @@ from app.stellar.runtime import Stellar, source_lock, stellar_of
 SYSTEM = Actor("system", "payouts")
 # The network's clock may trail ours: an envelope counts as dead only this long after its
 # last valid moment.
-EXPIRY_GRACE = timedelta(seconds=30)
+EXPIRY_GRACE = timedelta(seconds=120)
 # A penalty's unsigned envelope waits this long for the payer's signature.
 SIGNATURE_WINDOW_SECONDS = 7 * 24 * 3600
 REBUILD_CODES = {"tx_bad_seq", "tx_too_late"}
@@ -59,13 +59,35 @@ async def execute(session: AsyncSession, job: Job) -> dict[str, Any]:
         assert payment is not None
         if payment.status != PaymentStatus.pending:
             return {"payment_id": payment_id, "status": payment.status}
-        status = await _advance(session, stellar_of(session), payment, job)
+        try:
+            status = await _advance(session, stellar_of(session), payment, job)
+        except LedgerUnavailable:
+            if job.attempts < job.max_attempts:
+                raise  # the job retries with backoff, and looks the hash up first
+            # Out of attempts with no verdict: failed, but the envelope is kept, so a
+            # retry (POST /payments/trigger) looks it up before anything new is built.
+            await _fail(session, payment, stellar_errors.TIMEOUT, None)
+            status = payment.status
         await session.commit()
     return {
         "payment_id": payment_id,
         "status": status,
         "transaction_hash": payment.transaction_hash,
     }
+
+
+async def _may_have_landed(session: AsyncSession, payment: Payment) -> bool:
+    """Sent before without a verdict, and still within its time bounds (plus grace)."""
+    if expired(payment):
+        return False
+    unknown = await session.execute(
+        select(PaymentAttempt.id).where(
+            PaymentAttempt.payment_id == payment.id,
+            PaymentAttempt.transaction_hash == payment.transaction_hash,
+            PaymentAttempt.outcome == "unknown",
+        )
+    )
+    return unknown.first() is not None
 
 
 def expired(payment: Payment) -> bool:
@@ -154,13 +176,16 @@ async def _submit(
         verdict = await stellar.ledger.submit(payment.envelope_xdr)
     except LedgerUnavailable:
         _attempt(session, payment, "unknown", error_code=stellar_errors.TIMEOUT)
-        if job.attempts >= job.max_attempts:
-            await _fail(session, payment, stellar_errors.TIMEOUT, None)
-            return payment.status
         await session.commit()
-        raise  # the job retries with backoff, and looks the hash up first
+        raise
     if verdict.landed:
         return await _record(session, payment, verdict, "submitted")
+    if verdict.transaction_code in REBUILD_CODES and await _may_have_landed(session, payment):
+        # An earlier send of this envelope got no answer: `tx_bad_seq` may mean it landed
+        # and the lookup has not caught up. Look again later; rebuild only once it is dead.
+        _attempt(session, payment, "refused", verdict)
+        await session.commit()
+        raise LedgerUnavailable("the envelope may have landed; looking it up again later")
     if verdict.transaction_code in REBUILD_CODES and rebuilds < MAX_REBUILDS:
         _attempt(session, payment, "refused", verdict)
         if not await issue(session, stellar, payment):

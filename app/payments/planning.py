@@ -23,8 +23,15 @@ from app.wallets import service as wallets
 EXECUTE = "payments.execute"
 WALLET_NOT_REGISTERED = "wallet_not_registered"
 SUPERSEDED = "superseded"
-# Payments that may move (or have moved) money: what they carry counts as settled.
-COMMITTED = (PaymentStatus.pending, PaymentStatus.confirmed)
+TIMED_OUT = "STELLAR_TIMEOUT"
+
+
+def committed(payment: Payment) -> bool:
+    """Payments that moved, or may still move, money: what they carry counts as settled. A
+    timed-out one may have landed (its envelope is kept and looked up on retry)."""
+    return payment.status in (PaymentStatus.pending, PaymentStatus.confirmed) or (
+        payment.status == PaymentStatus.failed and payment.failure_code == TIMED_OUT
+    )
 
 
 def signed_amount(payment_type: str, amount: Decimal) -> Decimal:
@@ -55,7 +62,8 @@ async def _withdraw_unsettled(
         if payment.sla_result_id == result.id:
             continue
         if payment.status == PaymentStatus.awaiting_signature or (
-            payment.status == PaymentStatus.failed and payment.failure_code != SUPERSEDED
+            payment.status == PaymentStatus.failed
+            and payment.failure_code not in (SUPERSEDED, TIMED_OUT)
         ):
             payment.status = PaymentStatus.failed
             payment.failure_code = SUPERSEDED
@@ -79,14 +87,12 @@ async def plan_for_result(
         return existing
     payments = await outage_payments(session, outage.id)
     await _withdraw_unsettled(session, payments, result)
-    settled = sum(
-        (signed_amount(p.type, p.amount) for p in payments if p.status in COMMITTED), Decimal(0)
-    )
+    settled = sum((signed_amount(p.type, p.amount) for p in payments if committed(p)), Decimal(0))
     difference = signed_amount(result.payment_type, result.amount) - settled
     if difference == 0:
         return None
     payment_type = PaymentType.reward if difference > 0 else PaymentType.penalty
-    parent = next((p for p in payments if p.status in COMMITTED), None)
+    parent = next((p for p in payments if committed(p)), None)
     payment = Payment(
         organization_id=outage.organization_id,
         outage_id=outage.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,12 +23,15 @@ from app.payments.planning import (
     SUPERSEDED,
     WALLET_NOT_REGISTERED,
     assign_parties,
+    outage_payments,
     plan_for_result,
 )
 from app.sla import service as sla
 from app.sla.models import SlaResult
 from app.stellar import errors as stellar_errors
-from app.stellar.runtime import stellar_of
+from app.stellar.errors import StellarTimeout
+from app.stellar.port import LedgerUnavailable
+from app.stellar.runtime import Stellar, stellar_of
 from app.wallets import service as wallets
 
 
@@ -161,9 +164,19 @@ async def trigger(
     await _register_given(session, outage.organization_id, wallets.OPERATOR, operator_wallet, actor)
     await _register_given(session, outage.organization_id, wallets.OPS_TEAM, ops_team_wallet, actor)
     result, payment = await process_outage(session, outage, actor)
-    if payment is not None and payment.status == PaymentStatus.failed:
-        await retry(session, payment, actor)
+    for earlier in await outage_payments(session, outage.id):
+        if earlier.status == PaymentStatus.failed and earlier.failure_code != SUPERSEDED:
+            await retry(session, earlier, actor)
+        elif earlier.status == PaymentStatus.pending:
+            # Its job may be dead; another run is harmless (it looks the hash up first).
+            _enqueue(session, earlier)
     return result, payment
+
+
+def _enqueue(session: AsyncSession, payment: Payment) -> None:
+    jobs.enqueue(
+        session, EXECUTE, {"payment_id": payment.id}, organization_id=payment.organization_id
+    )
 
 
 async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
@@ -194,8 +207,26 @@ async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
         entity_id=payment.id,
         data={"payment_id": payment.id},
     )
-    jobs.enqueue(
-        session, EXECUTE, {"payment_id": payment.id}, organization_id=payment.organization_id
+    _enqueue(session, payment)
+
+
+async def _reissue(session: AsyncSession, stellar: Stellar, payment: Payment) -> NoReturn:
+    """An expired envelope can no longer land: a new one is issued (and kept: committed before
+    the 409). No source lock here: this request already holds the payment row, and an unsigned
+    envelope uses no sequence until its payer signs and sends it."""
+    try:
+        await payout.issue(session, stellar, payment)
+    except LedgerUnavailable:
+        raise StellarTimeout("The ledger did not answer; try again shortly.") from None
+    await session.commit()
+    if payment.status == PaymentStatus.failed:
+        raise Conflict(
+            "The issued envelope has expired and no new one could be built.",
+            details={"payment_id": payment.id, "failure_code": payment.failure_code},
+        )
+    raise Conflict(
+        "The issued envelope has expired. A new one was issued: sign its unsigned_xdr.",
+        details={"payment_id": payment.id, "unsigned_xdr": payment.envelope_xdr},
     )
 
 
@@ -211,7 +242,7 @@ async def accept_signed(
     assert payment.transaction_hash is not None and payment.from_address is not None
     stellar = stellar_of(session)
     try:
-        envelopes.check_signed(
+        signed = envelopes.check_signed(
             signed_xdr,
             network=stellar.network,
             issued_hash=payment.transaction_hash,
@@ -225,12 +256,8 @@ async def accept_signed(
             },
         ) from None
     if payout.expired(payment):
-        await payout.issue(session, stellar, payment)  # committed: the 409 keeps it
-        raise Conflict(
-            "The issued envelope has expired. A new one was issued: sign its unsigned_xdr.",
-            details={"payment_id": payment.id, "unsigned_xdr": payment.envelope_xdr},
-        )
-    payment.envelope_xdr = signed_xdr
+        await _reissue(session, stellar, payment)
+    payment.envelope_xdr = signed.to_xdr()
     payment.envelope_signed = True
     payment.status = PaymentStatus.pending
     await audit.record(
@@ -242,7 +269,5 @@ async def accept_signed(
         entity_id=payment.id,
         data={"payment_id": payment.id, "transaction_hash": payment.transaction_hash},
     )
-    jobs.enqueue(
-        session, EXECUTE, {"payment_id": payment.id}, organization_id=payment.organization_id
-    )
+    _enqueue(session, payment)
     return payment

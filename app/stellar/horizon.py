@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from stellar_sdk import Server, TransactionEnvelope
+from stellar_sdk import xdr as stellar_xdr
 from stellar_sdk.client.requests_client import RequestsClient
 from stellar_sdk.exceptions import (
     BadRequestError,
@@ -38,12 +39,31 @@ def _line(raw: dict[str, Any]) -> BalanceLine:
     )
 
 
+def result_codes(result_xdr: str | None) -> tuple[str, tuple[str, ...]]:
+    """Horizon's names (`tx_failed`, `op_no_trust`) from a TransactionResult XDR."""
+    try:
+        result = stellar_xdr.TransactionResult.from_xdr(result_xdr or "").result
+        tx_code = "tx_" + result.code.name.removeprefix("tx").lower().lstrip("_")
+        operations = []
+        for op in result.results or []:
+            inner = op.tr.payment_result if op.tr is not None else None
+            name = inner.code.name if inner is not None else op.code.name
+            operations.append("op_" + name.lower().removeprefix("payment_").removeprefix("op"))
+        return tx_code, tuple(o.replace("op__", "op_") for o in operations)
+    except Exception:
+        return "tx_failed", ()
+
+
 def _from_record(record: dict[str, Any]) -> Submission:
     successful = bool(record.get("successful", True))
+    codes: tuple[str, tuple[str, ...]] = ("tx_success", ())
+    if not successful:
+        codes = result_codes(record.get("result_xdr"))
     return Submission(
         hash=record["hash"],
         successful=successful,
-        transaction_code="tx_success" if successful else "tx_failed",
+        transaction_code=codes[0],
+        operation_codes=codes[1],
         ledger=record.get("ledger"),
     )
 
@@ -59,8 +79,16 @@ class HorizonLedger:
         self.server = Server(horizon_url, client=client)
 
     async def _call(self, call: Callable[[], T]) -> T:
+        """Only a 404, and a 400 that carries result codes, are answers; any other error
+        (429, 5xx, a proxy's 4xx, no connection) is no verdict at all."""
         try:
             return await asyncio.to_thread(call)
+        except NotFoundError:
+            raise
+        except BadRequestError as exc:
+            if exc.status == 400 and (exc.extras or {}).get("result_codes"):
+                raise
+            raise LedgerUnavailable(f"Horizon answered {exc.status}") from exc
         except (ConnectionError, BadResponseError, UnknownRequestError) as exc:
             raise LedgerUnavailable(f"Horizon did not answer: {type(exc).__name__}") from exc
 

@@ -13,7 +13,6 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Asset, TransactionEnvelope
-from stellar_sdk.exceptions import SdkError
 
 from app.core.clock import utcnow
 from app.db import Database
@@ -66,7 +65,7 @@ class LocalLedger:
     async def submit(self, envelope_xdr: str) -> Submission:
         try:
             envelope = TransactionEnvelope.from_xdr(envelope_xdr, self.network.passphrase)
-        except (SdkError, ValueError, TypeError):
+        except Exception:
             return Submission(hash="", successful=False, transaction_code="tx_malformed")
         tx_hash = envelope.hash_hex()
         async with self.database.sessionmaker() as session, session.begin():

@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from stellar_sdk import Asset, Keypair, TransactionEnvelope
+from stellar_sdk import Asset, DecoratedSignature, Keypair, TransactionEnvelope
 from stellar_sdk.exceptions import BadSignatureError
 from stellar_sdk.operation import Payment
 
@@ -56,18 +56,21 @@ def accounts_touched(envelope: TransactionEnvelope) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def signed_by(envelope: TransactionEnvelope, account_id: str) -> bool:
+def is_signature_of(
+    envelope: TransactionEnvelope, account_id: str, decorated: DecoratedSignature
+) -> bool:
     keypair = Keypair.from_public_key(account_id)
-    tx_hash = envelope.hash()
-    for decorated in envelope.signatures:
-        if decorated.signature_hint != keypair.signature_hint():
-            continue
-        try:
-            keypair.verify(tx_hash, decorated.signature)
-        except BadSignatureError:
-            continue
-        return True
-    return False
+    if decorated.signature_hint != keypair.signature_hint():
+        return False
+    try:
+        keypair.verify(envelope.hash(), decorated.signature)
+    except BadSignatureError:
+        return False
+    return True
+
+
+def signed_by(envelope: TransactionEnvelope, account_id: str) -> bool:
+    return any(is_signature_of(envelope, account_id, d) for d in envelope.signatures)
 
 
 def _refused(code: str, operations: tuple[str, ...] = ()) -> Verdict:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
 from app.db import SessionDep, settings_of
 from app.errors import ValidationFailed
+from app.stellar.errors import StellarTimeout
 from app.stellar.network import is_public_key
 from app.stellar.runtime import stellar_of
 from app.wallets import service
@@ -28,7 +29,22 @@ Refresh = Annotated[bool, Query(description="Force a live read instead of the ca
 
 
 async def _wallet_out(session: SessionDep, wallet: Wallet, refresh: bool) -> WalletOut:
-    view = await service.ledger_view(session, wallet.address, refresh=refresh)
+    try:
+        view = await service.ledger_view(session, wallet.address, refresh=refresh)
+    except StellarTimeout:  # the registration stands; its ledger state is unknown for now
+        return WalletOut(
+            entity_id=wallet.entity_id,
+            address=wallet.address,
+            public_key=wallet.address,
+            created_at=wallet.created_at,
+            last_updated=wallet.updated_at,
+            funded=None,
+            active=None,
+            trustline_ready=None,
+            cached_at=None,
+            cache_status="unavailable",
+            cache_ttl_seconds=0,
+        )
     usdc = view.usdc(stellar_of(session).network.usdc.issuer or "")
     return WalletOut(
         entity_id=wallet.entity_id,

@@ -9,7 +9,8 @@ from app.core.schemas import InputModel, OutputModel
 from app.stellar.network import is_public_key, is_secret_seed
 
 ENTITY_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
-CacheStatus = Literal["fresh", "stale", "live"]
+# `unavailable`: the ledger did not answer and nothing is cached (funded etc. are unknown).
+CacheStatus = Literal["fresh", "stale", "live", "unavailable"]
 
 
 def public_key(value: str) -> str:
@@ -49,7 +50,7 @@ class AssetBalance(OutputModel):
 
 class CacheMeta(OutputModel):
     cache_status: CacheStatus
-    cached_at: datetime
+    cached_at: datetime | None
     cache_ttl_seconds: int
 
 
@@ -59,9 +60,9 @@ class WalletOut(CacheMeta):
     public_key: str
     created_at: datetime
     last_updated: datetime
-    funded: bool
-    active: bool
-    trustline_ready: bool
+    funded: bool | None
+    active: bool | None
+    trustline_ready: bool | None
 
 
 class WalletCreated(OutputModel):

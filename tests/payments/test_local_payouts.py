@@ -235,3 +235,65 @@ async def test_an_accepted_dispute_after_payment_settles_only_the_difference(
     assert second["id"] != first["id"] and second["parent_payment_id"] == first["id"]
     assert (second["type"], second["amount"], second["status"]) == ("reward", 750.0, "confirmed")
     assert await usdc_of(app, wallets.ops_team.public_key) == Decimal(1500)
+
+
+async def test_trigger_retries_every_failed_payment_of_the_outage(
+    app: Any, api: Api, owner: Session
+) -> None:
+    """A pending payment counts as settled when the outcome changes; if it then fails, the
+    retry must still pay it (review finding)."""
+    wallets = await open_wallets(app, ops_team_trusts=False)
+    await register_wallets(api, owner, wallets)
+    outage = await resolve(api, owner, mttr=12)  # 750, still pending
+    result = (await api.get(f"/sla/results/{outage['id']}", owner)).json()
+    filed = await api.post(
+        "/sla/disputes",
+        owner,
+        json={
+            "outage_id": outage["id"],
+            "sla_result_id": result["id"],
+            "reason": "logs",
+            "proposed_mttr_minutes": 5,
+        },
+    )
+    await api.post(
+        f"/sla/disputes/{filed.json()['dispute_id']}/resolve",
+        owner,
+        json={"resolution": "accepted", "notes": "x"},
+    )
+    await app.state.executor.drain()
+    history = (await api.get("/payments", owner)).json()["results"]
+    assert [(p["amount"], p["failure_code"]) for p in history] == [
+        (750.0, "STELLAR_NO_TRUSTLINE")
+    ] * 2
+    await local_ledger(app).trust(wallets.ops_team.public_key)
+    assert (
+        await api.post("/payments/trigger", owner, json={"outage_id": outage["id"]})
+    ).status_code == 200
+    await app.state.executor.drain()
+    assert {p["status"] for p in (await api.get("/payments", owner)).json()["results"]} == {
+        "confirmed"
+    }
+    assert await usdc_of(app, wallets.ops_team.public_key) == Decimal(1500)
+
+
+async def test_malformed_envelopes_are_422_and_extra_signatures_are_dropped(
+    app: Any, api: Api, owner: Session, wallets: Wallets
+) -> None:
+    outage = await resolve(api, owner, mttr=25)
+    await app.state.executor.drain()
+    payment = await payment_of(api, owner, outage["id"])
+    path = f"/payments/{payment['id']}/signed"
+    for bad in ("é", "AAAA" * 10, payment["unsigned_xdr"][:-8], "=" * 50):
+        assert_error(await api.post(path, owner, json={"signed_xdr": bad}), 422, "VALIDATION_ERROR")
+    network = stellar_for(app.state.database).network
+    envelope = TransactionEnvelope.from_xdr(payment["unsigned_xdr"], network.passphrase)
+    envelope.sign(wallets.ops_team)
+    envelope.sign(wallets.operator)
+    accepted = await api.post(path, owner, json={"signed_xdr": envelope.to_xdr()})
+    assert accepted.status_code == 202
+    await app.state.executor.drain()
+    paid = await payment_of(api, owner, outage["id"])
+    assert paid["status"] == "confirmed"
+    found = await local_ledger(app).find(paid["transaction_hash"])
+    assert found is not None and found.successful

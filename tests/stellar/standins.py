@@ -44,6 +44,9 @@ class StandinNetwork:
         self.applied_event = threading.Event()
         self.down = False  # every request answers 503
         self.contract_amount_offset = Decimal(0)  # the contract disagrees by this much
+        self.hide_transactions = False  # lookups by hash miss (Horizon's ingestion lags)
+        self.duplicate_answers_bad_seq = False  # a resend of a landed tx gets tx_bad_seq
+        self.answer_status: int | None = None  # every request answers this (429, ...)
 
     # Set-up, as friendbot and the account holders would do it
     def open_account(self, account_id: str, usdc: Decimal = Decimal(0), trust: bool = True) -> None:
@@ -70,6 +73,8 @@ class StandinNetwork:
         with self.lock:
             tx_hash = envelope.hash_hex()
             if tx_hash in self.transactions:
+                if self.duplicate_answers_bad_seq:
+                    return None, ("tx_bad_seq",)
                 return self.transactions[tx_hash], ()
             touched = {
                 a: self.accounts[a] for a in accounts_touched(envelope) if a in self.accounts
@@ -118,6 +123,8 @@ def horizon_app(net: StandinNetwork) -> Starlette:
     async def account(request: Request) -> Response:
         if net.down:
             return _problem(503, "Service Unavailable")
+        if net.answer_status:
+            return _problem(net.answer_status, "Injected")
         state = net.accounts.get(request.path_params["account_id"])
         if state is None:
             return _problem(404, "Resource Missing")
@@ -145,14 +152,18 @@ def horizon_app(net: StandinNetwork) -> Starlette:
     async def transaction(request: Request) -> Response:
         if net.down:
             return _problem(503, "Service Unavailable")
+        if net.answer_status:
+            return _problem(net.answer_status, "Injected")
         record = net.transactions.get(request.path_params["tx_hash"])
-        if record is None:
+        if record is None or net.hide_transactions:
             return _problem(404, "Resource Missing")
         return JSONResponse(_tx_record(record))
 
     async def submit(request: Request) -> Response:
         if net.down:
             return _problem(503, "Service Unavailable")
+        if net.answer_status:
+            return _problem(net.answer_status, "Injected")
         form = await request.form()
         envelope = TransactionEnvelope.from_xdr(str(form["tx"]), net.passphrase)
         record, refused = net.submit(envelope)
