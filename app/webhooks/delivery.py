@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -91,10 +93,13 @@ async def send(
         extensions["sni_hostname"] = target.host
     started = time.monotonic()
     try:
-        async with httpx.AsyncClient(follow_redirects=False, timeout=wait_seconds) as client:
-            response = await client.post(
-                target.connect_url, content=body, headers=headers, extensions=extensions
-            )
+        response = await _client().post(
+            target.connect_url,
+            content=body,
+            headers=headers,
+            extensions=extensions,
+            timeout=wait_seconds,
+        )
     except httpx.TimeoutException:
         return Answer(None, f"no answer within {wait_seconds:g} s", None, _ms(started))
     except httpx.HTTPError as exc:
@@ -106,6 +111,22 @@ async def send(
         _ms(started),
         retry_after_seconds(response.headers.get("retry-after"), utcnow()),
     )
+
+
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _client() -> httpx.AsyncClient:
+    """One client (connection pool, TLS context) per event loop: building a client per attempt
+    cost more than the delivery itself."""
+    loop = asyncio.get_running_loop()
+    client = _CLIENTS.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(follow_redirects=False)
+        _CLIENTS[loop] = client
+    return client
 
 
 def _ms(started: float) -> int:
