@@ -54,7 +54,8 @@ class Target:
     @property
     def host_header(self) -> str:
         default = 443 if self.url.scheme == "https" else 80
-        return self.host if self.port == default else f"{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
 
 
 def parse(url: str, *, https_only: bool) -> SplitResult:
