@@ -154,10 +154,11 @@ async def resolve_burst(base: str, token: str, ids: list[str]) -> float:
         return time.monotonic() - started
 
 
-async def main(count: int) -> dict[str, Any]:
+async def prepare(env: dict[str, str]) -> None:
+    """A fresh database at the head migration and an empty broker."""
     await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "tools/recreate_db.py", DATABASE_URL],
+        [sys.executable, "tools/recreate_db.py", env["DATABASE_URL"]],
         cwd=ROOT,
         check=True,
     )
@@ -166,10 +167,14 @@ async def main(count: int) -> dict[str, Any]:
         [sys.executable, "-m", "alembic", "upgrade", "head"],
         cwd=ROOT,
         check=True,
-        env={**os.environ, **ENV},
+        env={**os.environ, **env},
         capture_output=True,
     )
-    redis.Redis.from_url(BROKER).flushdb()
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+
+
+async def main(count: int) -> dict[str, Any]:
+    await prepare(ENV)
     settings = Settings(**{k.lower(): v for k, v in ENV.items()})
     database = Database(settings)
     api_process, base = await asyncio.to_thread(start_api)

@@ -13,15 +13,12 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
 from sqlalchemy import func, select
 
 from app.config import Settings
@@ -29,7 +26,7 @@ from app.db import Database
 from app.jobs.models import Job
 from app.webhooks.fanout import DELIVER
 from bench.payouts import ENV as PAYOUT_ENV
-from bench.payouts import job_rate, start_api, wait_for
+from bench.payouts import job_rate, prepare, start_api, wait_for
 from tests.celery_worker import start_worker, stop_worker
 from tests.receivers import Receiver
 
@@ -43,21 +40,7 @@ SUBSCRIBERS = 10
 
 
 async def main(events: int) -> dict[str, Any]:
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "tools/recreate_db.py", DATABASE_URL],
-        cwd=ROOT,
-        check=True,
-    )
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
-        check=True,
-        env={**os.environ, **ENV},
-        capture_output=True,
-    )
-    redis.Redis.from_url(ENV["CELERY_BROKER_URL"]).flushdb()
+    await prepare(ENV)
     database = Database(Settings(**{k.lower(): v for k, v in ENV.items()}))
     api_process, base = await asyncio.to_thread(start_api, ENV)
     worker = None

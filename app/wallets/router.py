@@ -29,15 +29,18 @@ Refresh = Annotated[bool, Query(description="Force a live read instead of the ca
 
 
 async def _wallet_out(session: SessionDep, wallet: Wallet, refresh: bool) -> WalletOut:
+    identity = {
+        "entity_id": wallet.entity_id,
+        "address": wallet.address,
+        "public_key": wallet.address,
+        "created_at": wallet.created_at,
+        "last_updated": wallet.updated_at,
+    }
     try:
         view = await service.ledger_view(session, wallet.address, refresh=refresh)
     except StellarTimeout:  # the registration stands; its ledger state is unknown for now
         return WalletOut(
-            entity_id=wallet.entity_id,
-            address=wallet.address,
-            public_key=wallet.address,
-            created_at=wallet.created_at,
-            last_updated=wallet.updated_at,
+            **identity,
             funded=None,
             active=None,
             trustline_ready=None,
@@ -47,11 +50,7 @@ async def _wallet_out(session: SessionDep, wallet: Wallet, refresh: bool) -> Wal
         )
     usdc = view.usdc(stellar_of(session).network.usdc.issuer or "")
     return WalletOut(
-        entity_id=wallet.entity_id,
-        address=wallet.address,
-        public_key=wallet.address,
-        created_at=wallet.created_at,
-        last_updated=wallet.updated_at,
+        **identity,
         funded=view.funded,
         active=view.funded,
         trustline_ready=usdc is not None,
