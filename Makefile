@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.payouts
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.faults
 
 worker: install
 	$(BIN)/celery -A app.worker worker -Q default,sla,payouts,webhooks,investigations \

@@ -9,6 +9,7 @@ from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.disputes.router import router as disputes_router
+from app.faults.router import router as faults_router
 from app.health.router import router as health_router
 from app.jobs.router import router as jobs_router
 from app.outages.router import router as outages_router
@@ -26,6 +27,7 @@ FEATURE_ROUTERS = (
     outages_router,
     sla_router,
     disputes_router,
+    faults_router,
     payments_router,
     wallets_router,
     analytics_router,

@@ -19,8 +19,10 @@ def register_background_work() -> None:
     # Every table, so a worker process resolves foreign keys across features; importing a
     # feature's tasks module registers its job handlers.
     import app.models  # noqa: F401
+    from app.faults import service as faults
     from app.payments import tasks as payment_tasks  # noqa: F401
     from app.sla import clock, contract, tasks  # noqa: F401
     from app.webhooks import tasks as webhook_tasks  # noqa: F401
 
     register_sweep(Sweep("sla_clock", 30, clock.sweep))
+    register_sweep(Sweep("purge_expired_faults", 3600, faults.purge_expired))

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
 
     wallet_cache_ttl_seconds: int = Field(default=60, ge=0)
 
+    # Resolved faults expire (are purged) this many days after resolution.
+    fault_ttl_days: int = Field(default=30, ge=1, le=3650)
+    # A repeat of an unresolved fault (same resource and type) within this window folds into it.
+    fault_dedup_window_seconds: int = Field(default=300, ge=0, le=86400)
+
     # Deliveries to loopback, private, link-local and other non-public addresses are refused
     # unless this is true (local development and the test suite's receivers only).
     webhook_allow_private_targets: bool = False

@@ -6,6 +6,7 @@ from app.core.idempotency import IdempotencyKey
 from app.db import Base
 from app.disputes.models import Dispute
 from app.events.models import DomainEvent
+from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken
 from app.jobs.models import Job
 from app.outages.models import Outage, RootCauseAnalysis, TimelineEntry
 from app.payments.models import Payment, PaymentAttempt
@@ -22,6 +23,10 @@ __all__ = [
     "Base",
     "Dispute",
     "DomainEvent",
+    "Fault",
+    "FaultComment",
+    "FaultRules",
+    "FaultShareToken",
     "IdempotencyKey",
     "Job",
     "LedgerAccount",

@@ -41,6 +41,8 @@ PREFIXES: Final = frozenset(
         "wal",
         "rca",
         "wat",
+        "fst",
+        "frl",
     }
 )
 _ID_RE: Final = re.compile(r"^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$")

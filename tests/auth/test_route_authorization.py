@@ -17,6 +17,7 @@ PUBLIC = {
     "/api/v1/health/live",
     "/api/v1/health/ready",
     "/api/v1/auth/login",
+    "/api/v1/faults/shared",  # the share token is the credential
     "/api/v1/auth/register",
     "/api/v1/auth/refresh",
     "/docs",

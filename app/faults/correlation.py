@@ -1,0 +1,142 @@
+"""Faults meet outages: a fault on a site with an open outage joins it; a CRITICAL or HIGH
+fault on a quiet site opens one (when the organization's rules say so); when every fault of
+an auto-opened outage is resolved, the outage's timeline says so (and, if enabled, resolves
+it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import Actor
+from app.faults.models import Fault, FaultRules, FaultSeverity, FaultStatus
+from app.outages import service as outages
+from app.outages import timeline
+from app.outages.models import Outage, OutageStatus
+from app.outages.schemas import OutageCreate
+
+OPENING = {FaultSeverity.CRITICAL: "critical", FaultSeverity.HIGH: "high"}
+
+
+def segments(fault: Fault) -> list[str]:
+    return [s for s in fault.ancestry.split("|") if s]
+
+
+def site_of(fault: Fault) -> str:
+    """The site a fault belongs to: the first ancestor named `site...`, else the root of its
+    path, else the resource itself."""
+    path = segments(fault)
+    return next(
+        (s for s in path if s.lower().startswith("site")), path[0] if path else fault.resource_id
+    )
+
+
+async def rules_of(session: AsyncSession, organization_id: str) -> FaultRules:
+    rules = (await session.execute(select(FaultRules))).scalar_one_or_none()
+    return rules or FaultRules(
+        organization_id=organization_id, auto_open_outages=True, auto_resolve_outages=False
+    )
+
+
+async def _open_outage_on(session: AsyncSession, sites: list[str]) -> Outage | None:
+    return (
+        await session.execute(
+            select(Outage)
+            .where(
+                Outage.status != OutageStatus.resolved,
+                or_(Outage.site_id.in_(sites), Outage.site_name.in_(sites)),
+            )
+            .order_by(Outage.detected_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+def _data(fault: Fault) -> dict[str, object]:
+    return {
+        "fault_id": fault.id,
+        "resource_id": fault.resource_id,
+        "type": fault.type,
+        "severity": fault.severity,
+        "message": fault.message,
+    }
+
+
+async def correlate(session: AsyncSession, fault: Fault, actor: Actor) -> None:
+    sites = segments(fault) or [fault.resource_id]
+    outage = await _open_outage_on(session, sites)
+    if outage is not None:
+        fault.outage_id = outage.id
+        timeline.append(
+            session,
+            outage,
+            "fault_correlated",
+            f"Fault {fault.type} ({fault.severity}) on {fault.resource_id}",
+            actor,
+            _data(fault),
+        )
+        return
+    if fault.severity not in OPENING:
+        return
+    if not (await rules_of(session, fault.organization_id)).auto_open_outages:
+        return
+    site = site_of(fault)
+    outage = await outages.create(
+        session,
+        fault.organization_id,
+        actor,
+        OutageCreate(
+            site_name=site,
+            site_id=site,
+            severity=OPENING[FaultSeverity(fault.severity)],
+            description=f"Opened by fault {fault.id}: {fault.message}"[:5000],
+            services_affected=[fault.type],
+            detected_at=fault.created_at,
+        ),
+    )
+    fault.outage_id, fault.opened_outage = outage.id, True
+    timeline.append(
+        session,
+        outage,
+        "fault_opened_outage",
+        f"Opened by fault {fault.id} ({fault.severity} {fault.type})",
+        actor,
+        _data(fault),
+    )
+
+
+async def after_resolve(session: AsyncSession, fault: Fault, actor: Actor) -> None:
+    if fault.outage_id is None:
+        return
+    faults_of_outage = (
+        select(func.count()).select_from(Fault).where(Fault.outage_id == fault.outage_id)
+    )
+    opened = (
+        await session.execute(faults_of_outage.where(Fault.opened_outage.is_(True)))
+    ).scalar_one()
+    left = (
+        await session.execute(faults_of_outage.where(Fault.status == FaultStatus.unresolved))
+    ).scalar_one()
+    if not opened or left:
+        return
+    outage = await outages.get(session, fault.outage_id, for_update=True)
+    if outage.status == OutageStatus.resolved:
+        return
+    timeline.append(
+        session,
+        outage,
+        "faults_resolved",
+        "Every fault of this outage is resolved",
+        actor,
+        {"last_fault_id": fault.id},
+    )
+    if (await rules_of(session, fault.organization_id)).auto_resolve_outages:
+        from app.outages.resolve import resolve
+        from app.outages.schemas import ResolveRequest
+
+        await resolve(
+            session,
+            outage.id,
+            actor,
+            ResolveRequest(resolution_notes="Resolved automatically: every fault is resolved"),
+        )

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import (
+    AdminPrincipal,
+    CurrentPrincipal,
+    EngineerPrincipal,
+    OperatorPrincipal,
+    Principal,
+    requires,
+)
+from app.auth.roles import Role
+from app.core.pagination import CursorPageParamsDep, Page, paginate
+from app.core.schemas import AwareDatetime
+from app.core.tenancy import scope_session_to
+from app.db import SessionDep
+from app.faults import service
+from app.faults.models import Fault, FaultSeverity
+from app.faults.schemas import (
+    CommentCreate,
+    CommentOut,
+    FaultCreate,
+    FaultOut,
+    RulesOut,
+    RulesUpdate,
+    TokenCreate,
+    TokenOut,
+    TopResource,
+)
+
+router = APIRouter(prefix="/faults", tags=["Faults"])
+
+IntakePrincipal = Annotated[Principal, requires(Role.engineer, api_key=True)]
+FaultId = Annotated[str, Path(max_length=64)]
+StatusFilter = Literal["unresolved", "resolved", "recent"]
+
+
+async def present(session: AsyncSession, faults: list[Fault]) -> list[FaultOut]:
+    comments = await service.comments_of(session, [f.id for f in faults])
+    return [
+        FaultOut.model_validate(
+            {
+                **{name: getattr(f, name) for name in FaultOut.model_fields if hasattr(f, name)},
+                "customer_id": f.organization_id,
+                "comments": [CommentOut.model_validate(c) for c in comments[f.id]],
+            }
+        )
+        for f in faults
+    ]
+
+
+@router.post(
+    "", response_model=FaultOut, status_code=status.HTTP_201_CREATED, summary="Report a fault"
+)
+async def create_fault(
+    body: FaultCreate, principal: IntakePrincipal, session: SessionDep, response: Response
+) -> FaultOut:
+    """201 for a new fault. A repeat of an unresolved fault (same resource and type) within
+    `FAULT_DEDUP_WINDOW_SECONDS` answers 200 with the existing fault and its `occurrences`."""
+    fault, created = await service.ingest(session, principal.organization_id, principal.actor, body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return (await present(session, [fault]))[0]
+
+
+@router.get("", response_model=Page[FaultOut], summary="List faults")
+async def list_faults(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: CursorPageParamsDep,
+    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    severity: FaultSeverity | None = None,
+    type_: Annotated[str | None, Query(alias="type", max_length=100)] = None,
+    resource_id: Annotated[str | None, Query(max_length=255)] = None,
+    site: Annotated[
+        str | None, Query(max_length=255, description="Any ancestor in the path")
+    ] = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
+) -> Page[FaultOut]:
+    stmt = service.filtered(
+        status=status_,
+        severity=severity.value if severity else None,
+        type_=type_,
+        resource_id=resource_id,
+        site=site,
+        start=from_,
+        end=to,
+    )
+    rows, result = await paginate(session, stmt, page, id_column=Fault.id)
+    result.results = await present(session, list(rows))
+    return result
+
+
+@router.get("/top", response_model=list[TopResource], summary="Most faulty resources")
+async def top(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=365)] = 14,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[TopResource]:
+    return [
+        TopResource.model_validate(r) for r in await service.top_resources(session, days, limit)
+    ]
+
+
+@router.get("/rules", response_model=RulesOut, summary="Correlation rules")
+async def get_rules(principal: CurrentPrincipal, session: SessionDep) -> RulesOut:
+    return RulesOut.model_validate(await service.rules(session, principal.organization_id))
+
+
+@router.put("/rules", response_model=RulesOut, summary="Change the correlation rules")
+async def put_rules(body: RulesUpdate, principal: AdminPrincipal, session: SessionDep) -> RulesOut:
+    """`auto_open_outages` (default on): a CRITICAL or HIGH fault on a site with no open outage
+    opens one. `auto_resolve_outages` (default off): resolving the last fault of an auto-opened
+    outage resolves it."""
+    rules = await service.update_rules(session, principal.organization_id, principal.actor, body)
+    return RulesOut.model_validate(rules)
+
+
+@router.post(
+    "/tokens",
+    response_model=TokenOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a read-only share token",
+)
+async def create_token(
+    body: TokenCreate, principal: OperatorPrincipal, session: SessionDep, response: Response
+) -> TokenOut:
+    """The token is shown once; `GET /faults/shared?token=` reads with it until it expires or
+    is revoked, limited to `site` when given."""
+    row, token = await service.create_token(
+        session, principal.organization_id, principal.actor, body
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return TokenOut(
+        id=row.id, token=token, site=row.site, expires_at=row.expires_at, revoked_at=None
+    )
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenOut, summary="Revoke a share token")
+async def revoke_token(
+    token_id: Annotated[str, Path(max_length=64)], principal: OperatorPrincipal, session: SessionDep
+) -> TokenOut:
+    return TokenOut.model_validate(await service.revoke_token(session, token_id, principal.actor))
+
+
+@router.get("/shared", response_model=Page[FaultOut], summary="Faults through a share token")
+async def shared(
+    session: SessionDep,
+    page: CursorPageParamsDep,
+    token: Annotated[str, Query(min_length=10, max_length=200)],
+    site: Annotated[str | None, Query(max_length=255)] = None,
+    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+) -> Page[FaultOut]:
+    """No login: the token is the credential. Read-only, and limited to its site if it has one."""
+    scope = await service.token_scope(session, token, site)
+    scope_session_to(session, scope.organization_id)
+    stmt = service.filtered(status=status_, site=scope.site or site)
+    rows, result = await paginate(session, stmt, page, id_column=Fault.id)
+    result.results = await present(session, list(rows))
+    return result
+
+
+@router.get("/{fault_id}", response_model=FaultOut, summary="One fault")
+async def get_fault(
+    fault_id: FaultId, principal: CurrentPrincipal, session: SessionDep
+) -> FaultOut:
+    return (await present(session, [await service.get(session, fault_id)]))[0]
+
+
+@router.post("/{fault_id}/resolve", response_model=FaultOut, summary="Resolve a fault")
+async def resolve_fault(
+    fault_id: FaultId, principal: EngineerPrincipal, session: SessionDep
+) -> FaultOut:
+    """Starts its `ttl` (`FAULT_TTL_DAYS`). 409 when already resolved."""
+    fault = await service.resolve(session, fault_id, principal.actor)
+    return (await present(session, [fault]))[0]
+
+
+@router.delete("/{fault_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a fault")
+async def delete_fault(
+    fault_id: FaultId, principal: AdminPrincipal, session: SessionDep
+) -> Response:
+    await service.remove(session, fault_id, principal.actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{fault_id}/comments",
+    response_model=FaultOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Comment on a fault",
+)
+async def comment(
+    fault_id: FaultId, body: CommentCreate, principal: EngineerPrincipal, session: SessionDep
+) -> FaultOut:
+    fault = await service.get(session, fault_id)
+    await service.add_comment(session, fault, principal.id, body.comment)
+    return (await present(session, [fault]))[0]

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from app.core.schemas import InputModel, OutputModel
+from app.faults.models import FaultSeverity
+
+Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+Ident = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+def _ancestry(value: str | None) -> str | None:
+    if value is None:
+        return None
+    segments = value.split("|")
+    if any(not s.strip() for s in segments):
+        raise ValueError(
+            "resource_ancestry_path has an empty segment ('a||b', or a leading/trailing '|')"
+        )
+    return value
+
+
+class FaultCreate(InputModel):
+    resource_id: Ident = Field(examples=["dev_2j4k2l2j3k4l2j3k4"])
+    microservice_id: Ident = Field(examples=["manual-api-entry"])
+    type: Slug = Field(examples=["wan-degradation"])
+    severity: FaultSeverity
+    message: str = Field(min_length=1, max_length=1000)
+    cause: str = Field(min_length=1, max_length=5000)
+    resource_ancestry_path: Annotated[
+        str | None, Field(default=None, max_length=2048), AfterValidator(_ancestry)
+    ] = None
+
+
+class CommentCreate(InputModel):
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+class CommentOut(OutputModel):
+    user_id: str
+    comment: str
+    created_at: datetime
+
+
+class FaultOut(OutputModel):
+    id: str
+    resource_id: str
+    customer_id: str
+    microservice_id: str
+    type: str
+    status: str
+    severity: str
+    message: str
+    cause: str
+    created_at: datetime
+    resolved_at: datetime | None
+    resource_ancestry_path: str | None
+    ttl: int | None
+    comments: list[CommentOut] = []
+    occurrences: int
+    last_seen_at: datetime
+    outage_id: str | None
+    opened_outage: bool
+
+
+class TokenCreate(InputModel):
+    expires_in_minutes: int = Field(ge=1, le=43200)
+    site: Ident | None = None
+
+
+class TokenOut(OutputModel):
+    id: str
+    token: str | None = Field(default=None, description="Shown once")
+    site: str | None
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class RulesOut(OutputModel):
+    auto_open_outages: bool
+    auto_resolve_outages: bool
+
+
+class RulesUpdate(InputModel):
+    auto_open_outages: bool | None = None
+    auto_resolve_outages: bool | None = None
+
+
+class TopResource(OutputModel):
+    resource_id: str
+    faults: int
+    occurrences: int
+    last_seen_at: datetime
