@@ -11,6 +11,7 @@ from app.auth.router import router as auth_router
 from app.disputes.router import router as disputes_router
 from app.faults.router import router as faults_router
 from app.health.router import router as health_router
+from app.incidents.router import router as incidents_router
 from app.jobs.router import router as jobs_router
 from app.outages.router import router as outages_router
 from app.payments.router import router as payments_router
@@ -28,6 +29,7 @@ FEATURE_ROUTERS = (
     sla_router,
     disputes_router,
     faults_router,
+    incidents_router,
     payments_router,
     wallets_router,
     analytics_router,

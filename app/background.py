@@ -20,6 +20,7 @@ def register_background_work() -> None:
     # feature's tasks module registers its job handlers.
     import app.models  # noqa: F401
     from app.faults import service as faults
+    from app.incidents import tasks as incident_tasks  # noqa: F401
     from app.payments import tasks as payment_tasks  # noqa: F401
     from app.sla import clock, contract, tasks  # noqa: F401
     from app.webhooks import tasks as webhook_tasks  # noqa: F401

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     # A repeat of an unresolved fault (same resource and type) within this window folds into it.
     fault_dedup_window_seconds: int = Field(default=300, ge=0, le=86400)
 
+    # Monthly incident quotas per plan: events (incidents reported) and investigations.
+    quota_plans: dict[str, dict[str, int]] = {
+        "free": {"events": 100, "investigations": 10},
+        "standard": {"events": 500, "investigations": 50},
+        "enterprise": {"events": 10000, "investigations": 1000},
+    }
+
     # Deliveries to loopback, private, link-local and other non-public addresses are refused
     # unless this is true (local development and the test suite's receivers only).
     webhook_allow_private_targets: bool = False

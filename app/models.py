@@ -7,6 +7,7 @@ from app.db import Base
 from app.disputes.models import Dispute
 from app.events.models import DomainEvent
 from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken
+from app.incidents.models import Incident, Investigation, MonthlyUsage
 from app.jobs.models import Job
 from app.outages.models import Outage, RootCauseAnalysis, TimelineEntry
 from app.payments.models import Payment, PaymentAttempt
@@ -28,10 +29,13 @@ __all__ = [
     "FaultRules",
     "FaultShareToken",
     "IdempotencyKey",
+    "Incident",
+    "Investigation",
     "Job",
     "LedgerAccount",
     "LedgerTransaction",
     "LedgerTrustline",
+    "MonthlyUsage",
     "Organization",
     "Outage",
     "Payment",

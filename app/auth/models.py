@@ -17,6 +17,8 @@ class Organization(TimestampMixin, Base):
 
     id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("org"))
     name: Mapped[str] = mapped_column(String(255))
+    # The plan sets the monthly incident quotas (QUOTA_PLANS).
+    plan: Mapped[str] = mapped_column(String(32), default="standard", server_default="standard")
 
 
 class User(TenantMixin, TimestampMixin, Base):

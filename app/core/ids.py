@@ -43,6 +43,7 @@ PREFIXES: Final = frozenset(
         "wat",
         "fst",
         "frl",
+        "use",
     }
 )
 _ID_RE: Final = re.compile(r"^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$")

@@ -1,0 +1,54 @@
+"""Incidents reported by people, their investigations, and monthly usage per organization."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.ids import new_id
+from app.core.tenancy import TenantMixin
+from app.db import Base, TimestampMixin
+
+
+class Incident(TenantMixin, TimestampMixin, Base):
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_org_id", "organization_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("inc"))
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16), default="medium")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    services: Mapped[list[str]]
+    triage: Mapped[dict[str, Any] | None]
+    triaged_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class Investigation(TenantMixin, Base):
+    __tablename__ = "investigations"
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("inv"))
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    findings: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class MonthlyUsage(TenantMixin, Base):
+    __tablename__ = "monthly_usage"
+    __table_args__ = (Index("ix_monthly_usage_org_month", "organization_id", "month", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("use"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, UTC
+    events_used: Mapped[int] = mapped_column(default=0)
+    investigations_used: Mapped[int] = mapped_column(default=0)

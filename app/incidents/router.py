@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+from sqlalchemy import select
+
+from app.auth.dependencies import CurrentPrincipal, Principal, requires
+from app.auth.roles import Role
+from app.core.pagination import CursorPageParamsDep, Page, paginate
+from app.db import SessionDep
+from app.incidents import service, usage
+from app.incidents.models import Incident
+from app.incidents.schemas import (
+    IncidentCreate,
+    IncidentCreated,
+    IncidentOut,
+    InvestigationOut,
+    InvestigationRequest,
+    InvestigationStarted,
+    UsageOut,
+)
+
+router = APIRouter(tags=["Incidents"])
+
+# The seed: admin, owner or operator; machine clients with an API key of role operator.
+IntakePrincipal = Annotated[Principal, requires(Role.operator, api_key=True)]
+IncidentId = Annotated[str, Path(max_length=64)]
+
+
+@router.post(
+    "/incidents/chat",
+    response_model=IncidentCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Report an incident",
+)
+async def create_incident(
+    body: IncidentCreate, principal: IntakePrincipal, session: SessionDep
+) -> IncidentCreated:
+    """Severity starts at `medium` (triage may change it). Takes one event from the monthly
+    quota: 429 `event_quota_exceeded` when none is left."""
+    incident, left = await service.create(session, principal.organization_id, principal.actor, body)
+    return IncidentCreated(
+        incidentId=incident.id,
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        source=incident.source,
+        investigationsRemaining=left.investigations_remaining,
+        eventsRemaining=left.events_remaining,
+    )
+
+
+@router.get("/incidents", response_model=Page[IncidentOut], summary="List incidents")
+async def list_incidents(
+    principal: CurrentPrincipal, session: SessionDep, page: CursorPageParamsDep
+) -> Page[IncidentOut]:
+    rows, result = await paginate(session, select(Incident), page, id_column=Incident.id)
+    result.results = [IncidentOut.model_validate(row) for row in rows]
+    return result
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentOut, summary="One incident")
+async def get_incident(
+    incident_id: IncidentId, principal: CurrentPrincipal, session: SessionDep
+) -> IncidentOut:
+    return IncidentOut.model_validate(await service.get(session, incident_id))
+
+
+@router.post("/incidents/{incident_id}/triage", response_model=IncidentOut, summary="Triage")
+async def triage_incident(
+    incident_id: IncidentId, principal: IntakePrincipal, session: SessionDep
+) -> IncidentOut:
+    """Classifies severity and services from the text (keyword rules) and links open outages
+    and the last day's faults of the same services or named sites. Re-running re-classifies."""
+    incident = await service.get(session, incident_id, lock=True)
+    return IncidentOut.model_validate(await service.run_triage(session, incident))
+
+
+@router.post(
+    "/investigations",
+    response_model=InvestigationStarted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Investigate an incident",
+)
+async def start_investigation(
+    body: InvestigationRequest, principal: IntakePrincipal, session: SessionDep
+) -> InvestigationStarted:
+    """Runs in the background; follow it at `GET /investigations/{id}`. Takes one
+    investigation from the monthly quota (429 `investigation_quota_exceeded`)."""
+    found, left = await service.start_investigation(
+        session, principal.organization_id, principal.actor, body.incident_id
+    )
+    return InvestigationStarted(
+        id=found.id,
+        incident_id=found.incident_id,
+        status=found.status,
+        investigations_remaining=left.investigations_remaining,
+    )
+
+
+@router.get(
+    "/investigations/{investigation_id}",
+    response_model=InvestigationOut,
+    summary="An investigation and its findings",
+)
+async def get_investigation(
+    investigation_id: Annotated[str, Path(max_length=64)],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> InvestigationOut:
+    return InvestigationOut.model_validate(await service.investigation(session, investigation_id))
+
+
+@router.get("/usage", response_model=UsageOut, summary="This month's quotas and what is left")
+async def get_usage(principal: CurrentPrincipal, session: SessionDep) -> UsageOut:
+    now = await usage.current(session, principal.organization_id)
+    return UsageOut(
+        plan=now.plan,
+        month=now.month,
+        events={
+            "limit": now.events_limit,
+            "used": now.events_used,
+            "remaining": now.events_remaining,
+        },
+        investigations={
+            "limit": now.investigations_limit,
+            "used": now.investigations_used,
+            "remaining": now.investigations_remaining,
+        },
+    )

@@ -1,0 +1,42 @@
+"""Investigations run in the background (queue `investigations`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import utcnow
+from app.events.service import emit
+from app.incidents import investigate
+from app.incidents.models import Incident, Investigation
+from app.incidents.service import RUN_INVESTIGATION, run_triage
+from app.jobs.models import Job
+from app.jobs.registry import job_handler
+
+
+@job_handler(RUN_INVESTIGATION, queue="investigations", max_attempts=3)
+async def run_investigation(session: AsyncSession, job: Job) -> dict[str, Any]:
+    found = await session.get(Investigation, job.payload["investigation_id"], with_for_update=True)
+    if found is None or found.status == "completed":
+        return {"status": found.status if found else "missing"}
+    incident = await session.get(Incident, found.incident_id)
+    assert incident is not None
+    if incident.triaged_at is None:
+        await run_triage(session, incident)
+    found.findings = await investigate.findings(session, incident)
+    found.status, found.completed_at = "completed", utcnow()
+    incident.status = "investigated"
+    emit(
+        session,
+        organization_id=found.organization_id,
+        event_type="investigation.completed",
+        entity_type="investigation",
+        entity_id=found.id,
+        data={
+            "investigation_id": found.id,
+            "incident_id": incident.id,
+            "hypotheses": [h["cause"] for h in found.findings["hypotheses"][:3]],
+        },
+    )
+    return {"status": found.status, "hypotheses": len(found.findings["hypotheses"])}
