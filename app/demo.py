@@ -76,6 +76,15 @@ async def seed_demo(database: Database) -> tuple[str, str]:
 DEMO_WALLET_USDC = Decimal(100_000)
 
 
+async def seed_demo_month(database: Database) -> int:
+    """The demo organization's month of history, once (see app/demo_data.py)."""
+    from app.demo_data import seed_demo_data
+
+    async with database.sessionmaker() as session:
+        user = (await session.execute(select(User).where(User.email == DEMO_EMAIL))).scalar_one()
+    return await seed_demo_data(database, user.organization_id)
+
+
 def demo_wallet(database: Database, entity: str) -> Keypair:
     """The demo's wallets on the local ledger, stable across restarts."""
     return derived_keypair(database.settings, f"demo-wallet-{entity}")

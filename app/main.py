@@ -19,7 +19,7 @@ from app.core.idempotency import IdempotencyMiddleware, IdempotentReplay, replay
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
 from app.db import Database
-from app.demo import announce, seed_demo
+from app.demo import announce, seed_demo, seed_demo_month
 from app.docs_router import STATIC, docs_router
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
@@ -46,7 +46,10 @@ def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if settings.demo_seed and not settings.is_production:
-        announce(await seed_demo(app.state.database), app.state.database)
+        credentials = await seed_demo(app.state.database)
+        # A living system on first start: a month of outages, faults, SLA results, payments.
+        await seed_demo_month(app.state.database)
+        announce(credentials, app.state.database)
     stellar = stellar_for(app.state.database)
     if stellar.local is not None:
         await ensure_local_pool(stellar.local)

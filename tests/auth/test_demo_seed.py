@@ -50,8 +50,12 @@ async def test_the_demo_on_sqlite_has_wallets_and_a_resolve_pays(tmp_path: Path)
             for entity in ("operator", "ops_team"):
                 wallet = (await api.get(f"/wallets/{entity}", owner)).json()
                 assert wallet["funded"] is True and wallet["trustline_ready"] is True
+            history = (await api.get("/outages", owner)).json()
+            assert history["total"] > 20  # a month of history was seeded on first start
             outage = await new_outage(api, owner)
             await api.post(f"/outages/{outage['id']}/resolve", owner, json={"mttr_minutes": 5})
             await app.state.executor.drain()
-            payments = (await api.get("/payments", owner)).json()
-            assert [p["status"] for p in payments["results"]] == ["confirmed"]
+            detail = (await api.get(f"/outages/{outage['id']}", owner)).json()
+            assert detail["payment"]["status"] == "confirmed"
+            confirmed = (await api.get("/payments", owner, params={"status": "confirmed"})).json()
+            assert confirmed["total"] > 1 and confirmed["summary"]["total_rewards"] > 0
