@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     stellar_base_fee_stroops: int = Field(default=100, ge=100, le=10_000_000)
     stellar_request_timeout_seconds: float = Field(default=20, gt=0, le=120)
 
+    # When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: SecretStr | None = None
+
     demo_seed: bool = False
     trust_forwarded_for: bool = False
 

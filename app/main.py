@@ -26,6 +26,8 @@ from app.health.router import router as health_router
 from app.jobs.dispatch import after_commit_dispatcher, celery_client
 from app.jobs.executor import InlineExecutor, install_after_commit_hook
 from app.logging import configure_logging
+from app.metrics.instruments import Instruments, MetricsMiddleware
+from app.metrics.router import router as metrics_router
 from app.stellar.genesis import ensure_local_pool
 from app.stellar.runtime import stellar_for
 
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
     app.state.database = database
     app.state.redis = redis
     app.state.rate_limiter = _rate_limiter(settings, redis)
+    app.state.instruments = Instruments()
     app.state.executor = None
     app.state.start_inline_executor = run_inline_executor
     if settings.jobs_executor is JobsExecutor.inline:
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         return Response(body, status_code=status, headers=headers)
 
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(api_router(), prefix=settings.api_v1_prefix)
     app.include_router(docs_router(app))
     app.mount(STATIC, StaticFiles(directory=Path(__file__).parent / "static"), name="static")
@@ -131,4 +135,5 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         max_upload_bytes=settings.max_upload_size_bytes,
     )
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(MetricsMiddleware, instruments=app.state.instruments)
     return app

@@ -10,6 +10,7 @@ from app.auth.dependencies import RequireRole
 from tests.helpers import make_app
 
 PUBLIC = {
+    "/metrics",  # internal network, or METRICS_TOKEN
     "/health",
     "/health/live",
     "/health/ready",
