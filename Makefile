@@ -14,7 +14,9 @@ TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_tes
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 CHECK_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_check
 
-.PHONY: install run test lint typecheck migrations-check check format worker beat bench postman clean
+NEWMAN := tools/newman/node_modules/.bin/newman
+
+.PHONY: install run test lint typecheck migrations-check check format worker beat bench postman newman clean
 
 install: $(STAMP)
 
@@ -43,7 +45,14 @@ migrations-check: install
 
 check: lint typecheck migrations-check
 
-test: install check
+# newman (npm) runs the Postman collection in the suite (tests/test_newman.py).
+newman: $(NEWMAN)
+
+$(NEWMAN): tools/newman/package.json tools/newman/package-lock.json
+	npm ci --prefix tools/newman --no-audit --no-fund --silent
+	@touch $(NEWMAN)
+
+test: install newman check
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -69,4 +78,4 @@ postman: install
 	$(BIN)/python tools/postman.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache apexchainx.db*
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache apexchainx.db* tools/newman/node_modules

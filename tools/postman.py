@@ -119,12 +119,29 @@ def _request(spec: dict[str, Any], path: str, method: str, op: dict[str, Any]) -
     return item
 
 
+# Run after every request (newman in CI): whatever the example body, never a server error.
+NO_SERVER_ERROR = [
+    "pm.test('no server error', function () {",
+    "  pm.expect(pm.response.code, pm.request.method + ' ' + pm.request.url).to.be.below(500);",
+    "});",
+]
+# Requests that end the session run last, so the rest of a run stays logged in.
+LAST = ("/auth/logout",)
+
+
 def build(spec: dict[str, Any]) -> dict[str, Any]:
     folders: dict[str, list[dict[str, Any]]] = {}
+    closing: list[dict[str, Any]] = []
     for path, operations in spec["paths"].items():
         for method, op in operations.items():
             tag = (op.get("tags") or ["Other"])[0]
-            folders.setdefault(tag, []).append(_request(spec, path, method, op))
+            item = _request(spec, path, method, op)
+            if path.endswith(LAST):
+                closing.append(item)
+            else:
+                folders.setdefault(tag, []).append(item)
+    if closing:
+        folders["Session end"] = closing
     return {
         "info": {
             "name": "ApexChainX API",
@@ -132,6 +149,9 @@ def build(spec: dict[str, Any]) -> dict[str, Any]:
             "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
         },
         "item": [{"name": tag, "item": items} for tag, items in folders.items()],
+        "event": [
+            {"listen": "test", "script": {"type": "text/javascript", "exec": NO_SERVER_ERROR}}
+        ],
         "variable": [{"key": "baseUrl", "value": "http://127.0.0.1:8000"}],
     }
 
