@@ -28,6 +28,7 @@ from app.jobs.executor import InlineExecutor, install_after_commit_hook
 from app.logging import configure_logging
 from app.metrics.instruments import Instruments, MetricsMiddleware
 from app.metrics.router import router as metrics_router
+from app.openapi import install as install_openapi
 from app.stellar.genesis import ensure_local_pool
 from app.stellar.runtime import stellar_for
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
     app.include_router(metrics_router)
     app.include_router(api_router(), prefix=settings.api_v1_prefix)
     app.include_router(docs_router(app))
+    install_openapi(app)
     app.mount(STATIC, StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     # Added innermost first: correlation wraps everything, so even a 413 or 429 carries an id.

@@ -18,19 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
+from app.openapi import example  # noqa: E402
 
-EXAMPLES: dict[str, Any] = {
-    "email": "ops@example.com",
-    "password": "Correct-Horse-42!",
-    "site_name": "Cell Tower Alpha",
-    "severity": "critical",
-    "services_affected": ["4G", "5G"],
-    "description": "Total signal loss",
-    "mttr_minutes": 25,
-    "reason": "MTTR started before the engineer was notified",
-    "resolution": "accepted",
-    "name": "NMS integration",
-}
 LOGIN_SCRIPT = [
     "const body = pm.response.json();",
     "if (body.access_token) {",
@@ -38,46 +27,6 @@ LOGIN_SCRIPT = [
     "  pm.environment.set('refreshToken', body.refresh_token);",
     "}",
 ]
-
-
-def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if ref:
-        return _resolve(spec, spec["components"]["schemas"][ref.split("/")[-1]])
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            options = [s for s in schema[key] if s.get("type") != "null"]
-            return _resolve(spec, options[0]) if options else {}
-    return schema
-
-
-def example(spec: dict[str, Any], schema: dict[str, Any], name: str = "") -> Any:
-    if name in EXAMPLES:
-        return EXAMPLES[name]
-    schema = _resolve(spec, schema)
-    if "example" in schema:
-        return schema["example"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        required = set(schema.get("required", []))
-        return {
-            key: example(spec, value, key)
-            for key, value in schema.get("properties", {}).items()
-            if key in required or key in EXAMPLES
-        }
-    if kind == "array":
-        return [example(spec, schema.get("items", {}), name)]
-    if kind == "integer":
-        return max(1, int(schema.get("minimum", 1)))
-    if kind == "number":
-        return 1.0
-    if kind == "boolean":
-        return False
-    if schema.get("format") == "date-time":
-        return "2026-01-16T09:30:00Z"
-    return "string"
 
 
 def _request(spec: dict[str, Any], path: str, method: str, op: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,8 @@ async def sla_window(
     window: Literal["7d", "30d", "90d"] = "30d",
     granularity: Literal["day", "week"] = "day",
 ) -> dict[str, Any]:
+    """SLA outcomes per day or week over the last 7, 30 or 90 days: evaluated, met, violated,
+    penalties and rewards."""
     end = utcnow()
     start = end - timedelta(days=WINDOWS[window])
     buckets = await service.window(session, start, end, granularity)

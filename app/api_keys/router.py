@@ -16,6 +16,8 @@ router = APIRouter(prefix="/api-keys", tags=["API keys"])
 async def list_keys(
     principal: AdminPrincipal, session: SessionDep, page: PageParamsDep
 ) -> Page[ApiKeyOut]:
+    """The organization's API keys: name, role, prefix, last use and revocation; never the key
+    itself."""
     rows, result = await paginate(session, service.list_statement(), page, id_column=ApiKey.id)
     result.results = [ApiKeyOut.model_validate(row) for row in rows]
     return result
@@ -45,5 +47,6 @@ async def create_key(
     summary="Revoke an API key",
 )
 async def revoke_key(key_id: str, principal: AdminPrincipal, session: SessionDep) -> Response:
+    """Revokes a key at once: requests carrying it answer 401 from now on. Audited."""
     await service.revoke(session, principal, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -94,6 +94,7 @@ async def logout(principal: CurrentPrincipal, session: SessionDep) -> Message:
 
 @router.get("/me", response_model=MeOut, summary="The caller, with organization and role")
 async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
+    """The signed-in user, their role and organization."""
     if principal.kind != "user":
         raise NotFound("API keys are not users.")
     user = await service.get_user(session, principal.id)

@@ -50,6 +50,7 @@ async def list_disputes(
         Literal["open", "resolved", "rejected"] | None, Query(alias="status")
     ] = None,
 ) -> Page[DisputeOut]:
+    """Disputes of the organization, newest first; filter by `status`."""
     stmt = select(Dispute)
     if status_:
         stmt = stmt.where(Dispute.status == status_)
@@ -85,6 +86,7 @@ async def bulk_resolve(
 async def get_dispute(
     dispute_id: DisputeId, principal: CurrentPrincipal, session: SessionDep
 ) -> DisputeOut:
+    """One dispute with its outcome and, once accepted, the payment difference."""
     return DisputeOut.model_validate(await service.get(session, dispute_id))
 
 

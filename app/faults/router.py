@@ -82,6 +82,8 @@ async def list_faults(
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: AwareDatetime | None = None,
 ) -> Page[FaultOut]:
+    """Faults, newest first. `site` matches any ancestor in `resource_ancestry_path`;
+    `status=recent` is the last 24 hours. Offset or cursor paging."""
     stmt = service.filtered(
         status=status_,
         severity=severity.value if severity else None,
@@ -103,6 +105,8 @@ async def top(
     days: Annotated[int, Query(ge=1, le=365)] = 14,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[TopResource]:
+    """The resources with the most faults over the last `days` (default 14), with their total
+    occurrences."""
     return [
         TopResource.model_validate(r) for r in await service.top_resources(session, days, limit)
     ]
@@ -110,6 +114,7 @@ async def top(
 
 @router.get("/rules", response_model=RulesOut, summary="Correlation rules")
 async def get_rules(principal: CurrentPrincipal, session: SessionDep) -> RulesOut:
+    """The organization's correlation rules (auto-open and auto-resolve outages)."""
     return RulesOut.model_validate(await service.rules(session, principal.organization_id))
 
 
@@ -146,6 +151,7 @@ async def create_token(
 async def revoke_token(
     token_id: Annotated[str, Path(max_length=64)], principal: OperatorPrincipal, session: SessionDep
 ) -> TokenOut:
+    """Revokes a share token: reads with it answer 401 from now on."""
     return TokenOut.model_validate(await service.revoke_token(session, token_id, principal.actor))
 
 
@@ -170,6 +176,7 @@ async def shared(
 async def get_fault(
     fault_id: FaultId, principal: CurrentPrincipal, session: SessionDep
 ) -> FaultOut:
+    """One fault with its comments (oldest first), occurrences and correlated outage."""
     return (await present(session, [await service.get(session, fault_id)]))[0]
 
 
@@ -186,6 +193,7 @@ async def resolve_fault(
 async def delete_fault(
     fault_id: FaultId, principal: AdminPrincipal, session: SessionDep
 ) -> Response:
+    """Deletes a fault and its comments. Audited."""
     await service.remove(session, fault_id, principal.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -199,6 +207,7 @@ async def delete_fault(
 async def comment(
     fault_id: FaultId, body: CommentCreate, principal: EngineerPrincipal, session: SessionDep
 ) -> FaultOut:
+    """Adds a comment (at most 2000 characters) and returns the fault with every comment."""
     fault = await service.get(session, fault_id)
     await service.add_comment(session, fault, principal.id, body.comment)
     return (await present(session, [fault]))[0]

@@ -18,11 +18,13 @@ CHECK_TIMEOUT_SECONDS = 2.0
 
 @router.get("/health", summary="Legacy health check")
 async def health() -> dict[str, str]:
+    """Legacy liveness check: `{"status": "ok"}` while the process runs."""
     return {"status": "ok"}
 
 
 @router.get("/health/live", summary="Liveness: the process is running")
 async def live() -> dict[str, str]:
+    """200 while the process runs (for orchestrators' liveness probes)."""
     return {"status": "alive"}
 
 
@@ -42,6 +44,8 @@ async def _check_redis(request: Request) -> None:
     responses={503: {"description": "A dependency does not answer; `checks` says which."}},
 )
 async def ready(request: Request) -> JSONResponse:
+    """200 when the database (and Redis, when configured) answer; 503 otherwise, with the failing
+    check."""
     checks: dict[str, Any] = {}
     targets = {"database": _check_database(request.app.state.database)}
     if request.app.state.redis is not None:

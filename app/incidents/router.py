@@ -55,6 +55,7 @@ async def create_incident(
 async def list_incidents(
     principal: CurrentPrincipal, session: SessionDep, page: CursorPageParamsDep
 ) -> Page[IncidentOut]:
+    """Incidents of the organization, newest first, with their triage."""
     rows, result = await paginate(session, select(Incident), page, id_column=Incident.id)
     result.results = [IncidentOut.model_validate(row) for row in rows]
     return result
@@ -64,6 +65,7 @@ async def list_incidents(
 async def get_incident(
     incident_id: IncidentId, principal: CurrentPrincipal, session: SessionDep
 ) -> IncidentOut:
+    """One incident: severity, services and triage links."""
     return IncidentOut.model_validate(await service.get(session, incident_id))
 
 
@@ -109,11 +111,14 @@ async def get_investigation(
     principal: CurrentPrincipal,
     session: SessionDep,
 ) -> InvestigationOut:
+    """An investigation: `queued` until its job has run, then `completed` with its findings
+    (correlated outages and faults, similar past cases, ranked hypotheses)."""
     return InvestigationOut.model_validate(await service.investigation(session, investigation_id))
 
 
 @router.get("/usage", response_model=UsageOut, summary="This month's quotas and what is left")
 async def get_usage(principal: CurrentPrincipal, session: SessionDep) -> UsageOut:
+    """This month's incident quotas for the organization's plan: limit, used and remaining."""
     now = await usage.current(session, principal.organization_id)
     return UsageOut(
         plan=now.plan,

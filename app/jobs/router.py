@@ -39,6 +39,7 @@ async def list_jobs(
 
 @router.get("/{job_id}", response_model=JobOut, summary="One background job")
 async def get_job(job_id: str, principal: OperatorPrincipal, session: SessionDep) -> JobOut:
+    """One background job: status, attempts, last error and result."""
     job = (
         await session.execute(
             select(Job).where(Job.id == job_id, Job.organization_id == principal.organization_id)

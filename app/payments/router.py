@@ -132,6 +132,8 @@ async def list_payments(
 async def get_payment(
     payment_id: PaymentId, principal: CurrentPrincipal, session: SessionDep
 ) -> PaymentDetail:
+    """One payment with its attempt log (issued, unknown, refused, found, confirmed, failed) and,
+    while it awaits the payer's signature, `unsigned_xdr`."""
     payment = await service.get(session, payment_id)
     attempts = await service.attempts_of(session, payment.id)
     return PaymentDetail(
@@ -163,6 +165,8 @@ async def payment_analytics(
     end_date: AwareDatetime | None = None,
     group_by: Literal["day", "week", "month"] = "day",
 ) -> dict[str, Any]:
+    """Confirmed payments by day, week or month: penalties, rewards, net and count, with a
+    summary."""
     stats = await payment_trends(session, start=start_date, end=end_date, group_by=group_by)
     return {
         "period": {"start": start_date, "end": end_date},

@@ -75,6 +75,8 @@ async def put_config(
 async def sla_status(
     outage_id: OutageId, principal: CurrentPrincipal, session: SessionDep
 ) -> SlaStatusReport:
+    """Where an outage stands against its SLA right now: elapsed and remaining minutes while open,
+    the outcome once resolved, and the contract and payment state."""
     outage = await outages.get(session, outage_id)
     policy = await policies.current_policy(
         session, principal.organization_id, Severity(outage.severity)

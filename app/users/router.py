@@ -17,6 +17,7 @@ router = APIRouter(prefix="/users", tags=["Users"])
 async def list_users(
     principal: AdminPrincipal, session: SessionDep, page: PageParamsDep
 ) -> Page[UserOut]:
+    """The organization's users and their roles."""
     rows, result = await paginate(session, service.list_statement(), page, id_column=User.id)
     result.results = [UserOut.model_validate(row) for row in rows]
     return result
@@ -48,5 +49,6 @@ async def update_user(
     summary="Remove a user",
 )
 async def delete_user(user_id: str, principal: AdminPrincipal, session: SessionDep) -> Response:
+    """Removes a user and ends their sessions. The last owner cannot be removed (409)."""
     await service.delete(session, principal, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

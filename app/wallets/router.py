@@ -118,6 +118,9 @@ async def balance(
     session: SessionDep,
     refresh: Refresh = False,
 ) -> BalanceOut:
+    """Balances of any Stellar account from the ledger, with cache metadata: `fresh` within
+    WALLET_CACHE_TTL_SECONDS, `live` after a read (`refresh=true` forces one), `stale` when the
+    ledger does not answer."""
     if not is_public_key(address):
         raise ValidationFailed(
             "Not a valid Stellar public key.",
@@ -159,4 +162,6 @@ async def balance(
 async def get_wallet(
     entity_id: EntityId, principal: CurrentPrincipal, session: SessionDep, refresh: Refresh = False
 ) -> WalletOut:
+    """An entity's registered public key with its ledger state (funded, trustline) and cache
+    metadata."""
     return await _wallet_out(session, await service.get(session, entity_id), refresh)

@@ -33,6 +33,7 @@ def _with_secret(webhook: Webhook, secret: str) -> WebhookWithSecret:
 
 @router.get("/events", summary="The event types a webhook may subscribe to")
 async def event_types(principal: AdminPrincipal) -> dict[str, list[str]]:
+    """The event types a webhook may subscribe to (`*` for all)."""
     return {"events": list(EVENT_TYPES), "wildcard": ["*"]}
 
 
@@ -58,6 +59,7 @@ async def create_webhook(
 async def list_webhooks(
     principal: AdminPrincipal, session: SessionDep, page: CursorPageParamsDep
 ) -> Page[WebhookOut]:
+    """The organization's webhooks; secrets are never shown again."""
     rows, result = await paginate(session, select(Webhook), page, id_column=Webhook.id)
     result.results = [WebhookOut.model_validate(row) for row in rows]
     return result
@@ -67,6 +69,7 @@ async def list_webhooks(
 async def get_webhook(
     webhook_id: WebhookId, principal: AdminPrincipal, session: SessionDep
 ) -> WebhookOut:
+    """One webhook: URL, events, status, failure counter and rotation state."""
     return WebhookOut.model_validate(await service.get(session, webhook_id))
 
 
@@ -84,6 +87,7 @@ async def update_webhook(
 async def delete_webhook(
     webhook_id: WebhookId, principal: AdminPrincipal, session: SessionDep
 ) -> Response:
+    """Deletes a webhook and its delivery log. Audited."""
     await service.delete(session, await service.get(session, webhook_id), principal.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -127,6 +131,8 @@ async def list_deliveries(
     ] = None,
     event_type: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[DeliveryOut]:
+    """The delivery log, newest first: one row per event with status, attempts and the last answer;
+    filter by `status` or `event_type`."""
     webhook = await service.get(session, webhook_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
     if status_:
@@ -146,6 +152,7 @@ async def list_deliveries(
 async def get_delivery(
     webhook_id: WebhookId, delivery_id: DeliveryId, principal: AdminPrincipal, session: SessionDep
 ) -> DeliveryDetail:
+    """One delivery with every attempt (status code, error, duration, response excerpt)."""
     webhook = await service.get(session, webhook_id)
     record = await service.get_delivery(session, webhook, delivery_id)
     attempts = await service.attempts_of(session, record.id)
