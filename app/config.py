@@ -32,7 +32,11 @@ class StellarNetwork(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # hide_input_in_errors: a refused setting (a malformed secret seed) must not be echoed
+    # into the logs of a failed start.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=False, hide_input_in_errors=True
+    )
 
     environment: Environment = Environment.development
     app_name: str = "ApexChainX"

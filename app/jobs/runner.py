@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 
 from app.core import correlation
@@ -24,9 +26,21 @@ async def run_job(database: Database, job_id: str, *, worker: str, lease_seconds
     correlation.set_correlation_id(job.correlation_id)
     try:
         await _execute(database, job)
+    except asyncio.CancelledError:
+        # Shutdown cut the job off: hand it back at once (not counted as an attempt) rather
+        # than leaving it to wait for its lease to lapse.
+        await asyncio.shield(_release(database, job))
+        raise
     finally:
         correlation.set_correlation_id(None)
     return True
+
+
+async def _release(database: Database, job: Job) -> None:
+    async with database.sessionmaker() as session:
+        await service.release(session, job.id)
+        await session.commit()
+    log.info("job_released", job_id=job.id, kind=job.kind)
 
 
 async def _execute(database: Database, job: Job) -> None:

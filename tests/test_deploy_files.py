@@ -1,0 +1,43 @@
+"""The Dockerfile and docker-compose.yml stay consistent with the application (there is no
+container engine here to run them; `docker compose config` needs a plugin this machine lacks)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from stellar_sdk import Keypair
+
+from app.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_compose_has_the_stack_and_a_valid_production_configuration() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"api", "worker", "beat", "migrate", "postgres", "redis"} <= set(services)
+    environment = services["api"]["environment"]
+    known = {name.upper() for name in Settings.model_fields}
+    assert set(environment) <= known, set(environment) - known
+    # ${VAR:?message} and ${VAR:-default}: what an operator would set.
+    required = {"SECRET_KEY": "s" * 40, "STELLAR_POOL_SECRET": Keypair.random().secret}
+
+    def fill(match: re.Match[str]) -> str:
+        return required.get(match.group(1), match.group(2))
+
+    pattern = r"\$\{(\w+):[?-]([^}]*)\}"
+    values = {key: re.sub(pattern, fill, str(value)) for key, value in environment.items()}
+    settings = Settings(**{k.lower(): v for k, v in values.items() if v != ""})
+    assert settings.is_production and not settings.is_sqlite
+    assert services["worker"]["command"][:4] == ["celery", "-A", "app.worker", "worker"]
+    assert "payouts" in " ".join(services["worker"]["command"])
+
+
+def test_the_image_is_multi_stage_small_and_unprivileged() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", dockerfile, re.MULTILINE)) == 2
+    assert re.search(r"^USER app$", dockerfile, re.MULTILINE)
+    assert "slim" in dockerfile and "HEALTHCHECK" in dockerfile
+    assert "--timeout-graceful-shutdown" in dockerfile
