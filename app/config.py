@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     jobs_lease_seconds: int = Field(default=300, ge=5, le=86400)
 
     secret_key: str = DEFAULT_SECRET_KEY
+    # Former SECRET_KEYs, newest first (JSON list): what they encrypted still decrypts.
+    previous_secret_keys: list[str] = []
     jwt_algorithm: str = "HS256"
     jwt_issuer: str = "apexchainx"
     jwt_audience: str = "apexchainx-api"

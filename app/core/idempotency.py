@@ -18,7 +18,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken, MultiFernet
 from fastapi import Request
 from sqlalchemy import Index, LargeBinary, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -69,8 +69,8 @@ class IdempotentReplay(AppError):
         self.body = body
 
 
-def _fernet(secret_key: str) -> Fernet:
-    return fernet(secret_key, "idempotency")
+def _fernet(settings: Settings) -> MultiFernet:
+    return fernet(settings, "idempotency")
 
 
 def request_key(request: Request) -> str | None:
@@ -162,7 +162,7 @@ def _answer_existing(existing: IdempotencyKey, fingerprint: str, settings: Setti
     if existing.status != "completed" or existing.response_body is None:
         raise Conflict("A request with this idempotency key is in progress.")
     try:
-        body = _fernet(settings.secret_key).decrypt(existing.response_body)
+        body = _fernet(settings).decrypt(existing.response_body)
     except InvalidToken:
         # Stored under a previous SECRET_KEY: it cannot be replayed, and running the request
         # again could do it twice. The client must use a new key.
@@ -224,9 +224,7 @@ class IdempotencyMiddleware:
                         status="completed",
                         response_status=captured["status"],
                         response_headers=headers,
-                        response_body=_fernet(self.settings.secret_key).encrypt(
-                            bytes(captured["body"])
-                        ),
+                        response_body=_fernet(self.settings).encrypt(bytes(captured["body"])),
                     )
                 )
             await session.commit()

@@ -13,11 +13,11 @@ PURPOSE = "webhook-secret"
 
 
 def seal(settings: Settings, secret: str) -> bytes:
-    return fernet(settings.secret_key, PURPOSE).encrypt(secret.encode())
+    return fernet(settings, PURPOSE).encrypt(secret.encode())
 
 
 def unseal(settings: Settings, sealed: bytes) -> str:
-    return fernet(settings.secret_key, PURPOSE).decrypt(sealed).decode()
+    return fernet(settings, PURPOSE).decrypt(sealed).decode()
 
 
 def in_force(settings: Settings, webhook: Webhook) -> list[str]:

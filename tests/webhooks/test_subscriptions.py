@@ -120,3 +120,25 @@ async def test_delivery_checks_the_target_again_and_never_follows_redirects(
 
 
 _ = Served  # re-exported for other suites
+
+
+async def test_secret_key_rotation_keeps_webhook_secrets_readable(
+    app: Any, api: Api, owner: Session, receiver: Receiver
+) -> None:
+    from standardwebhooks.webhooks import Webhook as Verifier
+
+    hook = await subscribe(api, owner, receiver.url, ["outage.created"])
+    await api.post("/outages", owner, json={"site_name": "A", "severity": "low"})
+    rotated = make_app(
+        webhook_allow_private_targets=True,
+        secret_key="a-brand-new-secret-key-of-enough-length-0123",
+        previous_secret_keys=[app.state.settings.secret_key],
+    )
+    try:
+        await run_due(rotated)
+    finally:
+        await rotated.state.database.dispose()
+    message = receiver.received[0]
+    assert (
+        Verifier(hook["secret"]).verify(message.body, message.headers)["event"] == "outage.created"
+    )
