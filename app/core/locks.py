@@ -12,14 +12,22 @@ import hashlib
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database
+from app.db import Database, dialect_of
 
 _LOCAL: dict[tuple[int, str], asyncio.Lock] = {}
 
 
 def _key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+async def transaction_lock(session: AsyncSession, name: str) -> None:
+    """Held until the session's transaction ends (PostgreSQL); SQLite writes one transaction
+    at a time already."""
+    if dialect_of(session) == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _key(name)})
 
 
 @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
+from app.core.locks import transaction_lock
 from app.faults.models import Fault, FaultRules, FaultSeverity, FaultStatus
 from app.outages import service as outages
 from app.outages import timeline
@@ -64,6 +65,9 @@ def _data(fault: Fault) -> dict[str, object]:
 
 async def correlate(session: AsyncSession, fault: Fault, actor: Actor) -> None:
     sites = segments(fault) or [fault.resource_id]
+    if fault.severity in OPENING:
+        # Two CRITICAL faults on one quiet site at once must open one outage, not two.
+        await transaction_lock(session, f"fault-site:{fault.organization_id}|{site_of(fault)}")
     outage = await _open_outage_on(session, sites)
     if outage is not None:
         fault.outage_id = outage.id

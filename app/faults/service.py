@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, desc, func, select, text
+from sqlalchemy import Select, delete, desc, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -16,7 +16,8 @@ from app.audit.service import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
 from app.core.loading import get_or_404
-from app.db import Database, dialect_of, settings_of
+from app.core.locks import transaction_lock
+from app.db import Database, settings_of
 from app.errors import Conflict, Forbidden, Unauthorized
 from app.events.service import emit
 from app.faults import correlation
@@ -46,26 +47,13 @@ def _event(session: AsyncSession, fault: Fault, event_type: str) -> None:
     )
 
 
-async def _serialize_resource(
-    session: AsyncSession, organization_id: str, data: FaultCreate
-) -> None:
-    """One ingestion at a time per (organization, resource, type), until commit: a burst of the
-    same fault becomes one fault with a count, not many."""
-    if dialect_of(session) != "postgresql":
-        return  # SQLite writes one transaction at a time already
-    key = hashlib.sha256(f"{organization_id}|{data.resource_id}|{data.type}".encode()).digest()
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:key)"),
-        {"key": int.from_bytes(key[:8], "big", signed=True)},
-    )
-
-
 async def ingest(
     session: AsyncSession, organization_id: str, actor: Actor, data: FaultCreate
 ) -> tuple[Fault, bool]:
     """The fault, and True when it is new (False: a repeat folded into an unresolved one)."""
     now = utcnow()
-    await _serialize_resource(session, organization_id, data)
+    # One ingestion at a time per (organization, resource, type): a burst is one fault.
+    await transaction_lock(session, f"fault:{organization_id}|{data.resource_id}|{data.type}")
     window = timedelta(seconds=settings_of(session).fault_dedup_window_seconds)
     repeat = (
         await session.execute(
@@ -78,6 +66,8 @@ async def ingest(
             )
             .order_by(Fault.id.desc())
             .limit(1)
+            # Locked: a resolve committing meanwhile takes the fault out of this match.
+            .with_for_update()
         )
     ).scalar_one_or_none()
     if repeat is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
@@ -150,7 +150,3 @@ async def start_investigation(
 
 async def investigation(session: AsyncSession, investigation_id: str) -> Investigation:
     return await get_or_404(session, Investigation, investigation_id, "Investigation not found.")
-
-
-async def count(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(Incident))).scalar_one())

@@ -18,8 +18,6 @@ from stellar_sdk.operation import Payment
 
 from app.stellar.network import to_stroops
 
-MAX_INT64 = 2**63 - 1
-
 
 def asset_key(asset: Asset) -> str:
     return "native" if asset.is_native() else f"{asset.code}:{asset.issuer}"

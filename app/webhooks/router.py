@@ -174,7 +174,7 @@ async def redeliver(
     """The same message, with the same `webhook-id`, so a receiver that already has it can
     tell."""
     webhook = await service.get(session, webhook_id)
-    record = await service.get_delivery(session, webhook, delivery_id)
+    record = await service.get_delivery(session, webhook, delivery_id, lock=True)
     return DeliveryOut.model_validate(
         await service.redeliver(session, webhook, record, principal.actor)
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +50,13 @@ async def get(session: AsyncSession, webhook_id: str) -> Webhook:
     return await get_or_404(session, Webhook, webhook_id, "Webhook not found.")
 
 
+def _host_of(url: str) -> str:
+    """Audit rows are forever: a receiver URL may carry a credential in its path, so only
+    the scheme and host are recorded."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}"
+
+
 async def _audit(session: AsyncSession, webhook: Webhook, actor: Actor, event: str) -> None:
     await audit.record(
         session,
@@ -58,7 +67,7 @@ async def _audit(session: AsyncSession, webhook: Webhook, actor: Actor, event: s
         entity_id=webhook.id,
         data={
             "name": webhook.name,
-            "url": webhook.url,
+            "url_host": _host_of(webhook.url),
             "events": webhook.events,
             "status": webhook.status,
         },
@@ -160,9 +169,11 @@ async def send_test(session: AsyncSession, webhook: Webhook) -> WebhookDelivery:
 
 
 async def get_delivery(
-    session: AsyncSession, webhook: Webhook, delivery_id: str
+    session: AsyncSession, webhook: Webhook, delivery_id: str, *, lock: bool = False
 ) -> WebhookDelivery:
-    record = await get_or_404(session, WebhookDelivery, delivery_id, "Delivery not found.")
+    record = await get_or_404(
+        session, WebhookDelivery, delivery_id, "Delivery not found.", for_update=lock
+    )
     if record.webhook_id != webhook.id:
         raise NotFound("Delivery not found.")
     return record

@@ -59,18 +59,22 @@ class Target:
 
 
 def parse(url: str, *, https_only: bool) -> SplitResult:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError as exc:  # "http://[::1", a bad port, an invalid netloc
+        what = "has an invalid port" if "port" in str(exc).lower() else "cannot be parsed"
+        raise TargetRefused(f"the URL {what}") from exc
     allowed = ("https",) if https_only else ("http", "https")
     if parts.scheme not in allowed:
         raise TargetRefused(f"the URL scheme must be {' or '.join(allowed)}")
-    if not parts.hostname:
+    if not host:
         raise TargetRefused("the URL has no host")
     if parts.username or parts.password:
         raise TargetRefused("credentials in the URL are not accepted")
-    try:
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError as exc:
-        raise TargetRefused("the URL has an invalid port") from exc
+    if port == 0:
+        raise TargetRefused("the URL has an invalid port")
     return parts
 
 

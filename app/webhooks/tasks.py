@@ -48,7 +48,11 @@ async def deliver(session: AsyncSession, job: Job) -> dict[str, Any]:
         return {"status": found.status if found else "missing"}
     # One attempt at a time per subscription, in the order the jobs were claimed.
     async with advisory_lock(database_of(session), f"webhook:{found.webhook_id}"):
-        return await _attempt(session, delivery_id, job)
+        outcome = await _attempt(session, delivery_id, job)
+        # Committed while the lock is held: a duplicate job waiting on it then sees the
+        # delivery finished instead of sending it again.
+        await session.commit()
+        return outcome
 
 
 async def _attempt(session: AsyncSession, delivery_id: str, job: Job) -> dict[str, Any]:

@@ -89,3 +89,30 @@ async def test_the_rules_switch_auto_open_off_and_auto_resolve_on(api: Api) -> N
     assert (
         await api.put("/faults/rules", engineer, json={"auto_open_outages": False})
     ).status_code == 403
+
+
+async def test_concurrent_critical_faults_on_a_quiet_site_open_one_outage(api: Api) -> None:
+    import asyncio
+
+    owner = await api.owner()
+    answers = await asyncio.gather(
+        *(
+            api.post(
+                "/faults",
+                owner,
+                json={
+                    "resource_id": f"dev_{n}",
+                    "microservice_id": "probe",
+                    "type": "power",
+                    "severity": "CRITICAL",
+                    "message": "down",
+                    "cause": "mains",
+                    "resource_ancestry_path": f"site_x|dev_{n}",
+                },
+            )
+            for n in range(8)
+        )
+    )
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["outage_id"] for a in answers}) == 1
+    assert sum(a.json()["opened_outage"] for a in answers) == 1

@@ -163,3 +163,19 @@ async def test_rotation_signs_with_both_secrets_and_redeliver_keeps_the_id(
     assert tested.status_code == 202
     await run_due(app)
     assert json.loads(receiver.received[-1].body)["event"] == "webhook.test"
+
+
+async def test_concurrent_redelivers_send_the_message_once_more(
+    app: Any, api: Api, owner: Session, receiver: Receiver
+) -> None:
+    import asyncio
+
+    hook = await subscribe(api, owner, receiver.url, ["outage.created"])
+    await api.post("/outages", owner, json={"site_name": "A", "severity": "low"})
+    await run_due(app)
+    delivery = (await api.get(f"/webhooks/{hook['id']}/deliveries", owner)).json()["results"][0]
+    path = f"/webhooks/{hook['id']}/deliveries/{delivery['id']}/redeliver"
+    answers = await asyncio.gather(*(api.post(path, owner) for _ in range(5)))
+    assert {a.status_code for a in answers} == {202}
+    await run_due(app)
+    assert len(receiver.received) == 2  # the first delivery and exactly one redelivery

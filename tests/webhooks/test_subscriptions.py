@@ -45,6 +45,10 @@ async def test_bad_input_is_refused(app: Any, api: Api, owner: Session, receiver
         {"name": "x", "url": "http://user:pw@127.0.0.1/", "events": ["*"]},
         {"name": "x", "url": receiver.url, "events": ["*"], "secret": "not-a-secret"},
         {"name": "x", "url": "http://no-such-host.invalid/", "events": ["*"]},
+        {"name": "x", "url": "http://[::1", "events": ["*"]},
+        {"name": "x", "url": "http://]/", "events": ["*"]},
+        {"name": "x", "url": "http://\u2100.com/", "events": ["*"]},
+        {"name": "x", "url": "http://127.0.0.1:99999/", "events": ["*"]},
     ]
     for body in cases:
         assert_error(await api.post("/webhooks", owner, json=body), 422, "VALIDATION_ERROR")
