@@ -142,10 +142,9 @@ def seed_demo(days: int = 30) -> None:
 
 
 async def _seed_demo(days: int) -> None:
-    from app.auth.models import User
     from app.background import install_session_hooks, register_background_work
     from app.db import Database
-    from app.demo import DEMO_EMAIL, announce
+    from app.demo import announce, demo_organization
     from app.demo import seed_demo as seed_organization
     from app.demo_data import seed_demo_data
     from app.jobs.executor import InlineExecutor
@@ -156,11 +155,7 @@ async def _seed_demo(days: int) -> None:
     install_session_hooks(database)
     try:
         credentials = await seed_organization(database)
-        async with database.sessionmaker() as session:
-            user = (
-                await session.execute(select(User).where(User.email == DEMO_EMAIL))
-            ).scalar_one()
-        count = await seed_demo_data(database, user.organization_id, days=days)
+        count = await seed_demo_data(database, await demo_organization(database), days=days)
         ran = await InlineExecutor(database, poll_interval=1, lease_seconds=60).drain()
         typer.echo(f"{count} outages created, {ran} background jobs run (payouts and more)")
         announce(credentials, database)
@@ -192,6 +187,7 @@ def export(
 
 
 async def _rows(organization_id: str, what: str) -> list[dict[str, object]]:
+    from app.core.tenancy import tenant_session
     from app.db import Database
     from app.faults.models import Fault
     from app.outages.models import Outage
@@ -206,7 +202,7 @@ async def _rows(organization_id: str, what: str) -> list[dict[str, object]]:
     table = model.__table__
     columns = [c for c in table.columns if c.key not in {"search_vector"} and "secret" not in c.key]
     try:
-        async with database.sessionmaker() as session:
+        async with tenant_session(database, organization_id) as session:
             rows = await session.execute(
                 select(*columns)
                 .where(table.c.organization_id == organization_id)  # explicit: a Core query

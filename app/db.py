@@ -8,7 +8,16 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, MetaData, TypeDecorator, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    MetaData,
+    TypeDecorator,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from app.config import Settings
 from app.core.clock import utcnow
+from app.core.tenancy import install_tenant_settings
+from app.core.unit_of_work import adopt_request_session, install_commit_guard
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,12 +113,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
+def _assume_role(role: str) -> Any:
+    """Every connection acts as the application role, to which row-level security applies
+    (the login user may own the tables or be a superuser, which it would not apply to)."""
+    statement = f'SET ROLE "{role}"'
+
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(statement)
+        cursor.close()
+
+    return _on_connect
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(settings.database_url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
@@ -119,6 +143,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=5,
         connect_args={"timeout": 5, "command_timeout": 30},
     )
+    if settings.database_role:
+        event.listen(engine.sync_engine, "connect", _assume_role(settings.database_role))
+    return engine
 
 
 class Database:
@@ -138,25 +165,40 @@ class Database:
             sync_session_class=self.session_class,
             info={"database": self},
         )
+        install_tenant_settings(self.session_class)
+        install_commit_guard(self.session_class)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed before the response is sent, rolled back on error.
+async def refuse_rls_bypass(database: Database) -> None:
+    """Row-level security does not apply to superusers, to roles with BYPASSRLS, or to tables
+    a role owns without FORCE: connections acting as such a role would see every tenant. The
+    service refuses to start rather than run without its second wall."""
+    if database.engine.dialect.name != "postgresql":
+        return
+    async with database.engine.connect() as connection:
+        bypass = (
+            await connection.execute(
+                text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            )
+        ).scalar_one()
+    if bypass:
+        raise RuntimeError(
+            "The database role this service acts as bypasses row-level security (a superuser "
+            "or BYPASSRLS): set DATABASE_ROLE to the application role the migrations create."
+        )
 
-    Used with `scope="function"` so the commit happens when the endpoint returns, not after
-    the response has gone out: a client never sees a 2xx for a write that later failed.
-    """
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session. Its unit of work (`app.core.routing.UnitOfWorkRoute`) commits it
+    once the response is rendered and before it is sent; anything left open is rolled back
+    when the session closes."""
     database: Database = request.app.state.database
     async with database.sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        adopt_request_session(request, session)
+        yield session
 
 
 def database_of(session: AsyncSession) -> Database:

@@ -10,6 +10,7 @@ import secrets
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Keypair
 
 from app.audit.service import Actor
@@ -18,7 +19,7 @@ from app.auth.passwords import hash_password
 from app.auth.schemas import RegisterRequest
 from app.auth.service import register
 from app.auth.throttle import clear_failures
-from app.core.tenancy import scope_session_to
+from app.core.tenancy import system_session, tenant_session
 from app.db import Database
 from app.stellar.genesis import ensure_local_pool, open_local_account
 from app.stellar.network import derived_keypair
@@ -33,10 +34,8 @@ async def seed_demo(database: Database) -> tuple[str, str]:
     password. On the local ledger, the organization's operator and ops team get funded wallets
     so a resolve pays at once. Returns (email, password)."""
     password = "Demo-" + secrets.token_urlsafe(12) + "-1a!"
-    async with database.sessionmaker() as session:
-        user = (
-            await session.execute(select(User).where(User.email == DEMO_EMAIL))
-        ).scalar_one_or_none()
+    async with system_session(database, "seed the demo organization") as session:
+        user = await _demo_user(session)
         if user is None:
             data = RegisterRequest(
                 email=DEMO_EMAIL,
@@ -44,10 +43,7 @@ async def seed_demo(database: Database) -> tuple[str, str]:
                 full_name="Demo Admin",
                 organization_name="Demo Telco",
             )
-            await register(session, data)
-            user = (
-                await session.execute(select(User).where(User.email == DEMO_EMAIL))
-            ).scalar_one()
+            user = await register(session, data)
         else:
             user.password_hash = await hash_password(password)
             await clear_failures(session, DEMO_EMAIL)
@@ -63,8 +59,7 @@ async def seed_demo(database: Database) -> tuple[str, str]:
         for address in addresses.values():
             if await stellar.local.account(address) is None:
                 await open_local_account(stellar.local, address, DEMO_WALLET_USDC)
-        async with database.sessionmaker() as session:
-            scope_session_to(session, user.organization_id)
+        async with tenant_session(database, user.organization_id) as session:
             for entity, address in addresses.items():
                 await wallets.register(
                     session, user.organization_id, entity, address, Actor("system", "demo")
@@ -76,13 +71,24 @@ async def seed_demo(database: Database) -> tuple[str, str]:
 DEMO_WALLET_USDC = Decimal(100_000)
 
 
+async def _demo_user(session: AsyncSession) -> User | None:
+    return (
+        await session.execute(select(User).where(User.email == DEMO_EMAIL))
+    ).scalar_one_or_none()
+
+
+async def demo_organization(database: Database) -> str:
+    async with system_session(database, "find the demo organization") as session:
+        user = await _demo_user(session)
+    assert user is not None, "seed the demo organization first"
+    return user.organization_id
+
+
 async def seed_demo_month(database: Database) -> int:
     """The demo organization's month of history, once (see app/demo_data.py)."""
     from app.demo_data import seed_demo_data
 
-    async with database.sessionmaker() as session:
-        user = (await session.execute(select(User).where(User.email == DEMO_EMAIL))).scalar_one()
-    return await seed_demo_data(database, user.organization_id)
+    return await seed_demo_data(database, await demo_organization(database))
 
 
 def demo_wallet(database: Database, entity: str) -> Keypair:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.core.clock import utcnow
-from app.core.tenancy import scope_session_to
+from app.core.tenancy import tenant_session
 from app.db import Database
 from app.faults.models import Fault, FaultStatus
 from app.outages import service as outages
@@ -45,8 +45,7 @@ async def seed_demo_data(database: Database, organization_id: str, *, days: int 
     rng = random.Random(2026)  # noqa: S311 (demo data, not secrets)
     now = utcnow()
     created = 0
-    async with database.sessionmaker() as session:
-        scope_session_to(session, organization_id)
+    async with tenant_session(database, organization_id) as session:
         if (await session.execute(select(func.count()).select_from(Outage))).scalar_one():
             return 0
         for day in range(days, 0, -1):

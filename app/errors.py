@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
@@ -39,13 +40,20 @@ class AppError(Exception):
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         code: str | None = None,
+        persist: bool = False,
     ) -> None:
         self.message = message or self.message
         self.details = details or {}
         self.headers = headers or {}
         if code:
             self.code = code
+        # The request's effects so far are committed with this error (a counted failure, a
+        # revoked session), instead of being rolled back.
+        self.persist = persist
         super().__init__(self.message)
+
+    def to_response(self) -> Response:
+        return error_response(self.status_code, self.code, self.message, self.details, self.headers)
 
 
 class ValidationFailed(AppError):
@@ -158,25 +166,24 @@ def validation_details(errors: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-async def _app_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
-
-
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    return error_response(
-        422, "VALIDATION_ERROR", "The request is not valid.", validation_details(exc.errors())
-    )
-
-
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def render_handled_error(exc: Exception) -> Response:
+    """The response of an error the API answers on purpose (business, validation, HTTP)."""
+    if isinstance(exc, AppError):
+        return exc.to_response()
+    if isinstance(exc, RequestValidationError):
+        return error_response(
+            422, "VALIDATION_ERROR", "The request is not valid.", validation_details(exc.errors())
+        )
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404 and message == "Not Found":
         message = "Resource not found."
     return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+
+
+async def _handled_error(_: Request, exc: Exception) -> Response:
+    return render_handled_error(exc)
 
 
 _UNAVAILABLE = (
@@ -233,11 +240,15 @@ async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
     return unavailable_response()
 
 
-async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
+def integrity_conflict_response() -> JSONResponse:
     """A unique or foreign-key constraint refused the write: two requests raced for the same
     thing, and this one lost. The transaction was rolled back."""
-    log.info("integrity_conflict", error=type(exc).__name__)
+    log.info("integrity_conflict")
     return error_response(409, "CONFLICT", "The request conflicts with existing data.")
+
+
+async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
+    return integrity_conflict_response()
 
 
 async def _unhandled_error(_: Request, exc: Exception) -> JSONResponse:
@@ -248,9 +259,9 @@ async def _unhandled_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(AppError, _handled_error)
+    app.add_exception_handler(RequestValidationError, _handled_error)
+    app.add_exception_handler(StarletteHTTPException, _handled_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _unhandled_error)
     for exc_class in _UNAVAILABLE:

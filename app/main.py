@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 
@@ -15,10 +14,10 @@ from app.api import api_router
 from app.auth.identity import RateLimitIdentity
 from app.background import install_session_hooks, register_background_work
 from app.config import JobsExecutor, Settings, get_settings
-from app.core.idempotency import IdempotencyMiddleware, IdempotentReplay, replay_response_parts
+from app.core.locks import advisory_lock
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
-from app.db import Database
+from app.db import Database, refuse_rls_bypass
 from app.demo import announce, seed_demo, seed_demo_month
 from app.docs_router import STATIC, docs_router
 from app.errors import install_error_handlers
@@ -45,17 +44,24 @@ def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
     return MemoryRateLimiter()
 
 
+async def _initialise(database: Database, settings: Settings) -> None:
+    """What every instance makes sure of at start. Instances starting together (workers,
+    replicas) take turns under one lock, and each step finds the work of the one before."""
+    await refuse_rls_bypass(database)
+    async with advisory_lock(database, "apexchainx:startup"):
+        stellar = stellar_for(database)
+        if stellar.local is not None:
+            await ensure_local_pool(stellar.local)
+        if settings.demo_seed and not settings.is_production:
+            credentials = await seed_demo(database)
+            # A living system on first start: a month of outages, faults, SLA results, payments.
+            await seed_demo_month(database)
+            announce(credentials, database)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    if settings.demo_seed and not settings.is_production:
-        credentials = await seed_demo(app.state.database)
-        # A living system on first start: a month of outages, faults, SLA results, payments.
-        await seed_demo_month(app.state.database)
-        announce(credentials, app.state.database)
-    stellar = stellar_for(app.state.database)
-    if stellar.local is not None:
-        await ensure_local_pool(stellar.local)
+    await _initialise(app.state.database, app.state.settings)
     executor: InlineExecutor | None = app.state.executor
     if executor is not None and app.state.start_inline_executor:
         executor.start()
@@ -108,12 +114,6 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
 
     install_error_handlers(app)
 
-    @app.exception_handler(IdempotentReplay)
-    async def _replay(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, IdempotentReplay)
-        status, headers, body = replay_response_parts(exc)
-        return Response(body, status_code=status, headers=headers)
-
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(api_router(), prefix=settings.api_v1_prefix)
@@ -122,9 +122,6 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
     app.mount(STATIC, StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     # Added innermost first: correlation wraps everything, so even a 413 or 429 carries an id.
-    app.add_middleware(
-        IdempotencyMiddleware, database_getter=lambda: app.state.database, settings=settings
-    )
     app.add_middleware(
         RateLimitMiddleware,
         limiter_getter=lambda: app.state.rate_limiter,

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from stellar_sdk import Keypair
 
 from app.config import Settings
+from app.core.tenancy import system_session
 from app.db import Database
 from app.jobs import dispatch
 from app.jobs import service as jobs
@@ -113,7 +114,7 @@ async def open_wallets(database: Database) -> tuple[str, str]:
 async def wait_for(database: Database, query: Any, target: int, within: float) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        async with database.sessionmaker() as session:
+        async with system_session(database, "test inspection") as session:
             if (await session.execute(query)).scalar_one() >= target:
                 return
         await asyncio.sleep(0.5)
@@ -121,7 +122,7 @@ async def wait_for(database: Database, query: Any, target: int, within: float) -
 
 
 async def job_rate(database: Database, kind: str) -> dict[str, float]:
-    async with database.sessionmaker() as session:
+    async with system_session(database, "test inspection") as session:
         first, last, count = (
             await session.execute(
                 select(
@@ -203,7 +204,7 @@ async def main(count: int) -> dict[str, Any]:
             "/outages/import", json={"outages": outages}, headers=headers, timeout=120
         )
         imported.raise_for_status()
-        async with database.sessionmaker() as session:
+        async with system_session(database, "test inspection") as session:
             ids = list((await session.execute(select(Outage.id))).scalars())
 
         worker = await asyncio.to_thread(
@@ -212,7 +213,7 @@ async def main(count: int) -> dict[str, Any]:
         resolve_seconds = await resolve_burst(base, token, ids)
         confirmed = select(func.count()).select_from(Payment).where(Payment.status == "confirmed")
         await wait_for(database, confirmed, count, within=600)
-        async with database.sessionmaker() as session:
+        async with system_session(database, "test inspection") as session:
             rows = (await session.execute(select(Payment.created_at, Payment.confirmed_at))).all()
         latencies = [(done - created).total_seconds() for created, done in rows]
         payouts = await job_rate(database, "payments.execute")
@@ -225,7 +226,7 @@ async def main(count: int) -> dict[str, Any]:
             json={"threshold_minutes": 15, "penalty_per_minute": 100, "reward_base": 800},
         )
         changed.raise_for_status()
-        async with database.sessionmaker() as session:
+        async with system_session(database, "test inspection") as session:
             org = (await session.execute(select(Outage.organization_id).limit(1))).scalar_one()
             enqueued = [
                 jobs.enqueue(

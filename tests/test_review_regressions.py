@@ -12,6 +12,7 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.config import Settings
 from app.core.clock import utcnow
+from app.core.tenancy import system_session
 from app.jobs import service as jobs
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
@@ -86,14 +87,14 @@ async def test_two_owners_demoting_each_other_leave_one_owner(api: Api) -> None:
 async def test_verify_ignores_rows_appended_after_it_read_the_head(app: Any, api: Api) -> None:
     owner = await api.owner()
     database = app.state.database
-    async with database.sessionmaker() as reader:
+    async with system_session(database, "test inspection") as reader:
         original = reader.execute
 
         async def execute_then_append(*args: Any, **kwargs: Any) -> Any:
             result = await original(*args, **kwargs)
             if not getattr(execute_then_append, "done", False):
                 execute_then_append.done = True  # type: ignore[attr-defined]
-                async with database.sessionmaker() as writer:
+                async with system_session(database, "test inspection") as writer:
                     await audit.record(
                         writer,
                         organization_id=owner.organization_id,
@@ -118,17 +119,17 @@ async def _crash(session: Any, job: Job) -> None:
 
 async def test_a_lost_claim_cannot_overwrite_the_new_owner(app: Any) -> None:
     database = app.state.database
-    async with database.sessionmaker() as session:
+    async with system_session(database, "test inspection") as session:
         jobs.enqueue(session, "test.crash", {}, organization_id=None)
         await session.commit()
-    async with database.sessionmaker() as session:
+    async with system_session(database, "test inspection") as session:
         (job_id,) = await jobs.due_job_ids(session)
         stale = await jobs.claim(session, job_id, worker="a", lease_seconds=60)
         await session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(1)))
         fresh = await jobs.claim(session, job_id, worker="b", lease_seconds=60)
         await session.commit()
     assert stale is not None and fresh is not None
-    async with database.sessionmaker() as session:
+    async with system_session(database, "test inspection") as session:
         assert await jobs.mark_failed(session, stale, RuntimeError("late")) is None
         assert await jobs.mark_succeeded(session, stale, {}) is False
         await session.commit()
@@ -138,18 +139,18 @@ async def test_a_lost_claim_cannot_overwrite_the_new_owner(app: Any) -> None:
 
 async def test_a_job_that_keeps_killing_its_worker_ends_dead(app: Any) -> None:
     database = app.state.database
-    async with database.sessionmaker() as session:
+    async with system_session(database, "test inspection") as session:
         jobs.enqueue(session, "test.crash", {}, organization_id=None)
         await session.commit()
     for worker in ("a", "b", "c"):
-        async with database.sessionmaker() as session:
+        async with system_session(database, "test inspection") as session:
             ids = await jobs.due_job_ids(session)
             if ids:
                 await jobs.claim(session, ids[0], worker=worker, lease_seconds=60)
             await session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(1)))
             await session.commit()
     await jobs.reap_exhausted(database)
-    async with database.sessionmaker() as session:
+    async with system_session(database, "test inspection") as session:
         job = (await session.execute(select(Job))).scalar_one()
     assert (job.status, job.attempts) == ("dead", 2)
     assert "lease expired" in (job.last_error or "")
@@ -192,7 +193,7 @@ async def test_tokens_without_audience_or_issuer_are_refused(api: Api) -> None:
 
 async def test_refresh_rotation_does_not_extend_the_session(api: Api, app: Any) -> None:
     owner = await api.owner()
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         user = (await session.execute(select(User).where(User.email == owner.email))).scalar_one()
     first = (await api.post("/auth/refresh", json={"refresh_token": owner.refresh_token})).json()
     second = (
@@ -200,7 +201,7 @@ async def test_refresh_rotation_does_not_extend_the_session(api: Api, app: Any) 
     ).json()
     from app.auth.models import RefreshToken, TokenFamily
 
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         family = (
             await session.execute(select(TokenFamily).where(TokenFamily.user_id == user.id))
         ).scalar_one()

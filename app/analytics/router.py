@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from app.analytics import service, snapshots
 from app.auth.dependencies import CurrentPrincipal
 from app.core.clock import isoformat, utcnow
+from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.db import SessionDep
 from app.sla.engine import Severity

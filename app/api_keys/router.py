@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from app.api_keys import service
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from app.auth.dependencies import AdminPrincipal
 from app.auth.models import ApiKey
 from app.core.pagination import Page, PageParamsDep, paginate
+from app.core.routing import APIRouter
 from app.db import SessionDep
 
 router = APIRouter(prefix="/api-keys", tags=["API keys"])

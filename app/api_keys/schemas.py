@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from app.auth.roles import Role
 from app.auth.schemas import Name
-from app.core.schemas import InputModel, OutputModel, UTCTimestamp
+from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel, UTCTimestamp
 
 
 class ApiKeyCreate(InputModel):
@@ -23,4 +25,8 @@ class ApiKeyOut(OutputModel):
 
 
 class ApiKeyCreated(ApiKeyOut):
-    key: str = Field(description="The secret. Shown once; store it now.")
+    secret_fields: ClassVar[tuple[str, ...]] = ("key",)
+
+    key: str | None = Field(
+        description="The secret. Shown once; store it now." + WITHHELD_ON_REPLAY
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 
 from app.audit import service
@@ -10,6 +10,7 @@ from app.audit.models import AuditLog
 from app.audit.schemas import AuditEntryOut, ChainReportOut
 from app.auth.dependencies import AdminPrincipal
 from app.core.pagination import CursorPageParamsDep, Page, paginate
+from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.db import SessionDep
 

@@ -22,7 +22,7 @@ from app.auth.tokens import ACCESS_CLAIMS_STATE, decode_access_token, hash_secre
 from app.config import Settings
 from app.core import idempotency
 from app.core.clock import utcnow
-from app.core.tenancy import scope_session_to
+from app.core.tenancy import cross_tenant, scope_session_to
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 
@@ -80,6 +80,9 @@ async def _user_principal(
         claims = decode_access_token(settings, token)
     if claims is None:
         raise Unauthorized("Invalid or expired access token.")
+    # The token names the organization: the lookup runs inside it, so a user of another
+    # organization is simply not found.
+    await scope_session_to(session, claims.organization_id)
     row = (
         await session.execute(
             _PRINCIPAL_LOOKUP, {"user_id": claims.user_id, "session_id": claims.session_id}
@@ -100,11 +103,13 @@ async def _user_principal(
 
 
 async def _api_key_principal(session: Any, secret: str) -> Principal:
-    key = (
-        await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_secret(secret)))
-    ).scalar_one_or_none()
+    async with cross_tenant(session, "find the API key presented"):
+        key = (
+            await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_secret(secret)))
+        ).scalar_one_or_none()
     if key is None or key.revoked_at is not None:
         raise Unauthorized("Invalid or revoked API key.")
+    await scope_session_to(session, key.organization_id)
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at >= API_KEY_TOUCH_INTERVAL:
         await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
@@ -144,9 +149,8 @@ class RequireRole:
                 f"This action needs the {self.role.value} role or higher.",
                 details={"required_role": self.role.value, "your_role": principal.role.value},
             )
-        scope_session_to(session, principal.organization_id)
         request.state.principal = principal
-        await idempotency.guard(request, principal.organization_id, principal.id)
+        await idempotency.guard(request, session, principal.organization_id, principal.id)
         return principal
 
 

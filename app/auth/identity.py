@@ -16,6 +16,7 @@ from starlette.types import Scope
 from app.auth.models import ApiKey
 from app.auth.tokens import ACCESS_CLAIMS_STATE, decode_access_token, hash_secret
 from app.config import Settings
+from app.core.tenancy import system_session
 from app.db import Database
 
 CACHE_SECONDS = 60.0
@@ -49,7 +50,7 @@ class RateLimitIdentity:
         if cached is not None and cached[0] > now:
             return cached[1]
         database: Database = self.database_getter()  # type: ignore[operator]
-        async with database.sessionmaker() as session:
+        async with system_session(database, "is this a known API key (rate limiting)") as session:
             found = await session.execute(
                 select(ApiKey.id).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
             )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 
 from app.auth import service
 from app.auth.dependencies import CurrentPrincipal, SettingsDep
@@ -15,6 +15,7 @@ from app.auth.schemas import (
 )
 from app.core.client import client_ip
 from app.core.ratelimit import RateLimiter
+from app.core.routing import APIRouter
 from app.core.schemas import Message
 from app.db import SessionDep
 from app.errors import NotFound, RateLimited
@@ -80,7 +81,7 @@ async def refresh(
 ) -> TokenPair:
     """Each refresh token works once. Presenting a used one ends the whole session (every
     token of its family) and is recorded in the audit log."""
-    return await service.refresh(session, request.app.state.database, settings, body.refresh_token)
+    return await service.refresh(session, settings, body.refresh_token)
 
 
 @router.post("/logout", response_model=Message, summary="End this session")

@@ -1,8 +1,7 @@
 """Registration, login with lockout, refresh-token rotation, logout.
 
-Failed logins and refresh-token replays are recorded in a session of their own, committed at
-once: the request's own transaction is rolled back when the error is raised, and the lockout
-counter and the audit row must survive that.
+Failed logins are counted in a session of their own, committed at once. A refresh-token
+replay revokes the session in the request's own transaction, committed with its 401.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from app.auth.roles import Role
 from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair, UserOut
 from app.config import Settings
 from app.core.clock import utcnow
+from app.core.ids import new_id
+from app.core.tenancy import cross_tenant, scope_session_to, tenant_session
 from app.db import Database
 from app.errors import Conflict, RateLimited, Unauthorized
 from app.sla import policies
@@ -27,15 +28,18 @@ INVALID_CREDENTIALS = "Invalid email or password."
 
 
 async def email_taken(session: AsyncSession, email: str) -> bool:
-    found = await session.execute(select(User.id).where(User.email == email))
-    return found.first() is not None
+    """Emails are unique across the platform (login is by email alone)."""
+    async with cross_tenant(session, "emails are unique across organizations"):
+        found = await session.execute(select(User.id).where(User.email == email))
+        return found.first() is not None
 
 
 async def register(session: AsyncSession, data: RegisterRequest) -> User:
     if await email_taken(session, data.email):
         raise Conflict("An account with this email already exists.")
     default_name = f"{data.email.split('@')[0]}'s organization"[:255]
-    organization = Organization(name=data.organization_name or default_name)
+    organization = Organization(id=new_id("org"), name=data.organization_name or default_name)
+    await scope_session_to(session, organization.id)
     session.add(organization)
     await session.flush()
     await audit.start_chain(session, organization.id)
@@ -85,9 +89,12 @@ async def login(
     now = utcnow()
     if locked := await throttle.locked_for(session, data.email, now):
         raise _locked_error(locked)
-    user = (
-        await session.execute(select(User).where(User.email == data.email))
-    ).scalar_one_or_none()
+    async with cross_tenant(session, "log in by email"):
+        user = (
+            await session.execute(select(User).where(User.email == data.email))
+        ).scalar_one_or_none()
+    if user is not None:
+        await scope_session_to(session, user.organization_id)
     matches, new_hash = await passwords.verify_password(
         data.password, user.password_hash if user else None
     )
@@ -119,7 +126,7 @@ async def login(
 
 
 async def _audit_lockout(database: Database, user: User) -> None:
-    async with database.sessionmaker() as own:
+    async with tenant_session(database, user.organization_id) as own:
         await audit.record(
             own,
             organization_id=user.organization_id,
@@ -160,57 +167,59 @@ async def _token_pair(
     )
 
 
-async def refresh(
-    session: AsyncSession, database: Database, settings: Settings, secret: str
-) -> TokenPair:
+async def refresh(session: AsyncSession, settings: Settings, secret: str) -> TokenPair:
+    """Rotates the refresh token. Its family row is locked first, so concurrent uses of one
+    token (or a logout racing a refresh) take turns: one gets the new pair, every other use
+    finds the token spent and ends the whole session as a reuse."""
     now = utcnow()
-    found = (
-        await session.execute(
-            select(RefreshToken, TokenFamily, User)
-            .join(TokenFamily, TokenFamily.id == RefreshToken.family_id)
-            .join(User, User.id == TokenFamily.user_id)
-            .where(RefreshToken.token_hash == tokens.hash_secret(secret))
-        )
-    ).one_or_none()
-    if found is None:
+    async with cross_tenant(session, "find the refresh token presented"):
+        token = (
+            await session.execute(
+                select(RefreshToken).where(RefreshToken.token_hash == tokens.hash_secret(secret))
+            )
+        ).scalar_one_or_none()
+    if token is None:
         raise Unauthorized("Invalid refresh token.")
-    token, family, user = found
+    await scope_session_to(session, token.organization_id)
+    family = (
+        await session.execute(
+            select(TokenFamily)
+            .where(TokenFamily.id == token.family_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    user = await get_user(session, family.user_id)
     if family.revoked_at is not None or token.expires_at <= now or not user.is_active:
         raise Unauthorized("This session has ended. Log in again.")
-    replayed = token.used_at is not None
-    if not replayed and (locked := await throttle.locked_for(session, user.email, now)):
-        raise _locked_error(locked)
-    if not replayed:
-        claimed = await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
-            .values(used_at=now)
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        # Spent already (by an earlier use, or by the use that held the lock before us): a
+        # replay. The whole session ends, and that is committed with the 401.
+        await _revoke_replayed_family(session, family, user)
+        raise Unauthorized(
+            "This refresh token was already used; the session has been ended.", persist=True
         )
-        # Lost a race with a concurrent use of the same token: that is a replay too.
-        replayed = getattr(claimed, "rowcount", 0) != 1
-        if replayed:
-            await session.rollback()
-    if replayed:
-        await _revoke_replayed_family(database, family.id, user.id, user.organization_id)
-        raise Unauthorized("This refresh token was already used; the session has been ended.")
+    if locked := await throttle.locked_for(session, user.email, now):
+        raise _locked_error(locked)
     return await _token_pair(session, settings, user, family, now)
 
 
-async def _revoke_replayed_family(
-    database: Database, family_id: str, user_id: str, organization_id: str
-) -> None:
-    async with database.sessionmaker() as own:
-        await revoke_family(own, family_id, reason="refresh_token_reused")
-        await audit.record(
-            own,
-            organization_id=organization_id,
-            actor=audit.SYSTEM,
-            event_type="auth.refresh_token_reused",
-            entity_type="user",
-            entity_id=user_id,
-            data={"session_id": family_id},
-        )
-        await own.commit()
+async def _revoke_replayed_family(session: AsyncSession, family: TokenFamily, user: User) -> None:
+    await revoke_family(session, family.id, reason="refresh_token_reused")
+    await audit.record(
+        session,
+        organization_id=user.organization_id,
+        actor=audit.SYSTEM,
+        event_type="auth.refresh_token_reused",
+        entity_type="user",
+        entity_id=user.id,
+        data={"session_id": family.id},
+    )
 
 
 async def revoke_family(session: AsyncSession, family_id: str, *, reason: str) -> None:

@@ -1,42 +1,54 @@
 """Idempotency keys (`Idempotency-Key` or `X-Idempotency-Key`) on every authenticated POST.
 
-- the first request with a key reserves it (committed at once, visible to every instance);
-- the same key and the same request within the TTL replays the stored response, with
-  `Idempotent-Replayed: true`;
-- the same key with a different body (or route) is 422; while the first is in flight, 409.
+The key lives in the request's own transaction:
 
-The guard runs inside the authorization dependency, so it knows the organization (keys are
-scoped per organization). The middleware stores the finished response. Stored bodies are
-encrypted (Fernet, key derived from SECRET_KEY) since some responses carry once-shown secrets.
-A 5xx answer releases the key so the client can retry.
+- the guard (inside the authorization dependency, which knows the organization: keys are
+  scoped per organization) takes a transaction-scoped lock on the key. Taken by another
+  request: 409, that one is in flight. Free: the stored answer, if any, is replayed
+  (`Idempotent-Replayed: true`), or refused with 422 when the key came with another request;
+- otherwise the request runs, and its unit of work (`app.core.routing`) inserts the stored
+  response in the same transaction as the request's effects, before the response is sent.
+  The lock is released by that commit, so a retry sent the instant the answer arrives finds
+  the record and replays it. A failure leaves neither effects nor record: the retry runs once.
+
+Stored bodies are encrypted (Fernet, key derived from SECRET_KEY). A response that carries a
+secret shown once (a new API key, a wallet's seed, a webhook secret) is stored without it: the
+replay answers with the secret fields set to null and `Idempotent-Secret-Withheld: true`, and
+never runs the request again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from cryptography.fernet import InvalidToken, MultiFernet
 from fastapi import Request
-from sqlalchemy import Index, LargeBinary, String, delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import Index, LargeBinary, String, delete, event, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
+from starlette.responses import Response
 
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.crypto import fernet
 from app.core.ids import new_id
-from app.db import Base, Database
+from app.core.tenancy import system_session
+from app.db import Base, Database, dialect_of, settings_of
 from app.errors import AppError, Conflict, ValidationFailed
 
 HEADERS = ("idempotency-key", "x-idempotency-key")
 REPLAYED_HEADER = "Idempotent-Replayed"
-STATE_KEY = "idempotency_record_id"
+WITHHELD_HEADER = "Idempotent-Secret-Withheld"
+STATE_KEY = "idempotency_reservation"
 _KEY_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,255}$")
 _KEPT_HEADERS = ("content-type", "location")
+COMPLETED = "completed"
+WITHHELD = "withheld"
 
 
 class IdempotencyKey(Base):
@@ -50,12 +62,11 @@ class IdempotencyKey(Base):
     scope: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="in_flight")
+    status: Mapped[str] = mapped_column(String(16), default=COMPLETED)
     response_status: Mapped[int | None]
     response_headers: Mapped[dict[str, Any] | None]
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
-    locked_at: Mapped[datetime]
     expires_at: Mapped[datetime]
 
 
@@ -67,6 +78,17 @@ class IdempotentReplay(AppError):
         self.status_code = status
         self.replay_headers = headers
         self.body = body
+
+    def to_response(self) -> Response:
+        headers = {**self.replay_headers, REPLAYED_HEADER: "true"}
+        return Response(self.body, status_code=self.status_code, headers=headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    scope: str
+    key: str
+    fingerprint: str
 
 
 def _fernet(settings: Settings) -> MultiFernet:
@@ -90,8 +112,48 @@ def request_key(request: Request) -> str | None:
     return None
 
 
-async def guard(request: Request, organization_id: str, principal_id: str) -> None:
-    """Reserve the key, or replay / refuse. Called for POST requests after authentication."""
+# --- the key's lock: held by the request's transaction ------------------------------------
+
+# SQLite serves one process: a set of keys held by open transactions stands in for
+# PostgreSQL's transaction-scoped advisory locks.
+_LOCAL_HELD: set[tuple[int, str, str]] = set()
+_LOCAL_KEY = "idempotency_local_locks"
+
+
+def _lock_id(reservation: Reservation) -> int:
+    digest = hashlib.sha256(f"idempotency:{reservation.scope}:{reservation.key}".encode())
+    return int.from_bytes(digest.digest()[:8], "big", signed=True)
+
+
+async def _try_lock(session: AsyncSession, reservation: Reservation) -> bool:
+    if dialect_of(session) == "postgresql":
+        taken = await session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _lock_id(reservation)}
+        )
+        return bool(taken.scalar_one())
+    token = (id(session.info.get("database")), reservation.scope, reservation.key)
+    if token in _LOCAL_HELD:
+        return False
+    _LOCAL_HELD.add(token)
+    session.info.setdefault(_LOCAL_KEY, set()).add(token)
+    return True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_local_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        for token in session.info.pop(_LOCAL_KEY, ()):
+            _LOCAL_HELD.discard(token)
+
+
+# --- the guard ----------------------------------------------------------------------------
+
+
+async def guard(
+    request: Request, session: AsyncSession, organization_id: str, principal_id: str
+) -> None:
+    """Takes the key for this request, or replays / refuses. Called for POST requests after
+    authentication, in the request's transaction."""
     if request.method != "POST":
         return
     key = request_key(request)
@@ -99,45 +161,30 @@ async def guard(request: Request, organization_id: str, principal_id: str) -> No
         return
     body = await request.body()
     # The caller is part of the request: another user of the organization reusing the key
-    # gets 422, never the first caller's response (which may hold a once-shown secret).
+    # gets 422, never the first caller's response.
     fingerprint = hashlib.sha256(
         f"{principal_id} {request.method} {request.url.path}\n".encode() + body
     ).hexdigest()
-    database: Database = request.app.state.database
-    settings: Settings = request.app.state.settings
-    now = utcnow()
-    async with database.sessionmaker() as session:
-        existing = (
-            await session.execute(
-                select(IdempotencyKey).where(
-                    IdempotencyKey.scope == organization_id, IdempotencyKey.key == key
-                )
+    reservation = Reservation(organization_id, key, fingerprint)
+    if not await _try_lock(session, reservation):
+        raise Conflict("A request with this idempotency key is in progress.")
+    existing = await _stored(session, reservation)
+    if existing is not None and existing.expires_at <= utcnow():
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == existing.id))
+        existing = None
+    if existing is not None:
+        _answer_existing(existing, fingerprint, settings_of(session))
+    request.state.idempotency_reservation = reservation
+
+
+async def _stored(session: AsyncSession, reservation: Reservation) -> IdempotencyKey | None:
+    return (
+        await session.execute(
+            select(IdempotencyKey).where(
+                IdempotencyKey.scope == reservation.scope, IdempotencyKey.key == reservation.key
             )
-        ).scalar_one_or_none()
-        stale_lock = now - timedelta(seconds=settings.idempotency_in_flight_timeout_seconds)
-        if existing is not None and (
-            existing.expires_at <= now
-            or (existing.status == "in_flight" and existing.locked_at <= stale_lock)
-        ):
-            await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == existing.id))
-            existing = None
-        if existing is None:
-            record = IdempotencyKey(
-                scope=organization_id,
-                key=key,
-                request_hash=fingerprint,
-                created_at=now,
-                locked_at=now,
-                expires_at=now + timedelta(hours=settings.idempotency_ttl_hours),
-            )
-            session.add(record)
-            try:
-                await session.commit()
-            except IntegrityError:
-                raise Conflict("A request with this idempotency key is in progress.") from None
-            request.state.idempotency_record_id = record.id
-            return
-    _answer_existing(existing, fingerprint, settings)
+        )
+    ).scalar_one_or_none()
 
 
 def _answer_existing(existing: IdempotencyKey, fingerprint: str, settings: Settings) -> None:
@@ -154,98 +201,78 @@ def _answer_existing(existing: IdempotencyKey, fingerprint: str, settings: Setti
                 ]
             },
         )
-    if existing.status == "withheld":
-        raise Conflict(
-            "This request already completed. Its response held a secret that is shown once "
-            "and never stored, so it cannot be replayed."
-        )
-    if existing.status != "completed" or existing.response_body is None:
-        raise Conflict("A request with this idempotency key is in progress.")
     try:
-        body = _fernet(settings).decrypt(existing.response_body)
+        body = _fernet(settings).decrypt(existing.response_body or b"")
     except InvalidToken:
         # Stored under a previous SECRET_KEY: it cannot be replayed, and running the request
         # again could do it twice. The client must use a new key.
         raise Conflict("This idempotency key cannot be replayed any more; use a new key.") from None
-    raise IdempotentReplay(
-        existing.response_status or 200, dict(existing.response_headers or {}), body
-    )
+    headers = dict(existing.response_headers or {})
+    if existing.status == WITHHELD:
+        headers[WITHHELD_HEADER] = "true"
+    raise IdempotentReplay(existing.response_status or 200, headers, body)
 
 
-class IdempotencyMiddleware:
-    """Stores the response of a request whose key the guard reserved."""
-
-    def __init__(self, app: ASGIApp, database_getter: Any, settings: Settings) -> None:
-        self.app = app
-        self.database_getter = database_getter
-        self.settings = settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        captured: dict[str, Any] = {"status": 500, "headers": {}, "body": bytearray()}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = {
-                    k.decode().lower(): v.decode() for k, v in message.get("headers", [])
-                }
-            elif message["type"] == "http.response.body":
-                captured["body"].extend(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            record_id = scope.get("state", {}).get(STATE_KEY)
-            if record_id is not None:
-                await self._finish(record_id, captured)
-
-    async def _finish(self, record_id: str, captured: dict[str, Any]) -> None:
-        database: Database = self.database_getter()
-        async with database.sessionmaker() as session:
-            if captured["status"] >= 500 or captured["status"] == 429:
-                await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
-            elif _holds_secret(captured):
-                # The request ran; its once-shown secret is never written anywhere.
-                await session.execute(
-                    update(IdempotencyKey)
-                    .where(IdempotencyKey.id == record_id)
-                    .values(status="withheld", response_status=captured["status"])
-                )
-            else:
-                headers = {k: v for k, v in captured["headers"].items() if k in _KEPT_HEADERS}
-                await session.execute(
-                    update(IdempotencyKey)
-                    .where(IdempotencyKey.id == record_id)
-                    .values(
-                        status="completed",
-                        response_status=captured["status"],
-                        response_headers=headers,
-                        response_body=_fernet(self.settings).encrypt(bytes(captured["body"])),
-                    )
-                )
-            await session.commit()
+# --- storing the answer, in the request's transaction --------------------------------------
 
 
-def _holds_secret(captured: dict[str, Any]) -> bool:
-    """Responses that carry a secret shown once (a wallet's seed) say so with `no-store`."""
-    return bool(
-        captured["status"] < 300 and "no-store" in captured["headers"].get("cache-control", "")
+def reservation_of(request: Request) -> Reservation | None:
+    reservation: Reservation | None = getattr(request.state, STATE_KEY, None)
+    return reservation
+
+
+def replayable_failure(status: int) -> bool:
+    """A refusal is an answer too (replayed like a success); 429 and 5xx are not: the retry
+    must run."""
+    return status < 500 and status != 429
+
+
+async def relock(session: AsyncSession, reservation: Reservation) -> bool:
+    """After a rollback released the key: take it again to store the refusal, unless a retry
+    took it meanwhile (then its answer stands)."""
+    return await _try_lock(session, reservation) and await _stored(session, reservation) is None
+
+
+def _withhold(body: bytes, fields: tuple[str, ...]) -> bytes:
+    document = orjson.loads(body)
+    if isinstance(document, dict):
+        for field in fields:
+            if field in document:
+                document[field] = None
+    return orjson.dumps(document)
+
+
+def store(
+    session: AsyncSession,
+    reservation: Reservation,
+    response: Response,
+    secret_fields: tuple[str, ...],
+) -> None:
+    body = bytes(getattr(response, "body", b"") or b"")
+    withheld = bool(secret_fields) and response.status_code < 300
+    if withheld:
+        body = _withhold(body, secret_fields)
+    now = utcnow()
+    settings = settings_of(session)
+    session.add(
+        IdempotencyKey(
+            scope=reservation.scope,
+            key=reservation.key,
+            request_hash=reservation.fingerprint,
+            status=WITHHELD if withheld else COMPLETED,
+            response_status=response.status_code,
+            response_headers={k: v for k, v in response.headers.items() if k in _KEPT_HEADERS},
+            response_body=_fernet(settings).encrypt(body),
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.idempotency_ttl_hours),
+        )
     )
 
 
 async def purge_expired(database: Database) -> int:
-    async with database.sessionmaker() as session:
+    async with system_session(database, "purge expired idempotency keys") as session:
         result = await session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow())
         )
         await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)
-
-
-def replay_response_parts(exc: IdempotentReplay) -> tuple[int, dict[str, str], bytes]:
-    headers = {**exc.replay_headers, REPLAYED_HEADER: "true"}
-    return exc.status_code, headers, exc.body

@@ -69,3 +69,9 @@ class OutputModel(BaseModel):
 
 class Message(OutputModel):
     message: str
+
+
+WITHHELD_ON_REPLAY = (
+    " On an idempotent replay it is null (`Idempotent-Secret-Withheld: true`): a secret shown "
+    "once is never stored."
+)

@@ -1,29 +1,56 @@
-"""Tenant isolation in one place.
+"""Tenant isolation, behind two walls.
 
-Every model owned by an organization mixes in `TenantMixin`. Once a request's principal is
-known, `scope_session_to(session, org_id)` marks the session, and the `do_orm_execute` hook
-below adds `organization_id = :org` to every ORM SELECT, UPDATE and DELETE touching such a
-model. A service that forgets a filter still cannot read or change another tenant's rows; ids
-of other tenants simply are not found (404).
+1. **The database** (PostgreSQL): every tenant-owned table has row-level security, forced, with
+   the policy `organization_id = current_setting('app.tenant')`. The application connects as a
+   role that is neither the tables' owner nor a superuser (`DATABASE_ROLE`, set on every new
+   connection), and the tenant is set per transaction (`set_config(..., true)`), so it can
+   never leak into the next transaction on a pooled connection. A statement that forgets its
+   filter (an aggregate, a Core or text statement) still sees only its tenant's rows; a
+   session with no tenant sees none.
+2. **The ORM** (both databases, the only wall on SQLite): a `do_orm_execute` hook adds
+   `organization_id = :tenant` to every ORM SELECT, UPDATE and DELETE touching a tenant model,
+   and `false` when the session has no tenant.
+
+Code that must cross tenants (login by email, token lookups, job claiming, sweeps, metrics)
+says so through one named path, `cross_tenant(session, purpose)` or
+`system_session(database, purpose)`, which sets `app.cross_tenant` for that transaction only.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String, event
+import structlog
+from sqlalchemy import ForeignKey, String, event, false, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
     Session,
+    SessionTransaction,
     declared_attr,
     mapped_column,
     with_loader_criteria,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from app.db import Database
+
+log = structlog.get_logger(__name__)
+
 TENANT_KEY = "organization_id"
+CROSS_TENANT_KEY = "cross_tenant"
+# Per-transaction settings the row-level security policies read (see the migration).
+TENANT_SETTING = "app.tenant"
+CROSS_TENANT_SETTING = "app.cross_tenant"
+_APPLY = text(
+    "SELECT set_config('app.tenant', :tenant, true), set_config('app.cross_tenant', :cross, true)"
+)
 
 
 class TenantMixin:
@@ -34,13 +61,70 @@ class TenantMixin:
         )
 
 
-def scope_session_to(session: AsyncSession, organization_id: str) -> None:
+def _is_postgres(session: AsyncSession | Session) -> bool:
+    return bool(session.get_bind().dialect.name == "postgresql")
+
+
+async def _apply_now(session: AsyncSession) -> None:
+    """A transaction already under way gets the new scope at once; a later one gets it from
+    the `after_begin` hook."""
+    if session.in_transaction() and _is_postgres(session):
+        await session.execute(_APPLY, _settings_of(session.sync_session))
+
+
+def _settings_of(session: Session) -> dict[str, str]:
+    tenant = session.info.get(TENANT_KEY)
+    return {
+        "tenant": tenant if isinstance(tenant, str) else "",
+        "cross": "on" if session.info.get(CROSS_TENANT_KEY) else "",
+    }
+
+
+async def scope_session_to(session: AsyncSession, organization_id: str) -> None:
+    """From now on the session reads and writes this organization's rows only."""
     session.info[TENANT_KEY] = organization_id
+    await _apply_now(session)
 
 
 def session_tenant(session: AsyncSession | Session) -> str | None:
     value: Any = session.info.get(TENANT_KEY)
     return value if isinstance(value, str) else None
+
+
+@contextlib.asynccontextmanager
+async def cross_tenant(session: AsyncSession, purpose: str) -> AsyncIterator[AsyncSession]:
+    """Every organization's rows, for the statements inside the block only. `purpose` names
+    why (it is logged at debug level and reads as documentation at the call site)."""
+    previous = session.info.get(CROSS_TENANT_KEY)
+    session.info[CROSS_TENANT_KEY] = purpose
+    await _apply_now(session)
+    log.debug("cross_tenant", purpose=purpose)
+    try:
+        yield session
+    finally:
+        if previous is None:
+            session.info.pop(CROSS_TENANT_KEY, None)
+        else:
+            session.info[CROSS_TENANT_KEY] = previous
+        if session.is_active:
+            await _apply_now(session)
+
+
+@contextlib.asynccontextmanager
+async def system_session(database: Database, purpose: str) -> AsyncIterator[AsyncSession]:
+    """A session of its own that crosses tenants for its whole life: platform work (sweeps,
+    job claiming, metrics, start-up) that belongs to no single organization."""
+    async with database.sessionmaker() as session:
+        session.info[CROSS_TENANT_KEY] = purpose
+        yield session
+
+
+@contextlib.asynccontextmanager
+async def tenant_session(database: Database, organization_id: str) -> AsyncIterator[AsyncSession]:
+    """A session of its own, scoped to one organization from its first statement."""
+    async with database.sessionmaker() as session:
+        session.info[TENANT_KEY] = organization_id
+        yield session
 
 
 @lru_cache(maxsize=4096)
@@ -54,10 +138,29 @@ def _tenant_criteria(organization_id: str) -> Any:
     )
 
 
+_NO_TENANT = with_loader_criteria(TenantMixin, lambda cls: false(), include_aliases=True)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState) -> None:
-    organization_id = state.session.info.get(TENANT_KEY)
-    if organization_id is None or state.is_column_load or state.is_relationship_load:
+    info = state.session.info
+    if info.get(CROSS_TENANT_KEY) or state.is_column_load or state.is_relationship_load:
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(_tenant_criteria(organization_id))
+        organization_id = info.get(TENANT_KEY)
+        criteria = _NO_TENANT if organization_id is None else _tenant_criteria(organization_id)
+        state.statement = state.statement.options(criteria)
+
+
+def install_tenant_settings(session_class: type[Session]) -> None:
+    """PostgreSQL: each transaction of these sessions starts with its tenant (or its
+    cross-tenant purpose) set for row-level security. Nothing is set for a session with
+    neither, and the policies then show it no rows."""
+
+    @event.listens_for(session_class, "after_begin")
+    def _apply(session: Session, _: SessionTransaction, connection: Connection) -> None:
+        if connection.dialect.name != "postgresql":
+            return
+        settings = _settings_of(session)
+        if settings["tenant"] or settings["cross"]:
+            connection.execute(_APPLY, settings)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import Path, Query, status
 from sqlalchemy import select
 
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
 from app.core.pagination import Page, PageParamsDep, paginate
+from app.core.routing import APIRouter
 from app.db import SessionDep
 from app.disputes import service
 from app.disputes.models import Dispute

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import (
@@ -15,6 +15,7 @@ from app.auth.dependencies import (
 )
 from app.auth.roles import Role
 from app.core.pagination import CursorPageParamsDep, Page, paginate
+from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.core.tenancy import scope_session_to
 from app.db import SessionDep
@@ -141,7 +142,6 @@ async def create_token(
     row, token = await service.create_token(
         session, principal.organization_id, principal.actor, body
     )
-    response.headers["Cache-Control"] = "no-store"
     return TokenOut(
         id=row.id, token=token, site=row.site, expires_at=row.expires_at, revoked_at=None
     )
@@ -165,7 +165,7 @@ async def shared(
 ) -> Page[FaultOut]:
     """No login: the token is the credential. Read-only, and limited to its site if it has one."""
     scope = await service.token_scope(session, token, site)
-    scope_session_to(session, scope.organization_id)
+    await scope_session_to(session, scope.organization_id)
     stmt = service.filtered(status=status_, site=scope.site or site)
     rows, result = await paginate(session, stmt, page, id_column=Fault.id)
     result.results = await present(session, list(rows))

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field
 
-from app.core.schemas import InputModel, OutputModel
+from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel
 from app.faults.models import FaultSeverity
 
 Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
@@ -72,8 +72,13 @@ class TokenCreate(InputModel):
 
 
 class TokenOut(OutputModel):
+    secret_fields: ClassVar[tuple[str, ...]] = ("token",)
+
     id: str
-    token: str | None = Field(default=None, description="Shown once")
+    token: str | None = Field(
+        default=None,
+        description="Shown once, at creation." + WITHHELD_ON_REPLAY,
+    )
     site: str | None
     expires_at: datetime
     revoked_at: datetime | None

@@ -17,6 +17,7 @@ from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
+from app.core.tenancy import cross_tenant, system_session
 from app.db import Database, settings_of
 from app.errors import Conflict, Forbidden, Unauthorized
 from app.events.service import emit
@@ -266,11 +267,12 @@ async def revoke_token(session: AsyncSession, token_id: str, actor: Actor) -> Fa
 async def token_scope(session: AsyncSession, token: str, site: str | None) -> FaultShareToken:
     """The share token behind a public read, or 401 (unknown, expired, revoked) / 403 (asked
     for another site than the token's)."""
-    row = (
-        await session.execute(
-            select(FaultShareToken).where(FaultShareToken.token_hash == _hash(token))
-        )
-    ).scalar_one_or_none()
+    async with cross_tenant(session, "find the share token presented"):
+        row = (
+            await session.execute(
+                select(FaultShareToken).where(FaultShareToken.token_hash == _hash(token))
+            )
+        ).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthorized("The share token is unknown, expired or revoked.")
     if row.site is not None and site is not None and site != row.site:
@@ -310,7 +312,7 @@ async def update_rules(
 async def purge_expired(database: Database) -> int:
     """Resolved faults past their `ttl` (the periodic sweep)."""
     now = int(utcnow().timestamp())
-    async with database.sessionmaker() as session:
+    async with system_session(database, "purge expired faults") as session:
         result = await session.execute(
             delete(Fault).where(Fault.status == FaultStatus.resolved, Fault.ttl < now)
         )

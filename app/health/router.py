@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.core.routing import APIRouter
 from app.db import Database
 
 router = APIRouter(tags=["Health"])

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 from sqlalchemy import select
 
 from app.auth.dependencies import CurrentPrincipal, Principal, requires
 from app.auth.roles import Role
 from app.core.pagination import CursorPageParamsDep, Page, paginate
+from app.core.routing import APIRouter
 from app.db import SessionDep
 from app.incidents import service, usage
 from app.incidents.models import Incident

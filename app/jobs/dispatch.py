@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select, update
 
 from app.config import Settings
 from app.core.clock import utcnow
+from app.core.tenancy import system_session
 from app.db import Database
 from app.jobs.models import Job, JobStatus
 
@@ -69,7 +70,7 @@ async def redispatch_due(database: Database, celery_app: Any, settings: Settings
     `dispatched_at` first keeps two beats from flooding the queue."""
     now = utcnow()
     stale = now - timedelta(seconds=settings.jobs_redispatch_after_seconds)
-    async with database.sessionmaker() as session:
+    async with system_session(database, "re-dispatch lost jobs") as session:
         rows = await session.execute(
             update(Job)
             .where(
@@ -91,7 +92,7 @@ async def redispatch_due(database: Database, celery_app: Any, settings: Settings
 async def schedule_retry(database: Database, job_id: str, celery_app: Any) -> None:
     """After a failed attempt the job waits for its backoff: one message with that ETA (beat
     covers it if the message is lost)."""
-    async with database.sessionmaker() as session:
+    async with system_session(database, "schedule a job's retry") as session:
         job = (
             await session.execute(
                 select(Job.id, Job.queue, Job.run_at, Job.status).where(Job.id == job_id)

@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.tenancy import system_session
 from app.db import Database
 from app.jobs import service
 from app.jobs.runner import run_job
@@ -42,7 +43,7 @@ class InlineExecutor:
         """Runs due jobs until none is left; returns how many ran."""
         ran = 0
         for _ in range(max_rounds):
-            async with self.database.sessionmaker() as session:
+            async with system_session(self.database, "find due jobs") as session:
                 ids = await service.due_job_ids(session)
             if not ids:
                 break

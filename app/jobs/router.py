@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 
 from app.auth.dependencies import OperatorPrincipal
 from app.core.pagination import CursorPageParamsDep, Page, paginate
+from app.core.routing import APIRouter
 from app.db import SessionDep
 from app.errors import NotFound
 from app.jobs.models import Job

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import correlation
-from app.core.tenancy import scope_session_to
+from app.core.tenancy import system_session, tenant_session
 from app.db import Database
 from app.jobs import service
 from app.jobs.models import Job
@@ -18,7 +20,7 @@ log = structlog.get_logger(__name__)
 
 async def run_job(database: Database, job_id: str, *, worker: str, lease_seconds: int) -> bool:
     """True when this call claimed and ran the job (whatever its outcome)."""
-    async with database.sessionmaker() as session:
+    async with system_session(database, "claim a job") as session:
         job = await service.claim(session, job_id, worker=worker, lease_seconds=lease_seconds)
         await session.commit()
     if job is None:
@@ -36,8 +38,15 @@ async def run_job(database: Database, job_id: str, *, worker: str, lease_seconds
     return True
 
 
+def _session_for(database: Database, job: Job) -> AbstractAsyncContextManager[AsyncSession]:
+    """A tenant's job runs inside its organization; a system job (a sweep) crosses them."""
+    if job.organization_id is not None:
+        return tenant_session(database, job.organization_id)
+    return system_session(database, f"system job {job.kind}")
+
+
 async def _release(database: Database, job: Job) -> None:
-    async with database.sessionmaker() as session:
+    async with _session_for(database, job) as session:
         await service.release(session, job.id)
         await session.commit()
     log.info("job_released", job_id=job.id, kind=job.kind)
@@ -46,9 +55,7 @@ async def _release(database: Database, job: Job) -> None:
 async def _execute(database: Database, job: Job) -> None:
     kind = kind_of(job.kind)
     try:
-        async with database.sessionmaker() as session:
-            if job.organization_id is not None:
-                scope_session_to(session, job.organization_id)
+        async with _session_for(database, job) as session:
             if kind is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             result = await kind.handler(session, job)
@@ -59,7 +66,7 @@ async def _execute(database: Database, job: Job) -> None:
             await session.commit()
         log.info("job_succeeded", job_id=job.id, kind=job.kind, attempt=job.attempts)
     except Exception as exc:
-        async with database.sessionmaker() as session:
+        async with _session_for(database, job) as session:
             status = await service.mark_failed(session, job, exc)
             await session.commit()
         log.warning(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
+from app.core.tenancy import system_session
 from app.jobs.backoff import retry_delay_seconds
 from app.jobs.models import Job, JobStatus
 from app.jobs.registry import kind_of
@@ -153,7 +154,7 @@ async def reap_exhausted(database: Any) -> int:
     """Jobs whose worker died on the last attempt (lease lapsed, no attempts left) are dead:
     a job that crashes its worker must not be retried forever."""
     now = utcnow()
-    async with database.sessionmaker() as session:
+    async with system_session(database, "reap jobs out of attempts") as session:
         result = await session.execute(
             update(Job)
             .where(

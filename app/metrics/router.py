@@ -6,11 +6,13 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 
 from app.core.clock import utcnow
+from app.core.routing import APIRouter
+from app.core.tenancy import system_session
 from app.db import Database
 from app.errors import Unauthorized
 from app.jobs.models import Job
@@ -23,7 +25,7 @@ router = APIRouter(tags=["Health"])
 
 async def refresh(database: Database, instruments: Instruments) -> None:
     now = utcnow()
-    async with database.sessionmaker() as session:
+    async with system_session(database, "platform metrics (counts only)") as session:
         instruments.jobs.clear()
         for queue, status, count in await session.execute(
             select(Job.queue, Job.status, func.count()).group_by(Job.queue, Job.status)

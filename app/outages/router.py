@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from pydantic import ValidationError
 
 from app.auth.dependencies import CurrentPrincipal, EngineerPrincipal, Principal, requires
 from app.auth.roles import Role
 from app.core.pagination import Page, PageParamsDep, paginate
+from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.db import SessionDep, dialect_of
 from app.errors import PayloadTooLarge, ValidationFailed, validation_details

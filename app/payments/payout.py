@@ -101,9 +101,16 @@ async def _advance(session: AsyncSession, stellar: Stellar, payment: Payment, jo
             return await _record(session, payment, found, "found")
         if not expired(payment) and payment.envelope_signed:
             return await _submit(session, stellar, payment, job, rebuilds=0)
-    if not await issue(session, stellar, payment):
+    if not await _issue_and_store(session, stellar, payment):
         return payment.status
     return await _submit(session, stellar, payment, job, rebuilds=0)
+
+
+async def _issue_and_store(session: AsyncSession, stellar: Stellar, payment: Payment) -> bool:
+    """A new envelope is committed before it can ever be sent."""
+    ready = await issue(session, stellar, payment)
+    await session.commit()
+    return ready
 
 
 async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bool:
@@ -140,7 +147,6 @@ async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bo
     if payment.type == PaymentType.penalty and not pool_pays:
         payment.status = PaymentStatus.awaiting_signature
     _attempt(session, payment, "issued")
-    await session.commit()  # stored before it can ever be sent
     return pool_pays
 
 
@@ -188,7 +194,7 @@ async def _submit(
         raise LedgerUnavailable("the envelope may have landed; looking it up again later")
     if verdict.transaction_code in REBUILD_CODES and rebuilds < MAX_REBUILDS:
         _attempt(session, payment, "refused", verdict)
-        if not await issue(session, stellar, payment):
+        if not await _issue_and_store(session, stellar, payment):
             return payment.status
         return await _submit(session, stellar, payment, job, rebuilds=rebuilds + 1)
     await _fail(session, payment, stellar_errors.failure_code(verdict), verdict)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import Path, Query, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
 from app.core.loading import get_or_404
 from app.core.pagination import PageParamsDep, paginate
+from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.db import SessionDep
 from app.errors import Conflict

@@ -21,7 +21,6 @@ from app.payments.models import Payment, PaymentAttempt, PaymentOrigin, PaymentS
 from app.payments.planning import (
     EXECUTE,
     SUPERSEDED,
-    WALLET_NOT_REGISTERED,
     assign_parties,
     outage_payments,
     plan_for_result,
@@ -182,22 +181,20 @@ def _enqueue(session: AsyncSession, payment: Payment) -> None:
 async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
     if payment.failure_code == SUPERSEDED:
         raise Conflict("This payment was superseded by a later SLA result.")
-    if (
-        payment.failure_code == WALLET_NOT_REGISTERED
-        or payment.from_address is None
-        or payment.to_address is None
-    ):
+    before = {"from_address": payment.from_address, "to_address": payment.to_address}
+    if payment.failure_code != stellar_errors.TIMEOUT:
+        # The old envelope either never applied or landed as failed: a new one is built, to
+        # and from the wallets registered now (the one the failure made someone fix). A
+        # timed-out one may still land, so it is kept, and looked up before anything new.
         payment.status = PaymentStatus.pending
         await assign_parties(session, payment)
         if payment.status == PaymentStatus.failed:
             raise Conflict(payment.failure_message or "A wallet is not registered.")
-    if payment.failure_code != stellar_errors.TIMEOUT:
-        # The old envelope either never applied or landed as failed: a new one is needed. A
-        # timed-out one may still land, so it is kept and looked up first.
         payment.envelope_xdr = payment.transaction_hash = payment.valid_until = None
         payment.envelope_signed = False
     payment.status = PaymentStatus.pending
     payment.failure_code = payment.failure_message = None
+    after = {"from_address": payment.from_address, "to_address": payment.to_address}
     await audit.record(
         session,
         organization_id=payment.organization_id,
@@ -205,28 +202,33 @@ async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
         event_type="payment.retried",
         entity_type="payment",
         entity_id=payment.id,
-        data={"payment_id": payment.id},
+        data={
+            "payment_id": payment.id,
+            **after,
+            **({"previous": before} if before != after else {}),
+        },
     )
     _enqueue(session, payment)
 
 
 async def _reissue(session: AsyncSession, stellar: Stellar, payment: Payment) -> NoReturn:
-    """An expired envelope can no longer land: a new one is issued (and kept: committed before
+    """An expired envelope can no longer land: a new one is issued (and kept: committed with
     the 409). No source lock here: this request already holds the payment row, and an unsigned
     envelope uses no sequence until its payer signs and sends it."""
     try:
         await payout.issue(session, stellar, payment)
     except LedgerUnavailable:
         raise StellarTimeout("The ledger did not answer; try again shortly.") from None
-    await session.commit()
     if payment.status == PaymentStatus.failed:
         raise Conflict(
             "The issued envelope has expired and no new one could be built.",
             details={"payment_id": payment.id, "failure_code": payment.failure_code},
+            persist=True,
         )
     raise Conflict(
         "The issued envelope has expired. A new one was issued: sign its unsigned_xdr.",
         details={"payment_id": payment.id, "unsigned_xdr": payment.envelope_xdr},
+        persist=True,
     )
 
 

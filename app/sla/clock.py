@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import SYSTEM
 from app.core.clock import isoformat, utcnow
+from app.core.tenancy import system_session
 from app.db import Database
 from app.events.service import emit
 from app.outages import timeline
@@ -29,7 +30,7 @@ BATCH = 2000
 async def sweep(database: Database) -> int:
     """Returns how many notices were emitted."""
     now = utcnow()
-    async with database.sessionmaker() as session:
+    async with system_session(database, "SLA clock over every organization") as session:
         rows = (
             await session.execute(
                 select(Outage, SlaPolicy.threshold_minutes)

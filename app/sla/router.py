@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import status
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
+from app.core.routing import APIRouter
 from app.db import SessionDep
 from app.errors import NotFound
 from app.jobs import service as jobs

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from app.auth.dependencies import AdminPrincipal
 from app.auth.models import User
 from app.auth.schemas import UserOut
 from app.core.pagination import Page, PageParamsDep, paginate
+from app.core.routing import APIRouter
 from app.db import SessionDep
 from app.users import service
 from app.users.schemas import UserCreate, UserUpdate

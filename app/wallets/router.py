@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
+from app.core.routing import APIRouter
 from app.db import SessionDep, settings_of
 from app.errors import ValidationFailed
 from app.stellar.errors import StellarTimeout
@@ -94,7 +95,6 @@ async def create_wallet(
     wallet, keypair = await service.create_for_user(
         session, principal.organization_id, body.user_id, principal.actor
     )
-    response.headers["Cache-Control"] = "no-store"
     return WalletCreated(
         user_id=body.user_id,
         entity_id=wallet.entity_id,

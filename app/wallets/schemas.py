@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from app.core.schemas import InputModel, OutputModel
+from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel
 from app.stellar.network import is_public_key, is_secret_seed
 
 ENTITY_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -66,10 +66,14 @@ class WalletOut(CacheMeta):
 
 
 class WalletCreated(OutputModel):
+    secret_fields: ClassVar[tuple[str, ...]] = ("secret_seed",)
+
     user_id: str
     entity_id: str
     public_key: str
-    secret_seed: str = Field(description="Shown once. Never stored: keep it safe.")
+    secret_seed: str | None = Field(
+        description="Shown once. Never stored: keep it safe." + WITHHELD_ON_REPLAY
+    )
     created_at: datetime
     funded: bool
     message: str

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 from sqlalchemy import select
 
 from app.auth.dependencies import AdminPrincipal
 from app.core.pagination import CursorPageParamsDep, Page, paginate
+from app.core.routing import APIRouter
 from app.db import SessionDep
 from app.events.catalog import EVENT_TYPES
 from app.webhooks import service
@@ -51,7 +52,6 @@ async def create_webhook(
     webhook, secret = await service.create(
         session, principal.organization_id, principal.actor, body
     )
-    response.headers["Cache-Control"] = "no-store"
     return _with_secret(webhook, secret)
 
 
@@ -102,7 +102,6 @@ async def rotate_secret(
     `webhook-signature` header carries two `v1,` entries."""
     webhook = await service.get(session, webhook_id)
     secret = await service.rotate_secret(session, webhook, principal.actor)
-    response.headers["Cache-Control"] = "no-store"
     return _with_secret(webhook, secret)
 
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
-from app.core.schemas import InputModel, OutputModel
+from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel
 from app.events.catalog import EVENT_TYPES
 from app.webhooks import signing
 from app.webhooks.fanout import ALL_EVENTS
@@ -62,7 +62,11 @@ class WebhookOut(OutputModel):
 
 
 class WebhookWithSecret(WebhookOut):
-    secret: str = Field(description="Shown now only; store it to verify signatures.")
+    secret_fields: ClassVar[tuple[str, ...]] = ("secret",)
+
+    secret: str | None = Field(
+        description="Shown now only; store it to verify signatures." + WITHHELD_ON_REPLAY
+    )
 
 
 class AttemptOut(OutputModel):

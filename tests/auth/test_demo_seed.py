@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.auth.models import Organization
+from app.core.tenancy import system_session
 from app.demo import DEMO_EMAIL, seed_demo
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import new_outage
@@ -21,7 +22,7 @@ async def test_demo_seed_creates_one_organization_and_renews_the_password(
     email, first = await seed_demo(app.state.database)
     _, second = await seed_demo(app.state.database)
     assert email == DEMO_EMAIL and first != second
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         count = await session.execute(select(func.count()).select_from(Organization))
         assert count.scalar_one() == 1
     old = await api.client.post("/api/v1/auth/login", json={"email": email, "password": first})

@@ -6,6 +6,7 @@ import bcrypt
 from sqlalchemy import select, update
 
 from app.auth.models import LoginThrottle, User
+from app.core.tenancy import system_session
 from tests.helpers import PASSWORD, Api, assert_error, make_app, make_client
 
 
@@ -71,7 +72,7 @@ async def test_five_failures_lock_the_account_with_retry_after(api: Api) -> None
 
 async def _login_after_unlock(api: Api, email: str) -> Any:
     app = api.client._transport.app  # type: ignore[attr-defined]
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         await session.execute(update(LoginThrottle).values(locked_until=None))
         await session.commit()
     return await api.login(email)
@@ -142,13 +143,13 @@ async def test_bcrypt_hashes_still_verify_and_are_rehashed_with_argon2id(
 ) -> None:
     user = await api.register()
     legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         await session.execute(
             update(User).where(User.id == user["id"]).values(password_hash=legacy)
         )
         await session.commit()
     await api.login(user["email"])
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         stored = (
             await session.execute(select(User.password_hash).where(User.id == user["id"]))
         ).scalar_one()

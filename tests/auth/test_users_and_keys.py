@@ -3,10 +3,10 @@
 from typing import Any
 
 import pytest
-from fastapi import APIRouter
 
 from app.auth.dependencies import Principal, requires
 from app.auth.roles import Role
+from app.core.routing import APIRouter
 from tests.helpers import PASSWORD, Api, assert_error, make_app, make_client, unique_email
 
 

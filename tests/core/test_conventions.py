@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from fastapi import APIRouter
-
+from app.core.routing import APIRouter
 from tests.helpers import assert_error, make_app, make_client
 
 

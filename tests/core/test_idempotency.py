@@ -3,11 +3,14 @@
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.auth.models import User
 from app.core.clock import utcnow
-from app.core.idempotency import IdempotencyKey
+from app.core.idempotency import IdempotencyKey, Reservation, _lock_id
+from app.core.tenancy import system_session
+from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import PASSWORD, assert_error, unique_email
 
 
@@ -16,7 +19,7 @@ def _user_body() -> dict[str, Any]:
 
 
 async def _count_users(app: Any, email: str) -> int:
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         rows = await session.execute(select(User).where(User.email == email))
         return len(rows.scalars().all())
 
@@ -55,25 +58,22 @@ async def test_same_key_with_a_different_body_is_422_and_changes_nothing(
 
 
 async def test_same_key_while_the_first_is_in_flight_is_409(api: Any, app: Any) -> None:
+    """In flight means another transaction holds the key's lock (as the same request, still
+    running on another instance, does): 409 and nothing done; once it ends, the key runs."""
     owner = await api.owner()
     body = _user_body()
-    now = utcnow()
-    async with app.state.database.sessionmaker() as session:
-        # What the same request, still running on another instance, leaves behind.
-        session.add(
-            IdempotencyKey(
-                scope=owner.organization_id,
-                key="k-4",
-                request_hash=_fingerprint(owner.user["id"], "/api/v1/users", body),
-                created_at=now,
-                locked_at=now,
-                expires_at=now + timedelta(hours=24),
-            )
-        )
-        await session.commit()
+    lock = _lock_id(Reservation(owner.organization_id, "k-4", ""))
+    engine = create_async_engine(TEST_DATABASE_URL)
+    async with engine.connect() as other:
+        await other.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+        response = await api.post("/users", owner, json=body, headers={"Idempotency-Key": "k-4"})
+        assert_error(response, 409, "CONFLICT")
+        assert await _count_users(app, body["email"]) == 0
+        await other.rollback()
+    await engine.dispose()
     response = await api.post("/users", owner, json=body, headers={"Idempotency-Key": "k-4"})
-    assert_error(response, 409, "CONFLICT")
-    assert await _count_users(app, body["email"]) == 0
+    assert response.status_code == 201
+    assert await _count_users(app, body["email"]) == 1
 
 
 def _fingerprint(principal_id: str, path: str, body: dict[str, Any]) -> str:
@@ -88,7 +88,7 @@ async def test_an_expired_key_runs_the_request_again(api: Any, app: Any) -> None
     owner = await api.owner()
     first = _user_body()
     await api.post("/users", owner, json=first, headers={"Idempotency-Key": "k-5"})
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         await session.execute(
             update(IdempotencyKey).values(expires_at=utcnow() - timedelta(seconds=1))
         )
@@ -129,25 +129,19 @@ async def test_a_malformed_key_is_422(api: Any) -> None:
 
 async def test_stored_responses_are_encrypted_at_rest(api: Any, app: Any) -> None:
     owner = await api.owner()
-    created = await api.post(
-        "/api-keys", owner, json={"name": "probe"}, headers={"Idempotency-Key": "k-7"}
-    )
-    secret = created.json()["key"]
-    async with app.state.database.sessionmaker() as session:
+    created = await api.post("/users", owner, json=_user_body(), headers={"Idempotency-Key": "k-7"})
+    email = created.json()["email"]
+    async with system_session(app.state.database, "test inspection") as session:
         record = (await session.execute(select(IdempotencyKey))).scalar_one()
     assert record.response_body is not None
-    assert secret.encode() not in record.response_body
-    replay = await api.post(
-        "/api-keys", owner, json={"name": "probe"}, headers={"Idempotency-Key": "k-7"}
-    )
-    assert replay.json()["key"] == secret
+    assert email.encode() not in record.response_body
 
 
 async def test_the_sweep_purges_expired_keys_only(api: Any, app: Any) -> None:
     owner = await api.owner()
     for key in ("old", "fresh"):
         await api.post("/users", owner, json=_user_body(), headers={"Idempotency-Key": key})
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         await session.execute(
             update(IdempotencyKey)
             .where(IdempotencyKey.key == "old")
@@ -155,6 +149,6 @@ async def test_the_sweep_purges_expired_keys_only(api: Any, app: Any) -> None:
         )
         await session.commit()
     await app.state.executor.run_due_sweeps()
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         keys = (await session.execute(select(IdempotencyKey.key))).scalars().all()
     assert keys == ["fresh"]

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.core.clock import utcnow
+from app.core.tenancy import system_session
 from app.faults import service
 from app.faults.models import Fault, FaultShareToken
 from tests.helpers import Api, assert_error
@@ -139,7 +140,7 @@ async def test_comments_resolve_ttl_delete_and_top(app: Any, api: Api) -> None:
     engineer = await api.member(owner, "engineer")
     assert_error(await api.delete(f"/faults/{fault['id']}", engineer), 403, "FORBIDDEN")
     # Past its ttl the periodic purge removes it.
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         await session.execute(update(Fault).where(Fault.id == fault["id"]).values(ttl=1))
         await session.commit()
     assert await service.purge_expired(app.state.database) == 1
@@ -184,7 +185,7 @@ async def test_share_tokens_are_read_only_limited_and_revocable(app: Any, api: A
     assert_error(
         await api.get("/faults/shared", params={"token": "fst_" + "x" * 40}), 401, "UNAUTHORIZED"
     )
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         stored = (await session.execute(select(FaultShareToken))).scalar_one()
         assert stored.token_hash != token and token not in stored.token_hash
         await session.execute(
@@ -209,6 +210,6 @@ async def test_a_concurrent_burst_from_one_resource_is_one_fault(app: Any, api: 
     owner = await api.owner()
     answers = await asyncio.gather(*(api.post("/faults", owner, json=SEED) for _ in range(20)))
     assert sorted(a.status_code for a in answers) == [200] * 19 + [201]
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         faults = (await session.execute(select(Fault))).scalars().all()
     assert [f.occurrences for f in faults] == [20]

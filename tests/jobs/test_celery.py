@@ -12,6 +12,7 @@ import redis
 from sqlalchemy import update
 
 from app.core.clock import utcnow
+from app.core.tenancy import system_session
 from app.jobs import dispatch
 from app.jobs.models import Job
 from tests.celery_worker import celery_worker
@@ -106,7 +107,7 @@ async def test_a_job_committed_while_the_broker_is_down_is_dispatched_later(
         assert time.monotonic() - started < 10  # the API did not hang on the broker
         await _sleep(0.5)
         assert (await api.get(f"/jobs/{job_id}", owner)).json()["status"] == "queued"
-        async with app.state.database.sessionmaker() as session:
+        async with system_session(app.state.database, "test inspection") as session:
             await session.execute(update(Job).values(run_at=utcnow() - timedelta(minutes=5)))
             await session.commit()
         settings = app.state.settings.model_copy(update={"celery_broker_url": BROKER})

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.core.clock import utcnow
+from app.core.tenancy import system_session
 from app.jobs import service
 from app.jobs.backoff import retry_delay_seconds
 from app.jobs.models import Job
@@ -27,7 +28,7 @@ async def _fail(session: Any, job: Job) -> None:
 
 
 async def _enqueue(app: Any, kind: str, value: str, *, commit: bool, org: str | None) -> None:
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         service.enqueue(session, kind, {"value": value}, organization_id=org)
         if commit:
             await session.commit()
@@ -53,7 +54,7 @@ async def test_commit_wakes_the_executor(app: Any) -> None:
 async def test_a_duplicated_dispatch_runs_the_job_once(app: Any) -> None:
     CALLS.clear()
     await _enqueue(app, "test.record", "once", commit=True, org=None)
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         (job_id,) = await service.due_job_ids(session)
     from app.jobs.runner import run_job
 
@@ -68,7 +69,7 @@ async def test_failures_retry_with_backoff_then_die_visible_at_get_jobs(app: Any
     await _enqueue(app, "test.fail", "x", commit=True, org=owner.organization_id)
     for attempt in range(1, 4):
         await app.state.executor.drain()
-        async with app.state.database.sessionmaker() as session:
+        async with system_session(app.state.database, "test inspection") as session:
             job = (await session.execute(select(Job))).scalar_one()
             assert job.attempts == attempt
             if attempt < 3:
@@ -85,7 +86,7 @@ async def test_failures_retry_with_backoff_then_die_visible_at_get_jobs(app: Any
 async def test_an_expired_lease_is_claimed_again(app: Any) -> None:
     CALLS.clear()
     await _enqueue(app, "test.record", "lease", commit=True, org=None)
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         (job_id,) = await service.due_job_ids(session)
         claimed = await service.claim(session, job_id, worker="dead-worker", lease_seconds=60)
         assert claimed is not None

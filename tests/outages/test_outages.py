@@ -7,13 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from app.core.clock import isoformat, utcnow
+from app.core.tenancy import system_session
 from app.events.models import DomainEvent
 from tests.helpers import Api, Session, assert_error
 from tests.outages.conftest import new_outage
 
 
 async def _events(app: Any, entity_id: str) -> list[str]:
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         rows = await session.execute(
             select(DomainEvent.event_type)
             .where(DomainEvent.entity_id == entity_id)

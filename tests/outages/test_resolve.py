@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.clock import isoformat, utcnow
+from app.core.tenancy import system_session
 from app.events.models import DomainEvent
 from app.sla.models import SlaResult
 from tests.helpers import Api, Session, assert_error
@@ -47,7 +48,7 @@ async def test_resolve_computes_the_sla_and_writes_everything(
     # Enqueued in the same transaction; with no operator wallet registered it fails clearly.
     assert body["payment"]["type"] == "penalty" and body["payment"]["amount"] == 1000.0
     assert body["payment"]["failure_code"] == "wallet_not_registered"
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         events = (
             (
                 await session.execute(
@@ -122,7 +123,7 @@ async def test_concurrent_resolves_have_one_winner(api: Api, engineer: Session, 
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 409, 409, 409]
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         count = (await session.execute(select(func.count()).select_from(SlaResult))).scalar()
     assert count == 1
 
@@ -145,6 +146,6 @@ async def test_a_failure_inside_resolve_leaves_nothing_behind(
     detail = (await api.get(f"/outages/{outage['id']}", engineer)).json()
     assert detail["status"] == "open" and detail["mttr_minutes"] is None
     assert [e["event"] for e in detail["timeline"]] == ["created"]
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         events = (await session.execute(select(DomainEvent.event_type))).scalars().all()
     assert events == ["outage.created"]

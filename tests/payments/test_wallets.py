@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from stellar_sdk import Keypair
 
+from app.core.crypto import fernet
 from app.core.idempotency import IdempotencyKey
+from app.core.tenancy import system_session
 from app.wallets.models import BalanceCache
 from tests.helpers import Api, Session, assert_error
 from tests.payments.conftest import Wallets
@@ -137,13 +139,19 @@ async def test_create_returns_the_seed_once_and_never_stores_it(
     assert created.headers["cache-control"] == "no-store"
     assert Keypair.from_secret(wallet["secret_seed"]).public_key == wallet["public_key"]
     assert wallet["funded"] is False
-    # A retry with the same key does not create a second wallet, and does not replay the seed.
+    # A retry with the same key does not create a second wallet, and does not replay the seed:
+    # it answers the same wallet, the seed withheld, and says so.
     replay = await api.post("/wallets/create", engineer, json=body, headers=headers)
-    assert_error(replay, 409, "CONFLICT")
-    assert wallet["secret_seed"] not in replay.text
-    async with app.state.database.sessionmaker() as session:
+    assert replay.status_code == 201
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.headers["idempotent-secret-withheld"] == "true"
+    assert replay.json() == {**wallet, "secret_seed": None}
+    settings = app.state.settings
+    async with system_session(app.state.database, "test inspection") as session:
         stored = (await session.execute(select(IdempotencyKey))).scalars().all()
-        assert [row.response_body for row in stored] == [None]
+        assert len(stored) == 1
+        plain = fernet(settings, "idempotency").decrypt(stored[0].response_body)
+        assert wallet["secret_seed"].encode() not in plain
     registered = (await api.get(f"/wallets/{engineer.user['id']}", owner)).json()
     assert registered["public_key"] == wallet["public_key"] and "secret_seed" not in registered
     assert_error(await api.post("/wallets/create", engineer, json=body), 409, "CONFLICT")
@@ -152,6 +160,6 @@ async def test_create_returns_the_seed_once_and_never_stores_it(
         404,
         "NOT_FOUND",
     )
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         cached = (await session.execute(select(BalanceCache))).scalars().all()
         assert all(wallet["secret_seed"] not in str(row.balances) for row in cached)

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.clock import isoformat, utcnow
+from app.core.tenancy import system_session
 from app.events.models import DomainEvent
 from app.sla.clock import sweep
 from tests.helpers import Api
@@ -13,7 +14,7 @@ from tests.outages.conftest import new_outage
 
 
 async def _events(app: Any) -> list[tuple[str, str]]:
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         rows = await session.execute(
             select(DomainEvent.entity_id, DomainEvent.event_type).where(
                 DomainEvent.event_type.in_(["sla.at_risk", "sla.violated"])

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.core.tenancy import system_session
 from app.sla.models import SlaResult
 from tests.helpers import Api, Session, assert_error
 from tests.outages.conftest import new_outage
@@ -105,7 +106,7 @@ async def test_preview_computes_and_writes_nothing(api: Api, owner: Session, app
     response = await api.post("/sla/preview", owner, json={"severity": "high", "mttr_minutes": 95})
     body = response.json()
     assert (body["status"], body["amount"], body["signed_amount"]) == ("violated", 3250.0, -3250.0)
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         assert (await session.execute(select(SlaResult))).first() is None
     bad = await api.post("/sla/preview", owner, json={"severity": "high", "mttr_minutes": -3})
     assert_error(bad, 422, "VALIDATION_ERROR")
@@ -171,6 +172,6 @@ async def test_the_database_allows_one_latest_result_per_outage(
     )
     outage = (await api.get("/outages", owner)).json()["results"][0]
     await api.post("/sla/calculate", owner, json={"outage_id": outage["id"]})
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         with pytest.raises(IntegrityError):
             await session.execute(update(SlaResult).values(is_latest=True))

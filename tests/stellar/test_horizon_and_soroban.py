@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 
 from app.core.clock import utcnow
+from app.core.tenancy import system_session
 from app.jobs.models import Job
 from tests.helpers import Api, assert_error
 from tests.payments.conftest import payment_of, resolve
@@ -17,7 +18,7 @@ from tests.stellar.conftest import Standin, with_wallets
 
 async def _run_retries_now(app: Any) -> int:
     """Runs the jobs waiting for their backoff, as if the delay had passed."""
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         await session.execute(update(Job).values(run_at=utcnow() - timedelta(seconds=1)))
         await session.commit()
     return int(await app.state.executor.drain())

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from app.core.clock import utcnow
+from app.core.tenancy import system_session
 from app.jobs.models import Job
 from tests.helpers import Api, Session, make_app
 from tests.receivers import Receiver
@@ -44,7 +45,7 @@ async def subscribe(
 async def run_due(app: Any, *, retries_now: bool = False) -> int:
     """Runs every due job; with `retries_now`, jobs waiting for their backoff too."""
     if retries_now:
-        async with app.state.database.sessionmaker() as session:
+        async with system_session(app.state.database, "test inspection") as session:
             await session.execute(
                 update(Job)
                 .where(Job.status == "queued")

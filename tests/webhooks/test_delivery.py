@@ -10,6 +10,7 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from app.core.clock import utcnow
+from app.core.tenancy import system_session
 from app.jobs.models import Job
 from tests.helpers import Api, Session
 from tests.payments.conftest import open_wallets, register_wallets, resolve
@@ -94,7 +95,7 @@ async def test_retry_after_is_honoured(
     receiver.replies = [Reply(503, headers={"Retry-After": "600"})]
     await api.post("/outages", owner, json={"site_name": "A", "severity": "low"})
     await run_due(app)
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         job = (
             await session.execute(select(Job).where(Job.kind == "webhooks.deliver"))
         ).scalar_one()

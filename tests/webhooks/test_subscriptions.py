@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.core.tenancy import system_session
 from app.webhooks.models import Webhook
 from tests.helpers import Api, Session, assert_error, make_app, make_client
 from tests.receivers import Receiver, Reply, Served
@@ -20,7 +21,7 @@ async def test_the_secret_is_shown_once_and_encrypted_at_rest(
     assert "secret" not in fetched
     listed = (await api.get("/webhooks", owner)).json()
     assert hook["secret"] not in json_text(listed)
-    async with app.state.database.sessionmaker() as session:
+    async with system_session(app.state.database, "test inspection") as session:
         row = (await session.execute(select(Webhook))).scalar_one()
         assert hook["secret"].encode() not in row.secret_encrypted
     own = "whsec_" + "A" * 44

@@ -1,0 +1,101 @@
+"""One transaction per request, finished before a byte of the response is sent.
+
+Every feature router is an `APIRouter` from here, whose routes are `UnitOfWorkRoute`s. The
+route runs the endpoint (dependencies, service calls, serialization), turns a handled error
+into its response, and only then finishes the request's session:
+
+- a success (or an error marked `persist`) stores the idempotent response, if the request
+  reserved a key, and commits it together with the request's effects: both or neither;
+- any other error rolls the effects back (a 4xx is still stored under its key, on its own);
+- an unexpected exception rolls back and propagates (500/503), leaving the key free.
+
+Services never commit: a commit from inside a request is refused
+(`app.core.unit_of_work.RequestCommitRefused`), so no effect can reach the database ahead of
+its idempotency record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import fastapi
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.core import idempotency
+from app.core.unit_of_work import commit, request_session_of
+from app.errors import AppError, integrity_conflict_response, render_handled_error
+
+_HANDLED = (AppError, RequestValidationError, StarletteHTTPException)
+
+
+def _keeps_effects(response: Response, error: BaseException | None) -> bool:
+    if error is None:
+        return response.status_code < 400
+    return isinstance(error, AppError) and error.persist
+
+
+async def finish(
+    request: Request,
+    response: Response,
+    error: BaseException | None,
+    secret_fields: tuple[str, ...],
+) -> Response:
+    """Commits or rolls back the request's session, with its idempotency record."""
+    session = request_session_of(request)
+    if session is None:
+        return response
+    reservation = idempotency.reservation_of(request)
+    try:
+        if _keeps_effects(response, error):
+            if reservation is not None:
+                idempotency.store(session, reservation, response, secret_fields)
+            await commit(session)
+            return response
+        await session.rollback()
+        if reservation is not None and idempotency.replayable_failure(response.status_code):
+            if await idempotency.relock(session, reservation):
+                idempotency.store(session, reservation, response, ())
+            await commit(session)
+    except IntegrityError:
+        # The commit found a race lost (a unique key taken meanwhile): nothing was written.
+        await session.rollback()
+        return integrity_conflict_response()
+    return response
+
+
+class UnitOfWorkRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        secret_fields: tuple[str, ...] = tuple(getattr(self.response_model, "secret_fields", ()))
+
+        async def run(request: Request) -> Response:
+            error: BaseException | None = None
+            try:
+                response = await handler(request)
+            except _HANDLED as exc:
+                error = exc
+                response = render_handled_error(exc)
+            except IntegrityError:
+                session = request_session_of(request)
+                if session is not None:
+                    await session.rollback()
+                return integrity_conflict_response()
+            if secret_fields and response.status_code < 300:
+                response.headers["Cache-Control"] = "no-store"
+            return await finish(request, response, error, secret_fields)
+
+        return run
+
+
+class APIRouter(fastapi.APIRouter):
+    """Every feature's router: its routes are units of work."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", UnitOfWorkRoute)
+        super().__init__(**kwargs)
