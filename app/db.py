@@ -122,6 +122,8 @@ def _assume_role(role: str) -> Any:
         cursor = dbapi_connection.cursor()
         cursor.execute(statement)
         cursor.close()
+        # The driver opened a transaction for it: a rollback would undo the SET.
+        dbapi_connection.commit()
 
     return _on_connect
 

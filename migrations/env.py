@@ -6,6 +6,7 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -40,10 +41,25 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Instances starting together (`apexchainx serve` migrates first) take turns: the second
+# finds the schema at head and does nothing.
+_MIGRATION_LOCK = text("SELECT pg_advisory_lock(7306090117)")
+_MIGRATION_UNLOCK = text("SELECT pg_advisory_unlock(7306090117)")
+
+
 def _run_sync(connection: Connection) -> None:
-    _configure(connection)
-    with context.begin_transaction():
-        context.run_migrations()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.execute(_MIGRATION_LOCK)
+        connection.commit()
+    try:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if postgres:
+            connection.execute(_MIGRATION_UNLOCK)
+            connection.commit()
 
 
 async def run_migrations_online() -> None:

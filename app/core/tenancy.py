@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import ForeignKey, String, event, false, text
+from sqlalchemy import ForeignKey, Select, String, Table, event, false, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
     Mapped,
@@ -35,6 +35,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql.util import surface_selectables
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -141,6 +142,42 @@ def _tenant_criteria(organization_id: str) -> Any:
 _NO_TENANT = with_loader_criteria(TenantMixin, lambda cls: false(), include_aliases=True)
 
 
+_TABLES: dict[int, frozenset[Table]] = {}
+
+
+def _tenant_tables() -> frozenset[Table]:
+    """The tables of tenant models, recomputed only when a model is added."""
+    from app.db import Base
+
+    mappers = Base.registry.mappers
+    cached = _TABLES.get(len(mappers))
+    if cached is None:
+        cached = frozenset(
+            mapper.local_table
+            for mapper in mappers
+            if issubclass(mapper.class_, TenantMixin) and isinstance(mapper.local_table, Table)
+        )
+        _TABLES.clear()
+        _TABLES[len(mappers)] = cached
+    return cached
+
+
+def _filter_froms(statement: Select[Any], organization_id: str | None) -> Select[Any]:
+    """Loader criteria reach the entities a statement selects; an aggregate over columns in
+    an expression (`sum(case(...))`) may name none. Every tenant table (or alias of one) in
+    the statement's FROM gets the filter here too."""
+    tables = _tenant_tables()
+    for from_ in statement.get_final_froms():
+        for selectable in surface_selectables(from_):  # type: ignore[no-untyped-call]
+            table = getattr(selectable, "element", selectable)
+            if table in tables:
+                column = selectable.c.organization_id
+                statement = statement.where(
+                    false() if organization_id is None else column == organization_id
+                )
+    return statement
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState) -> None:
     info = state.session.info
@@ -150,6 +187,8 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
         organization_id = info.get(TENANT_KEY)
         criteria = _NO_TENANT if organization_id is None else _tenant_criteria(organization_id)
         state.statement = state.statement.options(criteria)
+        if isinstance(state.statement, Select):
+            state.statement = _filter_froms(state.statement, organization_id)
 
 
 def install_tenant_settings(session_class: type[Session]) -> None:

@@ -68,7 +68,8 @@ _RULE = (
 
 def _create_role(role: str) -> None:
     # Roles belong to the cluster, not the database: another database of this cluster (or a
-    # concurrent migration) may have created it already.
+    # concurrent migration) may have created it already. `role` is DATABASE_ROLE, which the
+    # settings hold to [a-z_][a-z0-9_]*: it is safe to write into the statements below.
     op.execute(
         f"""
         DO $$
@@ -79,7 +80,7 @@ def _create_role(role: str) -> None:
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END
         $$
-        """
+        """  # noqa: S608
     )
     # The login user running the migrations (and, by default, the service) may act as it.
     op.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from stellar_sdk import TransactionEnvelope
+from stellar_sdk import Keypair, TransactionEnvelope
 
 from app.stellar.runtime import stellar_for
 from tests.helpers import Api, Session, assert_error
@@ -297,3 +297,37 @@ async def test_malformed_envelopes_are_422_and_extra_signatures_are_dropped(
     assert paid["status"] == "confirmed"
     found = await local_ledger(app).find(paid["transaction_hash"])
     assert found is not None and found.successful
+
+
+async def test_a_retry_pays_the_wallet_registered_after_the_failure_and_only_once(
+    app: Any, api: Api, owner: Session
+) -> None:
+    wallets = await open_wallets(app)
+    ghost = Keypair.random()  # registered by mistake: no such account on the ledger
+    await register_wallets(api, owner, Wallets(wallets.operator, ghost))
+    outage = await resolve(api, owner, mttr=12)  # reward 750
+    await app.state.executor.drain()
+    failed = await payment_of(api, owner, outage["id"])
+    assert failed["status"] == "failed" and failed["to_address"] == ghost.public_key
+    failed_hash = failed["transaction_hash"]
+
+    fixed = {"entity_id": "ops_team", "address": wallets.ops_team.public_key}
+    assert (await api.post("/wallets", owner, json=fixed)).status_code in (200, 201)
+    retried = await api.post("/payments/trigger", owner, json={"outage_id": outage["id"]})
+    assert retried.status_code == 200, retried.text
+    await app.state.executor.drain()
+    paid = await payment_of(api, owner, outage["id"])
+    assert paid["id"] == failed["id"] and paid["status"] == "confirmed"
+    assert paid["to_address"] == wallets.ops_team.public_key
+    assert any(
+        attempt["outcome"] == "failed" and attempt["transaction_hash"] == failed_hash
+        for attempt in paid["attempt_log"]
+    )
+    assert await local_ledger(app).account(ghost.public_key) is None
+    # Triggering again pays nobody twice.
+    again = await api.post("/payments/trigger", owner, json={"outage_id": outage["id"]})
+    assert again.status_code == 200
+    await app.state.executor.drain()
+    assert await usdc_of(app, wallets.ops_team.public_key) == Decimal(750)
+    history = (await api.get("/payments", owner)).json()
+    assert history["total"] == 1 and history["summary"]["total_rewards"] == 750.0
