@@ -95,7 +95,6 @@ class Settings(BaseSettings):
     auth_lockout_duration_minutes: int = Field(default=15, ge=1)
 
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=720)
-    idempotency_in_flight_timeout_seconds: int = Field(default=60, ge=1)
 
     wallet_cache_ttl_seconds: int = Field(default=60, ge=0)
 
