@@ -28,6 +28,6 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2).status == 200 else 1)"
-# uvicorn finishes in-flight requests on SIGTERM before exiting.
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
-     "--proxy-headers", "--timeout-graceful-shutdown", "20", "--no-server-header"]
+# `apexchainx serve` runs uvicorn with the project's one command line (app/serving.py): it
+# finishes in-flight requests on SIGTERM, and leaves X-Forwarded-For to TRUSTED_PROXIES.
+CMD ["apexchainx", "serve", "--no-migrate", "--host", "0.0.0.0", "--port", "8000"]

@@ -27,9 +27,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: install
-	DATABASE_URL=$(RUN_DATABASE_URL) $(BIN)/alembic upgrade head
-	DATABASE_URL=$(RUN_DATABASE_URL) DEMO_SEED=true $(BIN)/uvicorn app.main:create_app --factory \
-		--host $(HOST) --port $(PORT) --timeout-graceful-shutdown 20
+	DATABASE_URL=$(RUN_DATABASE_URL) DEMO_SEED=true $(BIN)/apexchainx serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

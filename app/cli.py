@@ -1,6 +1,6 @@
 """The `apexchainx` command: run, migrate, administer and seed the service.
 
-apexchainx serve | worker | beat | migrate | create-admin | seed-demo | export
+apexchainx serve | worker | beat | migrate | create-admin | reset-password | seed-demo | export
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import typer
 from sqlalchemy import select
 
 from app.config import get_settings
+from app.core.spreadsheet import spreadsheet_safe
+from app.serving import uvicorn_command
 
 cli = typer.Typer(help="ApexChainX: outages, SLA and payouts.", no_args_is_help=True)
 QUEUES = "default,sla,payouts,webhooks,investigations"
@@ -34,26 +36,11 @@ def serve(
     workers: int = 1,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
 ) -> None:
-    """Run the API (uvicorn). In-flight requests get 20 s to finish on shutdown."""
+    """Run the API (uvicorn). In-flight requests get 20 s to finish on shutdown. The client
+    address comes from the socket, or from X-Forwarded-For through TRUSTED_PROXIES only."""
     if migrate_first:
         _migrate()
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--timeout-graceful-shutdown",
-            "20",
-        ]
-    )
+    _run(uvicorn_command(host, port, workers))
 
 
 @cli.command()
@@ -135,6 +122,55 @@ async def _create_admin(email: str, organization: str, password: str) -> None:
     typer.echo(f"created the owner {email} of a new organization '{organization}'")
 
 
+@cli.command("reset-password")
+def reset_password(
+    email: str,
+    organization: Annotated[
+        str | None, typer.Option(help="The organization id, when the email has several accounts")
+    ] = None,
+) -> None:
+    """Issue a one-time password reset token for a user (printed, or mailed when SMTP_URL is
+    set). The user sets a new password with it at POST /auth/password/reset."""
+    asyncio.run(_reset_password(email.strip().lower(), organization))
+
+
+async def _reset_password(email: str, organization: str | None) -> None:
+    from app.audit.service import Actor
+    from app.auth.accounts import issue_reset
+    from app.auth.models import User
+    from app.auth.roles import Role
+    from app.core.tenancy import system_session
+    from app.db import Database
+    from app.errors import AppError
+
+    database = Database(get_settings())
+    try:
+        async with system_session(database, "reset a password from the command line") as session:
+            query = select(User).where(User.email == email)
+            if organization:
+                query = query.where(User.organization_id == organization)
+            users = list((await session.execute(query)).scalars())
+            if len(users) != 1:
+                found = ", ".join(u.organization_id for u in users) or "none"
+                typer.echo(
+                    f"refused: {len(users)} accounts match (organizations: {found})", err=True
+                )
+                raise typer.Exit(2)
+            actor = Actor("system", "cli")
+            try:
+                issued = await issue_reset(session, database.settings, users[0], actor, Role.owner)
+            except AppError as exc:
+                typer.echo(f"refused: {exc.message}", err=True)
+                raise typer.Exit(2) from None
+            await session.commit()
+    finally:
+        await database.dispose()
+    if issued.token is None:
+        typer.echo(f"a reset token was mailed to {email}; it works until {issued.expires_at}")
+    else:
+        typer.echo(f"reset token (works once, until {issued.expires_at}): {issued.token}")
+
+
 @cli.command("seed-demo")
 def seed_demo(days: int = 30) -> None:
     """The demo organization with a month of outages, faults, SLA results and payments."""
@@ -180,7 +216,7 @@ def export(
         else:
             writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else ["id"])
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     finally:
         if output:
             stream.close()

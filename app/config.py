@@ -5,11 +5,15 @@ Every setting is listed with its default and meaning in `.env.example`.
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import os
 from enum import StrEnum
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me-in-production-0000"  # noqa: S105
 
@@ -29,6 +33,10 @@ class StellarNetwork(StrEnum):
     local = "local"  # a ledger simulated in the database (embedded default)
     testnet = "testnet"
     public = "public"
+
+
+def _half_the_cores() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 class Settings(BaseSettings):
@@ -52,6 +60,12 @@ class Settings(BaseSettings):
     # then be neither a superuser nor the tables' owner (the app refuses to start otherwise).
     database_role: str = Field(default="apexchainx_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$|^$")
     redis_url: str | None = None
+    # Redis calls on the request path (rate limits) wait at most this long; after
+    # REDIS_BREAKER_FAILURES failures in a row Redis is not called for REDIS_BREAKER_OPEN_SECONDS
+    # (sign-in and payment limits count in process memory meanwhile; the others are open).
+    redis_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    redis_breaker_failures: int = Field(default=3, ge=1, le=100)
+    redis_breaker_open_seconds: float = Field(default=5, gt=0, le=600)
 
     jobs_executor: JobsExecutor = JobsExecutor.inline
     # The Celery broker; defaults to REDIS_URL.
@@ -70,6 +84,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_cost_kib: int = Field(default=65536, ge=1024, le=1_048_576)
     argon2_parallelism: int = Field(default=4, ge=1, le=16)
+    # Password hashes run at most this many at a time per process (each takes ~50 ms of a core
+    # and ARGON2_MEMORY_COST_KIB of memory); default: half the cores, at least 1, so serving
+    # keeps the rest. Waiters beyond PASSWORD_HASH_MAX_WAITING are refused with 429 at once.
+    password_hash_concurrency: int = Field(default_factory=_half_the_cores, ge=1, le=64)
+    password_hash_max_waiting: int = Field(default=500, ge=1, le=100_000)
     access_token_expire_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_expire_days: int = Field(default=14, ge=1, le=365)
 
@@ -132,17 +151,44 @@ class Settings(BaseSettings):
     stellar_base_fee_stroops: int = Field(default=100, ge=100, le=10_000_000)
     stellar_request_timeout_seconds: float = Field(default=20, gt=0, le=120)
 
+    # Password resets: a token lives this long; with SMTP_URL set it goes by mail to the user
+    # (PASSWORD_RESET_URL, when set, is the link it carries; `{token}` is replaced).
+    password_reset_ttl_minutes: int = Field(default=30, ge=5, le=1440)
+    password_reset_url: str | None = None
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "ApexChainX <no-reply@apexchainx.invalid>"
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=120)
+
     # When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`.
     metrics_token: SecretStr | None = None
 
     demo_seed: bool = False
-    trust_forwarded_for: bool = False
+    # Reverse proxies whose X-Forwarded-For is believed (CIDRs; comma-separated or a JSON
+    # list). Empty: the socket peer is the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
 
     @field_validator("api_v1_prefix")
     @classmethod
     def _prefix_starts_with_slash(cls, value: str) -> str:
         if not value.startswith("/") or (value.endswith("/") and value != "/"):
             raise ValueError("API_V1_PREFIX must start with '/' and not end with '/'")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [str(item).strip() for item in value if str(item).strip()]
+            for cidr in value:
+                try:
+                    ipaddress.ip_network(cidr, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"TRUSTED_PROXIES: {cidr!r} is not an address or CIDR"
+                    ) from None
         return value
 
     @field_validator("stellar_pool_secret")
@@ -183,17 +229,35 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_default_secrets_in_production(self) -> Settings:
-        if self.environment is Environment.production:
-            if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
-                raise ValueError(
-                    "SECRET_KEY must be set to a random value of at least 32 characters "
-                    "in production"
-                )
-            if self.database_url.startswith("sqlite"):
-                raise ValueError("production needs DATABASE_URL to point at PostgreSQL")
-            if self.stellar_network is StellarNetwork.local:
-                raise ValueError("production pays on a real network: set STELLAR_NETWORK")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment is not Environment.production:
+            return self
+        refusals = [
+            reason
+            for unsafe, reason in (
+                (
+                    self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32,
+                    "SECRET_KEY must be set to a random value of at least 32 characters",
+                ),
+                (self.is_sqlite, "DATABASE_URL must point at PostgreSQL"),
+                (
+                    self.stellar_network is StellarNetwork.local,
+                    "STELLAR_NETWORK must be a real network (testnet or public)",
+                ),
+                (
+                    self.webhook_allow_private_targets,
+                    "WEBHOOK_ALLOW_PRIVATE_TARGETS must be false (webhooks to internal addresses)",
+                ),
+                (not self.rate_limit_enabled, "RATE_LIMIT_ENABLED must be true"),
+                (
+                    self.metrics_token is None,
+                    "METRICS_TOKEN must be set (GET /metrics would be open to anyone)",
+                ),
+            )
+            if unsafe
+        ]
+        if refusals:
+            raise ValueError("refused in production: " + "; ".join(refusals))
         return self
 
     @property

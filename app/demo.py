@@ -72,8 +72,12 @@ DEMO_WALLET_USDC = Decimal(100_000)
 
 
 async def _demo_user(session: AsyncSession) -> User | None:
+    """The demo owner: the first account of the demo email (others may add the address to
+    their own organizations)."""
     return (
-        await session.execute(select(User).where(User.email == DEMO_EMAIL))
+        await session.execute(
+            select(User).where(User.email == DEMO_EMAIL).order_by(User.created_at).limit(1)
+        )
     ).scalar_one_or_none()
 
 

@@ -14,6 +14,7 @@ from app.api import api_router
 from app.auth.identity import RateLimitIdentity
 from app.background import install_session_hooks, register_background_work
 from app.config import JobsExecutor, Settings, get_settings
+from app.core.breaker import CircuitBreaker
 from app.core.locks import advisory_lock
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
@@ -40,7 +41,10 @@ Stellar. Authenticate with `POST /api/v1/auth/login`, then **Authorize** with th
 
 def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
     if redis is not None:
-        return RedisRateLimiter(redis, settings.rate_limit_key_prefix)
+        breaker = CircuitBreaker(
+            settings.redis_breaker_failures, settings.redis_breaker_open_seconds
+        )
+        return RedisRateLimiter(redis, settings.rate_limit_key_prefix, breaker)
     return MemoryRateLimiter()
 
 
@@ -90,7 +94,11 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
     database = Database(settings)
     install_session_hooks(database)
     redis = (
-        Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        Redis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+        )
         if settings.redis_url
         else None
     )
@@ -133,6 +141,6 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         max_body_bytes=settings.max_request_body_size_bytes,
         max_upload_bytes=settings.max_upload_size_bytes,
     )
-    app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(CorrelationMiddleware, hsts=settings.is_production)
     app.add_middleware(MetricsMiddleware, instruments=app.state.instruments)
     return app

@@ -1,7 +1,14 @@
 """Every table, imported in one place for Alembic and the test suite."""
 
 from app.audit.models import AuditChainHead, AuditLog
-from app.auth.models import ApiKey, Organization, RefreshToken, TokenFamily, User
+from app.auth.models import (
+    ApiKey,
+    Organization,
+    PasswordReset,
+    RefreshToken,
+    TokenFamily,
+    User,
+)
 from app.core.idempotency import IdempotencyKey
 from app.db import Base
 from app.disputes.models import Dispute
@@ -38,6 +45,7 @@ __all__ = [
     "MonthlyUsage",
     "Organization",
     "Outage",
+    "PasswordReset",
     "Payment",
     "PaymentAttempt",
     "RefreshToken",

@@ -37,6 +37,7 @@ from app.jobs import service as jobs
 from app.jobs.models import Job
 from app.outages.models import Outage
 from app.payments.models import Payment
+from app.serving import uvicorn_command
 from app.sla.tasks import RECALCULATE
 from app.stellar.genesis import ensure_local_pool, open_local_account
 from app.stellar.runtime import stellar_for
@@ -69,22 +70,7 @@ def percentile(values: list[float], p: float) -> float:
 def start_api(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        [*uvicorn_command("127.0.0.1", port, 2), "--no-access-log", "--log-level", "warning"],
         cwd=ROOT,
         env={**os.environ, **(env or ENV)},
     )

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from app.serving import uvicorn_command
 from bench.seed import seed_million
 from tests.live import free_port
 
@@ -48,22 +49,7 @@ def _server_env() -> dict[str, str]:
 def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        [*uvicorn_command("127.0.0.1", port, workers), "--no-access-log", "--log-level", "warning"],
         cwd=ROOT,
         env=_server_env(),
     )

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from app.serving import uvicorn_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,17 +38,7 @@ def live_server(env: dict[str, str], *, migrate: bool = False) -> Iterator[str]:
             capture_output=True,
         )
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        uvicorn_command("127.0.0.1", port),
         cwd=ROOT,
         env=full_env,
         stdout=subprocess.PIPE,

@@ -35,8 +35,33 @@ def test_production_starts_with_real_secrets() -> None:
         database_url="postgresql+asyncpg://db/x",
         stellar_network="testnet",
         stellar_pool_secret=Keypair.random().secret,
+        metrics_token="m" * 32,
     )
     assert settings.json_logs is True
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "reason"),
+    [
+        ({"webhook_allow_private_targets": True}, "WEBHOOK_ALLOW_PRIVATE_TARGETS must be false"),
+        ({"rate_limit_enabled": False}, "RATE_LIMIT_ENABLED must be true"),
+        ({"metrics_token": None}, "METRICS_TOKEN must be set"),
+    ],
+)
+def test_production_refuses_unsafe_switches_with_a_reason(
+    unsafe: dict[str, object], reason: str
+) -> None:
+    safe: dict[str, object] = {
+        "environment": "production",
+        "secret_key": "k" * 40,
+        "database_url": "postgresql+asyncpg://db/x",
+        "stellar_network": "testnet",
+        "stellar_pool_secret": Keypair.random().secret,
+        "metrics_token": "m" * 32,
+    }
+    Settings(**safe)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=reason):
+        Settings(**{**safe, **unsafe})  # type: ignore[arg-type]
 
 
 def test_production_refuses_the_simulated_ledger() -> None:

@@ -10,6 +10,7 @@ import yaml
 from stellar_sdk import Keypair
 
 from app.config import Settings
+from app.serving import uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,4 +41,23 @@ def test_the_image_is_multi_stage_small_and_unprivileged() -> None:
     assert len(re.findall(r"^FROM ", dockerfile, re.MULTILINE)) == 2
     assert re.search(r"^USER app$", dockerfile, re.MULTILINE)
     assert "slim" in dockerfile and "HEALTHCHECK" in dockerfile
-    assert "--timeout-graceful-shutdown" in dockerfile
+    assert 'CMD ["apexchainx", "serve"' in dockerfile  # app/serving.py: graceful shutdown
+
+
+def test_every_way_of_starting_the_api_uses_the_one_command_line() -> None:
+    """uvicorn's proxy headers would rewrite the client address behind the application's
+    back; every start goes through `app/serving.py`, which turns them off."""
+    command = uvicorn_command()
+    assert "--no-proxy-headers" in command and "--timeout-graceful-shutdown" in command
+    assert "apexchainx serve" in (ROOT / "Makefile").read_text()
+    assert '"apexchainx", "serve"' in (ROOT / "Dockerfile").read_text()
+    sources = [ROOT / name for name in ("Makefile", "Dockerfile", "docker-compose.yml")]
+    sources += [*(ROOT / "bench").glob("*.py"), *(ROOT / "tests").rglob("*.py")]
+    sources += [*(ROOT / "app").rglob("*.py"), *(ROOT / "docs").rglob("*.md"), ROOT / "README.md"]
+    for path in sources:
+        text = path.read_text()
+        for line in text.splitlines():
+            if "proxy-headers" in line and "--no-proxy-headers" not in line:
+                raise AssertionError(f"{path.relative_to(ROOT)} starts uvicorn with proxy headers")
+        if path.name != "serving.py" and re.search(r'"uvicorn",\s*"app\.main', text):
+            raise AssertionError(f"{path.relative_to(ROOT)} builds its own uvicorn command line")

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.serving import uvicorn_command
 from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,19 +104,7 @@ def test_four_uvicorn_workers_start_together_on_a_fresh_database(fresh_database:
         capture_output=True,
     )
     port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "4",
-    ]
+    args = uvicorn_command("127.0.0.1", port, workers=4)
     with _started(args, env) as server:
         _wait_ready(port, server)
         time.sleep(3)  # the other workers finish starting

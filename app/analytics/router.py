@@ -14,23 +14,13 @@ from app.auth.dependencies import CurrentPrincipal
 from app.core.clock import isoformat, utcnow
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
+from app.core.spreadsheet import spreadsheet_safe
 from app.db import SessionDep
 from app.sla.engine import Severity
 
 router = APIRouter(tags=["Analytics"])
 
 WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _spreadsheet_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula (`=HYPERLINK(...)` in a site
-    name) is quoted; numbers are left as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _period(start: Any, end: Any) -> dict[str, str | None]:
@@ -143,7 +133,7 @@ async def sla_export(
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=snapshots.EXPORT_COLUMNS)
     writer.writeheader()
-    writer.writerows({k: _spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     return Response(
         buffer.getvalue(),
         media_type="text/csv",

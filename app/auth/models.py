@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
@@ -22,10 +22,18 @@ class Organization(TimestampMixin, Base):
 
 
 class User(TenantMixin, TimestampMixin, Base):
+    """An account: a person in one organization. One email may hold accounts in several
+    organizations (an admin may add someone who works for another operator too); within one
+    organization it is unique."""
+
     __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "email"),
+        Index("ix_users_email", "email"),
+    )
 
     id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("usr"))
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
@@ -86,3 +94,18 @@ class ApiKey(TenantMixin, Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class PasswordReset(TenantMixin, Base):
+    """A one-time, short-lived token an owner or admin issued for a user: shown once (or
+    mailed), stored as a hash."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("prt"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

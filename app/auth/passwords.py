@@ -1,17 +1,27 @@
 """Password hashing (argon2id through libpass's passlib API) and the password policy.
 
-Hashing takes ~50 ms of CPU, so it runs in a worker thread, never on the event loop.
+A hash costs ~50 ms of CPU and 64 MiB of memory, so it is a bounded resource: it runs in a
+worker thread (never on the event loop), at most `PASSWORD_HASH_CONCURRENCY` at a time per
+process, and callers hold no database connection while they wait for it. A flood of logins
+queues here instead of exhausting memory, the connection pool or the event loop; past
+`PASSWORD_HASH_MAX_WAITING` waiters it is refused at once (429).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from anyio import to_thread
 from passlib.context import CryptContext
 
 from app.config import get_settings
+from app.errors import RateLimited
+
+T = TypeVar("T")
 
 
 @lru_cache
@@ -51,17 +61,52 @@ def policy_violations(password: str) -> list[str]:
     return problems
 
 
+class _Slots:
+    """The per-process bound on concurrent hashes (one per event loop: a Celery worker or a
+    test may run several loops)."""
+
+    def __init__(self) -> None:
+        self._by_loop: dict[int, asyncio.Semaphore] = {}
+        self.waiting = 0
+
+    def semaphore(self) -> asyncio.Semaphore:
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._by_loop:
+            self._by_loop[loop] = asyncio.Semaphore(get_settings().password_hash_concurrency)
+        return self._by_loop[loop]
+
+
+_SLOTS = _Slots()
+
+
+async def _bounded(function: Callable[..., T], *args: Any) -> T:
+    if _SLOTS.waiting >= get_settings().password_hash_max_waiting:
+        raise RateLimited(
+            "Too many sign-ins are being checked right now; try again in a moment.",
+            headers={"Retry-After": "2"},
+            details={"retry_after_seconds": 2},
+        )
+    semaphore = _SLOTS.semaphore()
+    _SLOTS.waiting += 1
+    try:
+        await semaphore.acquire()
+    finally:
+        _SLOTS.waiting -= 1
+    try:
+        return await to_thread.run_sync(function, *args)
+    finally:
+        semaphore.release()
+
+
 async def hash_password(password: str) -> str:
-    return await to_thread.run_sync(_context().hash, password)
+    return await _bounded(_context().hash, password)
 
 
 async def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
     """(matches, new_hash): new_hash is set when the stored hash uses a deprecated scheme
-    (bcrypt) or old parameters and should be replaced."""
+    (bcrypt) or old parameters and should be replaced. With no hash (an unknown email) a
+    dummy one is verified, so both cost the same."""
     if password_hash is None:
-        await to_thread.run_sync(_context().verify, password, _dummy_hash())
+        await _bounded(_context().verify, password, _dummy_hash())
         return False, None
-    result: tuple[bool, str | None] = await to_thread.run_sync(
-        _context().verify_and_update, password, password_hash
-    )
-    return result
+    return await _bounded(_context().verify_and_update, password, password_hash)

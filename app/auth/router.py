@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from fastapi import Depends, Request, status
 
-from app.auth import service
+from app.auth import accounts, service
 from app.auth.dependencies import CurrentPrincipal, SettingsDep
 from app.auth.schemas import (
     LoginRequest,
     MeOut,
     OrganizationOut,
+    PasswordChange,
+    PasswordResetRequest,
     RefreshRequest,
     RegisterRequest,
     TokenPair,
@@ -28,9 +30,12 @@ async def auth_attempt_limit(request: Request, settings: SettingsDep) -> None:
     if not settings.rate_limit_enabled:
         return
     limiter: RateLimiter = request.app.state.rate_limiter
-    ip = client_ip(request.scope, trust_forwarded_for=settings.trust_forwarded_for)
+    ip = client_ip(request.scope, settings.trusted_proxies)
     decision = await limiter.hit(
-        f"auth-ip:{ip}", settings.auth_ip_max_attempts, settings.auth_ip_window_seconds
+        f"auth-ip:{ip}",
+        settings.auth_ip_max_attempts,
+        settings.auth_ip_window_seconds,
+        fail_closed=True,
     )
     if not decision.allowed:
         raise RateLimited(
@@ -67,7 +72,7 @@ async def login(
 ) -> TokenPair:
     """Five failures in a row lock the account for 15 minutes (429 with `Retry-After`).
     An unknown email and a wrong password get the same answer."""
-    return await service.login(session, request.app.state.database, settings, body)
+    return await service.login(session, settings, body)
 
 
 @router.post(
@@ -82,6 +87,38 @@ async def refresh(
     """Each refresh token works once. Presenting a used one ends the whole session (every
     token of its family) and is recorded in the audit log."""
     return await service.refresh(session, settings, body.refresh_token)
+
+
+@router.post("/password", response_model=Message, summary="Change your password")
+async def change_password(
+    body: PasswordChange, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> Message:
+    """Needs the current password (a wrong one counts towards the lockout). Every other
+    session of the user ends; this one stays signed in."""
+    if principal.kind != "user":
+        raise NotFound("API keys have no password.")
+    await accounts.change_password(
+        session,
+        settings,
+        principal.id,
+        principal.session_id,
+        body.current_password,
+        body.new_password,
+    )
+    return Message(message="Password changed. Your other sessions have ended.")
+
+
+@router.post(
+    "/password/reset",
+    response_model=Message,
+    dependencies=[AuthAttempt],
+    summary="Set a new password with a reset token",
+)
+async def reset_password(body: PasswordResetRequest, session: SessionDep) -> Message:
+    """With the one-time token an owner or admin issued (`POST /users/{id}/password-reset`,
+    or `apexchainx reset-password`). Every session of the user ends and a lockout is lifted."""
+    await accounts.reset_with_token(session, body.token, body.new_password)
+    return Message(message="Password set. Log in with the new password.")
 
 
 @router.post("/logout", response_model=Message, summary="End this session")

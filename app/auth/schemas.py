@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, field_validator
 
 from app.auth.passwords import policy_violations
 from app.auth.roles import Role
-from app.core.schemas import InputModel, OutputModel, UTCTimestamp
+from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel, UTCTimestamp
 
 
 def normalise_email(value: object) -> object:
@@ -43,9 +43,45 @@ class RegisterRequest(InputModel):
     _password = field_validator("password")(check_password)
 
 
+class PasswordChange(InputModel):
+    current_password: Password
+    new_password: Password = Field(
+        description="12..128 characters with upper, lower, digit, special."
+    )
+
+    _password = field_validator("new_password")(check_password)
+
+
+class PasswordResetRequest(InputModel):
+    token: Annotated[str, Field(min_length=10, max_length=200, description="The reset token.")]
+    new_password: Password = Field(
+        description="12..128 characters with upper, lower, digit, special."
+    )
+
+    _password = field_validator("new_password")(check_password)
+
+
+class PasswordResetIssued(OutputModel):
+    secret_fields: ClassVar[tuple[str, ...]] = ("token",)
+
+    user_id: str
+    token: str | None = Field(
+        description="The one-time token, shown once; null when it went to the user by email "
+        "(`delivery: email`)." + WITHHELD_ON_REPLAY
+    )
+    expires_at: UTCTimestamp
+    delivery: Literal["returned", "email"]
+
+
 class LoginRequest(InputModel):
     email: Email = Field(validation_alias=AliasChoices("email", "username"))
     password: Password
+    organization_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="For an email with accounts in several organizations: which one. Without "
+        "it, the most recently used account whose password matches.",
+    )
 
 
 class RefreshRequest(InputModel):
@@ -72,6 +108,9 @@ class MeOut(UserOut):
 
 
 class TokenPair(OutputModel):
+    # Tokens: never cached (`Cache-Control: no-store`).
+    secret_fields: ClassVar[tuple[str, ...]] = ("access_token", "refresh_token")
+
     access_token: str
     refresh_token: str
     token_type: str = "bearer"  # noqa: S105

@@ -1,11 +1,12 @@
 """Registration, login with lockout, refresh-token rotation, logout.
 
-Failed logins are counted in a session of their own, committed at once. A refresh-token
-replay revokes the session in the request's own transaction, committed with its 401.
+A failed login is counted, and a refresh-token replay revokes its session, in the request's
+own transaction, committed with the 401.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -19,23 +20,31 @@ from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair, UserOut
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.ids import new_id
-from app.core.tenancy import cross_tenant, scope_session_to, tenant_session
-from app.db import Database
+from app.core.locks import transaction_lock
+from app.core.tenancy import cross_tenant, scope_session_to
+from app.core.unit_of_work import release_connection
 from app.errors import Conflict, RateLimited, Unauthorized
 from app.sla import policies
 
 INVALID_CREDENTIALS = "Invalid email or password."
+# An email belongs to few organizations; a login verifies at most this many of its accounts
+# (more need `organization_id`).
+MAX_ACCOUNTS_PER_LOGIN = 5
 
 
-async def email_taken(session: AsyncSession, email: str) -> bool:
-    """Emails are unique across the platform (login is by email alone)."""
-    async with cross_tenant(session, "emails are unique across organizations"):
-        found = await session.execute(select(User.id).where(User.email == email))
+async def email_registered(session: AsyncSession, email: str) -> bool:
+    """Whether the email holds an account in any organization (registration refuses those;
+    an admin may still add such a person to their organization)."""
+    async with cross_tenant(session, "registration: is the email registered anywhere"):
+        found = await session.execute(select(User.id).where(User.email == email).limit(1))
         return found.first() is not None
 
 
 async def register(session: AsyncSession, data: RegisterRequest) -> User:
-    if await email_taken(session, data.email):
+    password_hash = await passwords.hash_password(data.password)  # before holding a connection
+    # Concurrent registrations of one email take turns: the second sees the first.
+    await transaction_lock(session, f"register:{data.email}")
+    if await email_registered(session, data.email):
         raise Conflict("An account with this email already exists.")
     default_name = f"{data.email.split('@')[0]}'s organization"[:255]
     organization = Organization(id=new_id("org"), name=data.organization_name or default_name)
@@ -47,7 +56,7 @@ async def register(session: AsyncSession, data: RegisterRequest) -> User:
     user = User(
         organization_id=organization.id,
         email=data.email,
-        password_hash=await passwords.hash_password(data.password),
+        password_hash=password_hash,
         full_name=data.full_name,
         role=Role.owner.value,
     )
@@ -83,25 +92,21 @@ def _locked_error(seconds: int) -> RateLimited:
     )
 
 
-async def login(
-    session: AsyncSession, database: Database, settings: Settings, data: LoginRequest
-) -> TokenPair:
+async def login(session: AsyncSession, settings: Settings, data: LoginRequest) -> TokenPair:
+    """Throttles first, then the password hash with no database connection held, then the
+    outcome in the request's transaction (a failure is counted and committed with its 401)."""
     now = utcnow()
     if locked := await throttle.locked_for(session, data.email, now):
         raise _locked_error(locked)
-    async with cross_tenant(session, "log in by email"):
-        user = (
-            await session.execute(select(User).where(User.email == data.email))
-        ).scalar_one_or_none()
-    if user is not None:
-        await scope_session_to(session, user.organization_id)
-    matches, new_hash = await passwords.verify_password(
-        data.password, user.password_hash if user else None
-    )
-    if user is None or not matches or not user.is_active:
-        if await throttle.record_failure(database, settings, data.email) and user is not None:
-            await _audit_lockout(database, user)
-        raise Unauthorized(INVALID_CREDENTIALS)
+    candidates = await _accounts_of(session, data.email, data.organization_id)
+    await release_connection(session)
+    user_id, new_hash = await _first_match(candidates, data.password)
+    if user_id is None:
+        await _count_failure(session, settings, data.email, candidates)
+        raise Unauthorized(INVALID_CREDENTIALS, persist=True)
+    account = next(c for c in candidates if c.id == user_id)
+    await scope_session_to(session, account.organization_id)
+    user = await get_user(session, account.id)
     if new_hash:
         user.password_hash = new_hash
     await throttle.clear_failures(session, data.email)
@@ -125,17 +130,58 @@ async def login(
     return await _token_pair(session, settings, user, family, now)
 
 
-async def _audit_lockout(database: Database, user: User) -> None:
-    async with tenant_session(database, user.organization_id) as own:
+@dataclass(frozen=True, slots=True)
+class _Account:
+    id: str
+    organization_id: str
+    password_hash: str
+
+
+async def _accounts_of(
+    session: AsyncSession, email: str, organization_id: str | None
+) -> list[_Account]:
+    """The active accounts of an email (one per organization it belongs to), most recently
+    used first; `organization_id` picks one."""
+    query = (
+        select(User.id, User.organization_id, User.password_hash)
+        .where(User.email == email, User.is_active.is_(True))
+        .order_by(User.last_login_at.desc().nulls_last(), User.created_at)
+        .limit(MAX_ACCOUNTS_PER_LOGIN)
+    )
+    if organization_id is not None:
+        query = query.where(User.organization_id == organization_id)
+    async with cross_tenant(session, "log in by email"):
+        rows = (await session.execute(query)).all()
+    return [_Account(*row) for row in rows]
+
+
+async def _first_match(candidates: list[_Account], password: str) -> tuple[str | None, str | None]:
+    """The first account whose password matches, and its rehash if one is due. An email with
+    no account verifies against a dummy hash: it costs the same."""
+    if not candidates:
+        await passwords.verify_password(password, None)
+    for account in candidates:
+        matches, new_hash = await passwords.verify_password(password, account.password_hash)
+        if matches:
+            return account.id, new_hash
+    return None, None
+
+
+async def _count_failure(
+    session: AsyncSession, settings: Settings, email: str, candidates: list[_Account]
+) -> None:
+    if not await throttle.record_failure(session, settings, email):
+        return
+    for account in candidates:  # every account of the email is locked: say so in each
+        await scope_session_to(session, account.organization_id)
         await audit.record(
-            own,
-            organization_id=user.organization_id,
+            session,
+            organization_id=account.organization_id,
             actor=audit.SYSTEM,
             event_type="auth.account_locked",
             entity_type="user",
-            entity_id=user.id,
+            entity_id=account.id,
         )
-        await own.commit()
 
 
 async def _token_pair(
@@ -204,8 +250,7 @@ async def refresh(session: AsyncSession, settings: Settings, secret: str) -> Tok
         raise Unauthorized(
             "This refresh token was already used; the session has been ended.", persist=True
         )
-    if locked := await throttle.locked_for(session, user.email, now):
-        raise _locked_error(locked)
+    # A lockout stops password guessing; it does not end sessions already signed in.
     return await _token_pair(session, settings, user, family, now)
 
 

@@ -19,6 +19,7 @@ from app.config import Settings
 ACCESS = "access"
 REFRESH_PREFIX = "rt_"
 API_KEY_PREFIX = "acx_"
+RESET_PREFIX = "pwr_"
 
 
 # Where the rate limiter leaves the claims it decoded, so authorization does not decode twice.
@@ -100,8 +101,8 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
     )
 
 
-def new_secret(kind: Literal["refresh", "api_key"]) -> str:
-    prefix = REFRESH_PREFIX if kind == "refresh" else API_KEY_PREFIX
+def new_secret(kind: Literal["refresh", "api_key", "reset"]) -> str:
+    prefix = {"refresh": REFRESH_PREFIX, "api_key": API_KEY_PREFIX, "reset": RESET_PREFIX}[kind]
     return prefix + secrets.token_urlsafe(32)
 
 

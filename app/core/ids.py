@@ -38,6 +38,7 @@ PREFIXES: Final = frozenset(
         "tml",
         "cmt",
         "tok",
+        "prt",
         "wal",
         "rca",
         "wat",

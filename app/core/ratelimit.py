@@ -1,5 +1,7 @@
 """Fixed-window rate limits: in Redis when `REDIS_URL` is set (shared by every instance), in
-process memory otherwise.
+process memory otherwise. When Redis does not answer, each limit fails as it was chosen to:
+sign-in attempts and payment operations are counted in process memory (closed), the general
+per-principal limits let requests through uncounted (open).
 
 A fixed window (the current minute, or the current 5-minute block for auth attempts) is what
 `X-RateLimit-Reset` can state exactly; its burst at a window edge is at most twice the limit,
@@ -22,6 +24,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.core.breaker import CircuitBreaker
 from app.core.client import client_ip
 from app.errors import error_response
 
@@ -34,26 +37,37 @@ class RateDecision:
     limit: int
     remaining: int
     reset_at: int  # unix seconds when the window ends
+    # The shared counter could not be reached and this limit fails open: nothing was counted,
+    # so no `X-RateLimit-Remaining` is claimed.
+    uncounted: bool = False
 
     @property
     def retry_after(self) -> int:
         return max(1, math.ceil(self.reset_at - time.time()))
 
     def headers(self) -> dict[str, str]:
-        headers = {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset_at),
-        }
+        headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Reset": str(self.reset_at)}
+        if self.uncounted:
+            headers["X-RateLimit-Status"] = "unavailable"
+        else:
+            headers["X-RateLimit-Remaining"] = str(self.remaining)
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after)
         return headers
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision: ...
+    async def hit(
+        self, key: str, limit: int, window_seconds: int, *, fail_closed: bool = False
+    ) -> RateDecision:
+        """`fail_closed`: when the shared store is away, count in this process instead of
+        letting the request through uncounted."""
+        ...
 
     async def reset(self, key: str, window_seconds: int) -> None: ...
+
+    @property
+    def degraded(self) -> bool: ...
 
 
 def _window(window_seconds: int) -> tuple[int, int]:
@@ -69,11 +83,15 @@ def _decide(count: int, limit: int, reset_at: int) -> RateDecision:
 class MemoryRateLimiter:
     """For one process (the embedded default). Old windows are dropped as new ones start."""
 
+    degraded = False
+
     def __init__(self) -> None:
         self._counts: dict[tuple[str, int], int] = {}
         self._lock = asyncio.Lock()
 
-    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+    async def hit(
+        self, key: str, limit: int, window_seconds: int, *, fail_closed: bool = False
+    ) -> RateDecision:
         start, reset_at = _window(window_seconds)
         async with self._lock:
             if len(self._counts) > 100_000:
@@ -89,31 +107,54 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """INCR on a key per window; the key expires with its window. If Redis does not answer, the
-    request is let through and a warning logged: a limiter outage must not become an API outage."""
+    """INCR on a key per window; the key expires with its window. Shared by every instance.
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    Redis is behind a short timeout and a circuit breaker: a Redis that does not answer costs
+    one timeout per call until a few have failed, and nothing at all while the breaker is
+    open. Meanwhile each limit does what its caller chose: `fail_closed` limits (sign-in
+    attempts, payment operations) count in this process, the others let requests through
+    uncounted (and say so in their headers)."""
+
+    def __init__(self, redis: Redis, prefix: str, breaker: CircuitBreaker | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.breaker = breaker or CircuitBreaker()
+        self.fallback = MemoryRateLimiter()
 
-    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+    @property
+    def degraded(self) -> bool:
+        return self.breaker.is_open
+
+    async def hit(
+        self, key: str, limit: int, window_seconds: int, *, fail_closed: bool = False
+    ) -> RateDecision:
         start, reset_at = _window(window_seconds)
-        redis_key = f"{self.prefix}:{key}:{start}"
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(redis_key)
-                pipe.expire(redis_key, window_seconds + 1)
-                count, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            log.warning("rate_limiter_unavailable", error=type(exc).__name__)
-            return RateDecision(True, limit, limit, reset_at)
-        return _decide(int(count), limit, reset_at)
+        if self.breaker.allow():
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.incr(f"{self.prefix}:{key}:{start}")
+                    pipe.expire(f"{self.prefix}:{key}:{start}", window_seconds + 1)
+                    count, _ = await pipe.execute()
+            except (RedisError, OSError) as exc:
+                self.breaker.failed()
+                log.warning("rate_limiter_unavailable", error=type(exc).__name__)
+            else:
+                self.breaker.succeeded()
+                return _decide(int(count), limit, reset_at)
+        if fail_closed:
+            return await self.fallback.hit(key, limit, window_seconds)
+        return RateDecision(True, limit, limit, reset_at, uncounted=True)
 
     async def reset(self, key: str, window_seconds: int) -> None:
         start, _ = _window(window_seconds)
+        await self.fallback.reset(key, window_seconds)
+        if not self.breaker.allow():
+            return
         try:
             await self.redis.delete(f"{self.prefix}:{key}:{start}")
+            self.breaker.succeeded()
         except (RedisError, OSError) as exc:
+            self.breaker.failed()
             log.warning("rate_limiter_unavailable", error=type(exc).__name__)
 
 
@@ -162,7 +203,7 @@ class RateLimitMiddleware:
                 principal, self.settings.rate_limit_authenticated_per_minute, 60
             )
         else:
-            ip = client_ip(scope, trust_forwarded_for=self.settings.trust_forwarded_for)
+            ip = client_ip(scope, self.settings.trusted_proxies)
             decision = await limiter.hit(
                 f"ip:{ip}", self.settings.rate_limit_unauthenticated_per_minute, 60
             )
@@ -172,7 +213,10 @@ class RateLimitMiddleware:
             and scope["path"].startswith(self.payment_paths)
         ):
             payments = await limiter.hit(
-                f"pay:{principal or 'anon'}", self.settings.rate_limit_payments_per_minute, 60
+                f"pay:{principal or 'anon'}",
+                self.settings.rate_limit_payments_per_minute,
+                60,
+                fail_closed=True,
             )
             decision = payments if not payments.allowed else decision
         if not decision.allowed:

@@ -50,3 +50,12 @@ def install_commit_guard(session_class: type[Session]) -> None:
             raise RequestCommitRefused(
                 "A request's session is committed by its unit of work, not by a service."
             )
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """Ends the transaction so far, which must have written nothing, so its connection goes
+    back to the pool while the request waits on something slow (a password hash). The next
+    statement starts a new transaction, scoped as before."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release_connection() after a write would lose it")
+    await session.rollback()

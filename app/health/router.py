@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.core.ratelimit import MemoryRateLimiter
 from app.core.routing import APIRouter
 from app.db import Database
 
@@ -39,6 +40,15 @@ async def _check_redis(request: Request) -> None:
     await redis.ping()
 
 
+def rate_limit_state(limiter: Any) -> str:
+    """Where the limits are counted now (see the Redis policy in docs/operations.md)."""
+    if isinstance(limiter, MemoryRateLimiter):
+        return "in-process (no REDIS_URL)"
+    if limiter.degraded:
+        return "degraded: Redis unreachable; sign-in and payment limits per process, others open"
+    return "shared (Redis)"
+
+
 @router.get(
     "/health/ready",
     summary="Readiness: the database (and Redis, when configured) answer",
@@ -58,7 +68,11 @@ async def ready(request: Request) -> JSONResponse:
         except Exception as exc:
             checks[name] = f"unavailable: {type(exc).__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ready" if healthy else "unavailable", "checks": checks}
+    body = {
+        "status": "ready" if healthy else "unavailable",
+        "checks": checks,
+        "rate_limits": rate_limit_state(request.app.state.rate_limiter),
+    }
     if not healthy:
         body["error"] = {
             "code": "SERVICE_UNAVAILABLE",

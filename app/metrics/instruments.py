@@ -51,6 +51,16 @@ class Instruments:
         self.webhooks_disabled = Gauge(
             "apexchainx_webhooks_disabled", "Webhook subscriptions disabled", registry=r
         )
+        self.rate_limiter_degraded = Gauge(
+            "apexchainx_rate_limiter_degraded",
+            "1 while Redis is unreachable (sign-in and payment limits per process, others open)",
+            registry=r,
+        )
+        self.rate_limiter_failures = Gauge(
+            "apexchainx_rate_limiter_redis_failures",
+            "Redis calls of the rate limiter that failed since start",
+            registry=r,
+        )
 
 
 def route_template(scope: Scope) -> str:

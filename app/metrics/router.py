@@ -77,4 +77,8 @@ async def metrics(request: Request) -> Response:
             raise Unauthorized("A valid metrics token is required.")
     instruments: Instruments = request.app.state.instruments
     await refresh(request.app.state.database, instruments)
+    limiter = request.app.state.rate_limiter
+    instruments.rate_limiter_degraded.set(1 if limiter.degraded else 0)
+    breaker = getattr(limiter, "breaker", None)
+    instruments.rate_limiter_failures.set(breaker.total_failures if breaker else 0)
     return Response(generate_latest(instruments.registry), media_type=CONTENT_TYPE_LATEST)

@@ -49,9 +49,11 @@ def parse_file(filename: str, content: bytes) -> list[Any]:
         if not isinstance(records, list):
             raise ValueError('a JSON file holds a list of outages or {"outages": [...]}')
         return records
-    return [
-        _csv_record(row) for row in csv.DictReader(io.StringIO(text), restkey="_unexpected_columns")
-    ]
+    try:
+        rows = list(csv.DictReader(io.StringIO(text), restkey="_unexpected_columns"))
+    except csv.Error as exc:  # a malformed file, or a field over the csv module's limit
+        raise ValueError(f"not a readable CSV file ({exc})") from None
+    return [_csv_record(row) for row in rows]
 
 
 def validate(records: list[Any], max_count: int) -> list[OutageCreate]:

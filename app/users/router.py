@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from fastapi import Response, status
+from typing import Annotated
 
-from app.auth.dependencies import AdminPrincipal
+from fastapi import Path, Response, status
+
+from app.auth import accounts
+from app.auth.dependencies import AdminPrincipal, SettingsDep
 from app.auth.models import User
-from app.auth.schemas import UserOut
+from app.auth.schemas import PasswordResetIssued, UserOut
+from app.core.loading import get_or_404
 from app.core.pagination import Page, PageParamsDep, paginate
 from app.core.routing import APIRouter
 from app.db import SessionDep
@@ -53,3 +57,28 @@ async def delete_user(user_id: str, principal: AdminPrincipal, session: SessionD
     """Removes a user and ends their sessions. The last owner cannot be removed (409)."""
     await service.delete(session, principal, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{user_id}/password-reset",
+    response_model=PasswordResetIssued,
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a one-time password reset token for a user",
+)
+async def issue_password_reset(
+    user_id: Annotated[str, Path(max_length=64)],
+    principal: AdminPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> PasswordResetIssued:
+    """For a user of the organization whose role is not above the caller's. The token works
+    once, for `PASSWORD_RESET_TTL_MINUTES` (30), at `POST /auth/password/reset`. With
+    `SMTP_URL` set it is mailed to the user and not shown here. Audited."""
+    user = await get_or_404(session, User, user_id, "User not found.")
+    issued = await accounts.issue_reset(session, settings, user, principal.actor, principal.role)
+    return PasswordResetIssued(
+        user_id=issued.user_id,
+        token=issued.token,
+        expires_at=issued.expires_at,
+        delivery=issued.delivery,
+    )

@@ -11,7 +11,7 @@ from app.auth import passwords
 from app.auth.dependencies import Principal
 from app.auth.models import User
 from app.auth.roles import Role
-from app.auth.service import email_taken, revoke_user_sessions
+from app.auth.service import revoke_user_sessions
 from app.core.loading import get_or_404
 from app.errors import Conflict, Forbidden
 from app.users.schemas import UserCreate, UserUpdate
@@ -35,8 +35,11 @@ def _refuse_above_own(principal: Principal, role: Role) -> None:
 
 async def create(session: AsyncSession, principal: Principal, data: UserCreate) -> User:
     _refuse_above_own(principal, data.role)
-    if await email_taken(session, data.email):
-        raise Conflict("An account with this email already exists.")
+    # Within the organization only: whether the email holds an account elsewhere is not this
+    # organization's business (and answering would tell).
+    member = await session.execute(select(User.id).where(User.email == data.email))
+    if member.first() is not None:
+        raise Conflict("This organization already has a user with this email.")
     user = User(
         organization_id=principal.organization_id,
         email=data.email,

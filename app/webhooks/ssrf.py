@@ -13,10 +13,28 @@ from urllib.parse import SplitResult, urlsplit
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_AWS_METADATA_V6 = ipaddress.ip_network("fd00:ec2::254/128")
 
 
 class TargetRefused(ValueError):
     pass
+
+
+def always_refused(address: IPAddress) -> str | None:
+    """Refused even where private targets are allowed (development): link-local addresses
+    are where clouds serve instance metadata and credentials (169.254.169.254,
+    fd00:ec2::254), and the unspecified address reaches the host itself."""
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped or address.sixtofour
+        if mapped is not None:
+            return always_refused(mapped)
+        if address in _AWS_METADATA_V6:
+            return "cloud metadata"
+    if address.is_link_local:
+        return "link-local (cloud metadata)"
+    if address.is_unspecified:
+        return "unspecified"
+    return None
 
 
 def refused_reason(address: IPAddress) -> str | None:
@@ -98,9 +116,9 @@ async def resolve(url: str, *, https_only: bool, allow_private: bool) -> Target:
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     if not addresses:
         raise TargetRefused(f"the host {host!r} does not resolve")
-    if not allow_private:
-        for address in addresses:
-            reason = refused_reason(address)
-            if reason is not None:
-                raise TargetRefused(f"the URL points at a {reason} address ({address})")
+    check = always_refused if allow_private else refused_reason
+    for address in addresses:
+        reason = check(address)
+        if reason is not None:
+            raise TargetRefused(f"the URL points at a {reason} address ({address})")
     return Target(parts, host, port, addresses[0])

@@ -21,6 +21,7 @@ PUBLIC = {
     "/api/v1/faults/shared",  # the share token is the credential
     "/api/v1/auth/register",
     "/api/v1/auth/refresh",
+    "/api/v1/auth/password/reset",  # the reset token is the credential
     "/docs",
     "/redoc",
 }

@@ -3,7 +3,7 @@ are written with the response (no in-flight rows)
 
 Revision ID: 0007_row_level_security
 Revises: 0006_incidents
-Create Date: 2026-11-30 09:00:00
+Create Date: 2026-11-29 23:00:00
 
 The application acts as a role that owns nothing (`DATABASE_ROLE`, default `apexchainx_app`;
 it `SET ROLE`s to it on every connection), so the policies below apply to it. Each policy
