@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python -m bench.payouts
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.faults
+	$(BIN)/python -m bench.login_flood
 
 worker: install
 	$(BIN)/celery -A app.worker worker -Q default,sla,payouts,webhooks,investigations \

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -170,8 +171,22 @@ class Database:
         install_tenant_settings(self.session_class)
         install_commit_guard(self.session_class)
 
+    @cached_property
+    def lock_engine(self) -> AsyncEngine:
+        """Connections that only hold session-level advisory locks (app/core/locks.py)."""
+        return create_async_engine(
+            self.settings.database_url,
+            pool_size=2,
+            max_overflow=20,
+            pool_recycle=1800,
+            hide_parameters=True,
+            connect_args={"timeout": 5},
+        )
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if "lock_engine" in self.__dict__:
+            await self.lock_engine.dispose()
 
 
 async def refuse_rls_bypass(database: Database) -> None:

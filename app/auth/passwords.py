@@ -10,12 +10,15 @@ queues here instead of exhausting memory, the connection pool or the event loop;
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from anyio import to_thread
 from passlib.context import CryptContext
 
 from app.config import get_settings
@@ -61,12 +64,21 @@ def policy_violations(password: str) -> list[str]:
     return problems
 
 
+def _lower_priority() -> None:
+    """Hash threads run at the lowest CPU priority (Linux sets niceness per thread, and the
+    threads argon2 starts inherit it): under a flood the event loop, which serves every other
+    request, still gets the cores when it needs them; idle cores still go to hashing."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
 class _Slots:
-    """The per-process bound on concurrent hashes (one per event loop: a Celery worker or a
-    test may run several loops)."""
+    """The per-process bound on concurrent hashes (one semaphore per event loop: a Celery
+    worker or a test may run several loops), and the threads they run on."""
 
     def __init__(self) -> None:
         self._by_loop: dict[int, asyncio.Semaphore] = {}
+        self._threads: ThreadPoolExecutor | None = None
         self.waiting = 0
 
     def semaphore(self) -> asyncio.Semaphore:
@@ -74,6 +86,16 @@ class _Slots:
         if loop not in self._by_loop:
             self._by_loop[loop] = asyncio.Semaphore(get_settings().password_hash_concurrency)
         return self._by_loop[loop]
+
+    @property
+    def threads(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(
+                max_workers=get_settings().password_hash_concurrency,
+                thread_name_prefix="password-hash",
+                initializer=_lower_priority,
+            )
+        return self._threads
 
 
 _SLOTS = _Slots()
@@ -93,7 +115,7 @@ async def _bounded(function: Callable[..., T], *args: Any) -> T:
     finally:
         _SLOTS.waiting -= 1
     try:
-        return await to_thread.run_sync(function, *args)
+        return await asyncio.get_running_loop().run_in_executor(_SLOTS.threads, function, *args)
     finally:
         semaphore.release()
 

@@ -1,7 +1,9 @@
 """Advisory locks that outlive a transaction: one holder at a time per key, across processes.
 
 On PostgreSQL a session-level advisory lock on a connection of its own (so the holder may
-commit as often as it needs); SQLite serves one process, where an asyncio lock does.
+commit as often as it needs), taken from a small pool of its own: a lock holder also needs a
+connection for its work, and must not wait for it behind the locks; SQLite serves one process,
+where an asyncio lock does.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ async def advisory_lock(database: Database, name: str) -> AsyncIterator[None]:
             yield
         return
     key = _key(name)
-    async with database.engine.connect() as connection:
+    async with database.lock_engine.connect() as connection:
         await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
         try:
             yield
