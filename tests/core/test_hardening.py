@@ -72,14 +72,21 @@ def make_run_server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     database = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
     plan = subprocess.run(
-        ["make", "-n", "run", "HOST=127.0.0.1", f"PORT={port}", f"RUN_DATABASE_URL={database}"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "run",
+            "HOST=127.0.0.1",
+            f"PORT={port}",
+            f"RUN_DATABASE_URL={database}",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    command = plan.stdout.strip().splitlines()[-1]
-    assert "apexchainx serve" in command
+    command = next(line for line in plan.stdout.splitlines() if "apexchainx serve" in line)
     env = {
         "PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
         "REDIS_URL": "",
