@@ -19,6 +19,8 @@ def register_background_work() -> None:
     # Every table, so a worker process resolves foreign keys across features; importing a
     # feature's tasks module registers its job handlers.
     import app.models  # noqa: F401
+    from app.audit.anchors import anchor_due
+    from app.config import get_settings
     from app.faults import service as faults
     from app.incidents import tasks as incident_tasks  # noqa: F401
     from app.payments import tasks as payment_tasks  # noqa: F401
@@ -26,4 +28,7 @@ def register_background_work() -> None:
     from app.webhooks import tasks as webhook_tasks  # noqa: F401
 
     register_sweep(Sweep("sla_clock", 30, clock.sweep))
+    register_sweep(
+        Sweep("anchor_audit_chains", get_settings().audit_anchor_interval_seconds, anchor_due)
+    )
     register_sweep(Sweep("purge_expired_faults", 3600, faults.purge_expired))

@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     smtp_from: str = "ApexChainX <no-reply@apexchainx.invalid>"
     smtp_timeout_seconds: float = Field(default=10, gt=0, le=120)
 
+    # Every organization's audit chain head is anchored on the ledger this often, when it moved.
+    audit_anchor_interval_seconds: int = Field(default=300, ge=10, le=86400)
+
     # When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`.
     metrics_token: SecretStr | None = None
 

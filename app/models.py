@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic and the test suite."""
 
-from app.audit.models import AuditChainHead, AuditLog
+from app.audit.models import AuditAnchor, AuditChainHead, AuditLog
 from app.auth.models import (
     ApiKey,
     Organization,
@@ -25,6 +25,7 @@ from app.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiKey",
+    "AuditAnchor",
     "AuditChainHead",
     "AuditLog",
     "BalanceCache",

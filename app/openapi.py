@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
 EXAMPLES: dict[str, Any] = {
     "email": "ops@example.com",
@@ -140,6 +141,52 @@ def _complete(spec: dict[str, Any], path: str, method: str, op: dict[str, Any]) 
             content["example"] = example(spec, content["schema"])
 
 
+SECURITY_SCHEMES = {
+    "HTTPBearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "Access token from `POST /auth/login`.",
+    },
+    "APIKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "Machine client key (intake routes).",
+    },
+}
+
+
+def _guard_of(dependant: Any) -> Any:
+    for sub in dependant.dependencies:
+        if getattr(sub.call, "authorization", False):
+            return sub.call
+        found = _guard_of(sub)
+        if found is not None:
+            return found
+    return None
+
+
+def _declare_security(app: FastAPI, spec: dict[str, Any]) -> None:
+    """Each operation's security, from its `RequireRole` (which reads the credentials itself):
+    a Bearer token, and `X-API-Key` where the route admits machine clients."""
+    spec["components"]["securitySchemes"] = SECURITY_SCHEMES
+    for context in iter_route_contexts(app.routes):
+        route = context.route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        guard = _guard_of(route.dependant)
+        if guard is None:
+            continue
+        security: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
+        if guard.api_key:
+            security.append({"APIKeyHeader": []})
+        for method in route.methods or ():
+            operation = spec["paths"].get(context.path, {}).get(method.lower())
+            if operation is not None:
+                operation["security"] = security
+
+
 def install(app: FastAPI) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -151,6 +198,7 @@ def install(app: FastAPI) -> None:
             routes=app.routes,
         )
         spec.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = ENVELOPE
+        _declare_security(app, spec)
         for path, operations in spec.get("paths", {}).items():
             for method, op in operations.items():
                 _complete(spec, path, method, op)

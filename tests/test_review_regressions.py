@@ -105,7 +105,7 @@ async def test_verify_ignores_rows_appended_after_it_read_the_head(app: Any, api
             return result
 
         reader.execute = execute_then_append  # type: ignore[method-assign]
-        report = await audit.verify(reader, owner.organization_id)
+        report = await audit.verify(reader, owner.organization_id, app.state.settings)
     assert report.valid, report.reason
 
 

@@ -35,11 +35,13 @@ class AuditLog(TenantMixin, Base):
     data: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The fingerprint of the key that signed `hash` (app/audit/chain.py); never the key.
+    key_id: Mapped[str] = mapped_column(String(16))
 
 
 class AuditChainHead(TenantMixin, Base):
-    """The last link of an organization's chain. Appending locks this row, so two writers in
-    one organization take turns and the chain never forks."""
+    """The last link of an organization's chain. Extending the chain (at commit) locks this
+    row, so two commits in one organization take turns and the chain never forks."""
 
     __tablename__ = "audit_chain_heads"
     __table_args__ = (UniqueConstraint("organization_id"),)
@@ -47,3 +49,20 @@ class AuditChainHead(TenantMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     seq: Mapped[int] = mapped_column(default=0)
     hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+
+
+class AuditAnchor(TenantMixin, Base):
+    """A chain head written on the Stellar ledger (the memo of a transaction from the pool
+    account): rows up to `seq` cannot be removed or rewritten without the anchor saying so,
+    even by someone who holds the database and the key."""
+
+    __tablename__ = "audit_anchors"
+    __table_args__ = (Index("ix_audit_anchors_org_seq", "organization_id", "seq"),)
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("anc"))
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+    network: Mapped[str] = mapped_column(String(16))
+    transaction_hash: Mapped[str] = mapped_column(String(64))
+    ledger: Mapped[int | None]
+    anchored_at: Mapped[datetime]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.audit import service
 from app.audit.models import AuditLog
 from app.audit.schemas import AuditEntryOut, ChainReportOut
-from app.auth.dependencies import AdminPrincipal
+from app.auth.dependencies import AdminPrincipal, SettingsDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
@@ -44,7 +44,9 @@ async def list_audit(
 
 
 @router.get("/verify", response_model=ChainReportOut, summary="Verify the audit hash chain")
-async def verify_audit(principal: AdminPrincipal, session: SessionDep) -> ChainReportOut:
-    """Recomputes every row's hash in order and reports the first broken link, if any."""
-    report = await service.verify(session, principal.organization_id)
+async def verify_audit(
+    principal: AdminPrincipal, session: SessionDep, settings: SettingsDep
+) -> ChainReportOut:
+    """Recomputes every row's keyed hash in order and reports the first broken link, if any."""
+    report = await service.verify(session, principal.organization_id, settings)
     return ChainReportOut.model_validate(report)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from app.core.schemas import OutputModel, UTCTimestamp
 
 
@@ -20,6 +22,20 @@ class AuditEntryOut(OutputModel):
     hash: str
 
 
+class LatestAnchorOut(OutputModel):
+    seq: int = Field(description="The chain row anchored.")
+    hash: str
+    network: str
+    transaction_hash: str
+    ledger: int | None
+    anchored_at: UTCTimestamp
+    explorer_url: str | None = Field(description="The transaction on a public explorer.")
+    confirmed_on_ledger: bool | None = Field(
+        description="Found on the ledger with this hash as its memo; null when the ledger did "
+        "not answer."
+    )
+
+
 class ChainReportOut(OutputModel):
     valid: bool
     checked: int
@@ -27,3 +43,7 @@ class ChainReportOut(OutputModel):
     first_broken_seq: int | None
     reason: str | None
     verified_at: UTCTimestamp
+    anchors: int = Field(description="Anchors of this chain on the Stellar ledger.")
+    latest_anchor: LatestAnchorOut | None
+    unchained: int = Field(description="Rows not chained yet (they are chained at commit: 0).")
+    oldest_unchained_at: UTCTimestamp | None

@@ -39,6 +39,7 @@ PREFIXES: Final = frozenset(
         "cmt",
         "tok",
         "prt",
+        "anc",
         "wal",
         "rca",
         "wat",

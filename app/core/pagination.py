@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-TOTAL_CAP = 10_000
+TOTAL_CAP = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ CursorPageParamsDep = Annotated[PageParams, Depends(cursor_page_params)]
 
 class Page(BaseModel, Generic[T]):
     total: int | None = Field(
-        description="Matching rows, exact up to a cap (10 000; 1 000 for search), then the cap "
+        description="Matching rows, exact up to 1 000, then 1 000 "
         "with `total_exact: false`. Null on cursor pages."
     )
     total_exact: bool = True

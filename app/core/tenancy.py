@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import ForeignKey, Select, String, Table, event, false, text
+from sqlalchemy import ForeignKey, Join, Select, String, Table, event, false, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
     Mapped,
@@ -35,7 +35,6 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
-from sqlalchemy.sql.util import surface_selectables
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 TENANT_KEY = "organization_id"
+_PRESET_KEY = "tenant_set_by_first_statement"
 CROSS_TENANT_KEY = "cross_tenant"
 # Per-transaction settings the row-level security policies read (see the migration).
 TENANT_SETTING = "app.tenant"
@@ -79,6 +79,19 @@ def _settings_of(session: Session) -> dict[str, str]:
         "tenant": tenant if isinstance(tenant, str) else "",
         "cross": "on" if session.info.get(CROSS_TENANT_KEY) else "",
     }
+
+
+async def first_statement_scoped(
+    session: AsyncSession, organization_id: str, statement: Any, params: dict[str, Any]
+) -> Any:
+    """Runs `statement` as the transaction's first, when it sets the tenant itself (a
+    function that calls `set_config` before it reads, saving a round trip), and scopes the
+    session to `organization_id` from then on. Anywhere else it is scoped first as usual."""
+    if session.in_transaction():
+        raise RuntimeError("first_statement_scoped() must start the transaction")
+    session.info[TENANT_KEY] = organization_id
+    session.info[_PRESET_KEY] = True
+    return await session.execute(statement, params)
 
 
 async def scope_session_to(session: AsyncSession, organization_id: str) -> None:
@@ -168,7 +181,7 @@ def _filter_froms(statement: Select[Any], organization_id: str | None) -> Select
     the statement's FROM gets the filter here too."""
     tables = _tenant_tables()
     for from_ in statement.get_final_froms():
-        for selectable in surface_selectables(from_):  # type: ignore[no-untyped-call]
+        for selectable in _filterable(from_):
             table = getattr(selectable, "element", selectable)
             if table in tables:
                 column = selectable.c.organization_id
@@ -176,6 +189,21 @@ def _filter_froms(statement: Select[Any], organization_id: str | None) -> Select
                     false() if organization_id is None else column == organization_id
                 )
     return statement
+
+
+def _filterable(from_: Any) -> list[Any]:
+    """The tables a WHERE may filter: both sides of an inner join, only the left of an outer
+    one (a WHERE on the right would drop its unmatched rows; loader criteria put the tenant
+    in that join's ON clause instead)."""
+    if isinstance(from_, Join):
+        right = [] if from_.isouter or from_.full else _filterable(from_.right)
+        return [*_filterable(from_.left), *right]
+    return [from_]
+
+
+def _needs_from_filter(state: ORMExecuteState) -> bool:
+    bind = state.session.bind
+    return bind is None or bind.dialect.name != "postgresql"
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -187,7 +215,9 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
         organization_id = info.get(TENANT_KEY)
         criteria = _NO_TENANT if organization_id is None else _tenant_criteria(organization_id)
         state.statement = state.statement.options(criteria)
-        if isinstance(state.statement, Select):
+        # Statements whose tenant tables hide in expressions: on PostgreSQL row-level security
+        # covers them (and inspecting every statement's FROM would cost a compile each).
+        if isinstance(state.statement, Select) and _needs_from_filter(state):
             state.statement = _filter_froms(state.statement, organization_id)
 
 
@@ -198,7 +228,7 @@ def install_tenant_settings(session_class: type[Session]) -> None:
 
     @event.listens_for(session_class, "after_begin")
     def _apply(session: Session, _: SessionTransaction, connection: Connection) -> None:
-        if connection.dialect.name != "postgresql":
+        if connection.dialect.name != "postgresql" or session.info.pop(_PRESET_KEY, False):
             return
         settings = _settings_of(session)
         if settings["tenant"] or settings["cross"]:

@@ -1,28 +1,24 @@
-"""Shaping outages for responses: the live SLA clock for open ones, the latest result for
-resolved ones. A page of outages costs three queries, not one per row, and is serialized
-straight from the rows (the list is the busiest read of the API)."""
+"""Shaping one outage for responses: the live SLA clock while open, the latest result once
+resolved, and the rest of its record. Pages of outages are `app/outages/listing.py`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
-from app.core.pagination import Page
 from app.core.schemas import usdc_number
 from app.outages import service, timeline
-from app.outages.models import Outage, OutageStatus
+from app.outages.models import Outage
 from app.outages.schemas import OutageDetail, OutageOut, RcaOut, SlaResultOut, TimelineOut
 from app.payments import service as payments
 from app.payments.presenter import present as present_payment
 from app.sla import policies
 from app.sla.engine import clock
-from app.sla.models import SlaResult
+from app.sla.models import SlaPolicy, SlaResult
 
 _COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("location", "sla_status"))
 
@@ -75,24 +71,31 @@ async def _latest_results(session: AsyncSession, outage_ids: Sequence[str]) -> d
     return {r.outage_id: r for r in rows.scalars()}
 
 
-async def page_response(
-    session: AsyncSession, organization_id: str, outages: Sequence[Outage], page: Page[Any]
-) -> Response:
-    """The page as JSON, each row with its SLA status, in the `Page[OutageOut]` shape."""
-    thresholds = await _thresholds(session, organization_id)
-    resolved = [o.id for o in outages if o.status == OutageStatus.resolved]
-    results = await _latest_results(session, resolved)
-    body = page.model_dump(exclude={"results"})
-    body["results"] = [
-        _fields(o) | {"sla_status": sla_status(o, thresholds.get(o.severity, 0), results.get(o.id))}
-        for o in outages
-    ]
-    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
-
-
 async def _payment(session: AsyncSession, outage_id: str) -> dict[str, Any] | None:
     payment = await payments.latest_for_outage(session, outage_id)
     return present_payment(session, payment).model_dump(mode="json") if payment else None
+
+
+async def present_new(session: AsyncSession, outage: Outage) -> OutageDetail:
+    """A just-created outage: no result, RCA or payment yet, and its timeline is the entries
+    this session added; only its SLA threshold is read."""
+    threshold = (
+        await session.execute(
+            select(SlaPolicy.threshold_minutes).where(
+                SlaPolicy.organization_id == outage.organization_id,
+                SlaPolicy.severity == outage.severity,
+                SlaPolicy.is_current.is_(True),
+            )
+        )
+    ).scalar_one_or_none()
+    entries = timeline.added(session, outage.id)
+    return OutageDetail.model_validate(
+        {
+            **_fields(outage),
+            "sla_status": sla_status(outage, threshold or 0, None),
+            "timeline": [TimelineOut.model_validate(e) for e in entries],
+        }
+    )
 
 
 async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:

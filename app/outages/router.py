@@ -7,14 +7,13 @@ from pydantic import ValidationError
 
 from app.auth.dependencies import CurrentPrincipal, EngineerPrincipal, Principal, requires
 from app.auth.roles import Role
-from app.core.pagination import Page, PageParamsDep, paginate
+from app.core.pagination import TOTAL_CAP, Page, PageParamsDep
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
-from app.db import SessionDep, dialect_of
+from app.db import SessionDep
 from app.errors import PayloadTooLarge, ValidationFailed, validation_details
-from app.outages import importer, presenter, service
+from app.outages import importer, listing, presenter, service
 from app.outages.dependencies import OutageDep, OutageId
-from app.outages.models import Outage
 from app.outages.resolve import resolve
 from app.outages.schemas import (
     BulkImportRequest,
@@ -50,7 +49,7 @@ async def create_outage(
     """Opens an outage (status `open`); its SLA clock starts at `detected_at` (default now).
     Machine clients may use `X-API-Key`. Emits `outage.created`."""
     outage = await service.create(session, principal.organization_id, principal.actor, body)
-    return await presenter.present_detail(session, outage)
+    return await presenter.present_new(session, outage)
 
 
 @router.get("", response_model=Page[OutageOut], summary="List outages")
@@ -65,11 +64,16 @@ async def list_outages(
     end_date: AwareDatetime | None = None,
 ) -> Response:
     """Newest first, each with its live SLA status. `active` is accepted for `open`."""
-    stmt = service.filtered(
-        status=status_, severity=severity, site_name=site_name, start=start_date, end=end_date
+    filters = listing.OutageFilters(
+        status=status_,
+        severity=severity.value if severity else None,
+        site_name=site_name,
+        start=start_date,
+        end=end_date,
     )
-    rows, result = await paginate(session, stmt, page, id_column=Outage.id)
-    return await presenter.page_response(session, principal.organization_id, rows, result)
+    return await listing.page(
+        session, principal.organization_id, filters, page, total_cap=TOTAL_CAP
+    )
 
 
 @router.get("/search", response_model=Page[OutageOut], summary="Full-text outage search")
@@ -92,12 +96,12 @@ async def search_outages(
     end: AwareDatetime | None = None,
 ) -> Response:
     """Every word must appear (PostgreSQL full-text index; substring match on SQLite)."""
-    stmt = service.filtered(status=status_, severity=severity, start=start, end=end)
-    stmt = service.search(stmt, q, dialect_of(session))
-    rows, result = await paginate(
-        session, stmt, page, id_column=Outage.id, total_cap=SEARCH_TOTAL_CAP
+    filters = listing.OutageFilters(
+        status=status_, severity=severity.value if severity else None, start=start, end=end, q=q
     )
-    return await presenter.page_response(session, principal.organization_id, rows, result)
+    return await listing.page(
+        session, principal.organization_id, filters, page, total_cap=SEARCH_TOTAL_CAP
+    )
 
 
 _IMPORT_BODY: dict[str, Any] = {

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -103,48 +103,6 @@ async def create(
         data=summary(outage),
     )
     return outage
-
-
-def filtered(
-    *,
-    status: str | None = None,
-    severity: Severity | None = None,
-    site_name: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> Select[Any]:
-    stmt = select(Outage)
-    if status:
-        stmt = stmt.where(Outage.status == STATUS_ALIASES.get(status, status))
-    if severity:
-        stmt = stmt.where(Outage.severity == severity.value)
-    if site_name:
-        stmt = stmt.where(Outage.site_name == site_name)
-    if start:
-        stmt = stmt.where(Outage.created_at >= start)
-    if end:
-        stmt = stmt.where(Outage.created_at <= end)
-    return stmt
-
-
-def search(stmt: Select[Any], q: str, dialect: str) -> Select[Any]:
-    """Every word must appear. PostgreSQL: the stored search vector and its GIN index.
-    SQLite: case-insensitive substring match of each word."""
-    words = [w for w in q.split() if w][:20]
-    if not words:
-        return stmt
-    if dialect == "postgresql":
-        query = func.plainto_tsquery(literal_column("'simple'"), " ".join(words))
-        return stmt.where(Outage.search_vector.op("@@")(query))
-    for word in words:
-        pattern = "%" + word.lower().replace("%", r"\%").replace("_", r"\_") + "%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Outage.site_name).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Outage.description, "")).like(pattern, escape="\\"),
-            )
-        )
-    return stmt
 
 
 _PLAIN_FIELDS = ("site_name", "site_id", "description", "affected_subscribers", "region")

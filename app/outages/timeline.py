@@ -13,6 +13,7 @@ from app.core.ids import new_id
 from app.outages.models import Outage, TimelineEntry
 
 SCHEMA_VERSION = 1
+_ADDED_KEY = "timeline_added"
 
 
 def entry_values(
@@ -49,7 +50,14 @@ def append(
         **entry_values(outage.organization_id, outage.id, event, message, actor, data)
     )
     session.add(entry)
+    session.info.setdefault(_ADDED_KEY, []).append(entry)
     return entry
+
+
+def added(session: AsyncSession, outage_id: str) -> list[TimelineEntry]:
+    """The entries this session appended to the outage (a just-created outage's timeline,
+    without reading it back)."""
+    return [e for e in session.info.get(_ADDED_KEY, ()) if e.outage_id == outage_id]
 
 
 async def entries(session: AsyncSession, outage_id: str) -> list[TimelineEntry]:

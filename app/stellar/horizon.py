@@ -24,6 +24,7 @@ from stellar_sdk.exceptions import (
 
 from app.stellar.network import to_stroops
 from app.stellar.port import AccountInfo, BalanceLine, LedgerUnavailable, Submission
+from app.stellar.rules import memo_hash_of
 
 T = TypeVar("T")
 
@@ -54,7 +55,7 @@ def result_codes(result_xdr: str | None) -> tuple[str, tuple[str, ...]]:
         return "tx_failed", ()
 
 
-def _from_record(record: dict[str, Any]) -> Submission:
+def _from_record(record: dict[str, Any], passphrase: str) -> Submission:
     successful = bool(record.get("successful", True))
     codes: tuple[str, tuple[str, ...]] = ("tx_success", ())
     if not successful:
@@ -65,6 +66,7 @@ def _from_record(record: dict[str, Any]) -> Submission:
         transaction_code=codes[0],
         operation_codes=codes[1],
         ledger=record.get("ledger"),
+        memo_hash=memo_hash_of(record.get("envelope_xdr"), passphrase),
     )
 
 
@@ -106,7 +108,7 @@ class HorizonLedger:
             raw = await self._call(lambda: self.server.transactions().transaction(tx_hash).call())
         except NotFoundError:
             return None
-        return _from_record(raw)
+        return _from_record(raw, self.passphrase)
 
     async def submit(self, envelope_xdr: str) -> Submission:
         envelope = TransactionEnvelope.from_xdr(envelope_xdr, self.passphrase)
@@ -122,4 +124,4 @@ class HorizonLedger:
                 transaction_code=codes.get("transaction", "tx_failed"),
                 operation_codes=tuple(codes.get("operations") or ()),
             )
-        return _from_record(raw)
+        return _from_record(raw, self.passphrase)

@@ -19,7 +19,7 @@ from app.db import Database
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.stellar.network import NetworkConfig, to_stroops
 from app.stellar.port import AccountInfo, BalanceLine, Submission
-from app.stellar.rules import AccountState, accounts_touched, apply, asset_key
+from app.stellar.rules import AccountState, accounts_touched, apply, asset_key, memo_hash_of
 
 LEDGER_SECONDS = 5
 MAX_TRUST_LIMIT = 2**63 - 1
@@ -30,13 +30,14 @@ def _asset_parts(key: str) -> tuple[str, str, str]:
     return ("credit_alphanum4" if len(code) <= 4 else "credit_alphanum12", code, issuer)
 
 
-def _submission(row: LedgerTransaction) -> Submission:
+def _submission(row: LedgerTransaction, passphrase: str) -> Submission:
     return Submission(
         hash=row.hash,
         successful=row.successful,
         transaction_code=row.transaction_code,
         operation_codes=tuple(row.operation_codes),
         ledger=row.ledger,
+        memo_hash=memo_hash_of(row.envelope_xdr, passphrase),
     )
 
 
@@ -60,7 +61,7 @@ class LocalLedger:
     async def find(self, tx_hash: str) -> Submission | None:
         async with self.database.sessionmaker() as session:
             row = await session.get(LedgerTransaction, tx_hash)
-        return _submission(row) if row is not None else None
+        return _submission(row, self.network.passphrase) if row is not None else None
 
     async def submit(self, envelope_xdr: str) -> Submission:
         try:
@@ -71,7 +72,7 @@ class LocalLedger:
         async with self.database.sessionmaker() as session, session.begin():
             existing = await session.get(LedgerTransaction, tx_hash)
             if existing is not None:  # as Horizon does: the recorded result, not a new one
-                return _submission(existing)
+                return _submission(existing, self.network.passphrase)
             states = await self._load(session, accounts_touched(envelope), lock=True)
             verdict = apply(envelope, states, int(time.time()))
             if not verdict.accounts:
@@ -89,7 +90,7 @@ class LocalLedger:
                 created_at=utcnow(),
             )
             session.add(row)
-            return _submission(row)
+            return _submission(row, self.network.passphrase)
 
     async def _load(
         self, session: AsyncSession, account_ids: list[str], *, lock: bool

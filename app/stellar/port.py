@@ -47,6 +47,8 @@ class Submission:
     transaction_code: str
     operation_codes: tuple[str, ...] = ()
     ledger: int | None = None
+    # The transaction's hash memo (hex), when it has one: what an audit anchor records.
+    memo_hash: str | None = None
 
     @property
     def landed(self) -> bool:

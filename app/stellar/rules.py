@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from stellar_sdk import Asset, DecoratedSignature, Keypair, TransactionEnvelope
 from stellar_sdk.exceptions import BadSignatureError
+from stellar_sdk.memo import HashMemo
 from stellar_sdk.operation import Payment
 
 from app.stellar.network import to_stroops
@@ -177,3 +178,14 @@ def apply(envelope: TransactionEnvelope, accounts: dict[str, AccountState], now:
         accounts=working,
         fee_charged=tx.fee,
     )
+
+
+def memo_hash_of(envelope_xdr: str | None, passphrase: str) -> str | None:
+    """The hash memo of a transaction envelope, in hex (None without one, or unreadable)."""
+    if not envelope_xdr:
+        return None
+    try:
+        memo = TransactionEnvelope.from_xdr(envelope_xdr, passphrase).transaction.memo
+    except Exception:
+        return None
+    return memo.memo_hash.hex() if isinstance(memo, HashMemo) else None

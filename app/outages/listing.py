@@ -1,0 +1,228 @@
+"""Listing and searching outages: the busiest read of the API, in one query.
+
+The page's columns, each row's current SLA threshold and latest result (outer joins) and the
+capped total (a scalar subquery) come back together, as plain rows serialized straight to
+JSON; no ORM object is built. The statement for each combination of filters is built once,
+with bound parameters, and reused.
+
+The organization filter is explicit here (the statement runs on the session's connection, below
+the ORM's tenant hook); on PostgreSQL row-level security holds it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from fastapi.responses import Response
+from sqlalchemy import Integer, Select, and_, bindparam, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import utcnow
+from app.core.pagination import PageParams, encode_cursor
+from app.core.schemas import usdc_number
+from app.db import dialect_of
+from app.outages.models import Outage
+from app.outages.schemas import OutageOut
+from app.outages.service import STATUS_ALIASES
+from app.sla.engine import clock
+from app.sla.models import SlaPolicy, SlaResult
+
+MAX_WORDS = 20
+_COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("location", "sla_status"))
+_RESULT_COLUMNS: tuple[str, ...] = (
+    *("id", "status", "severity", "threshold_minutes", "mttr_minutes", "amount"),
+    *("payment_type", "rating", "policy_version"),
+)
+_PAGE_COLUMNS = (*_COLUMNS, "latitude", "longitude", "threshold")
+_PAGE_COLUMNS += tuple(f"sla_{name}" for name in _RESULT_COLUMNS)
+_AT = {name: index for index, name in enumerate(_PAGE_COLUMNS)}
+_SIMPLE = {
+    "status": Outage.status,
+    "severity": Outage.severity,
+    "site_name": Outage.site_name,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OutageFilters:
+    status: str | None = None
+    severity: str | None = None
+    site_name: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    q: str | None = None
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(w for w in (self.q or "").split() if w)[:MAX_WORDS]
+
+    def shape(self, dialect: str) -> tuple[Any, ...]:
+        """Which filters are set: one statement per shape."""
+        searched = (len(self.words) if dialect != "postgresql" else 1) if self.words else 0
+        present = (self.status, self.severity, self.site_name, self.start, self.end)
+        return (*(value is not None for value in present), searched, dialect)
+
+    def params(self, dialect: str) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "status": STATUS_ALIASES.get(self.status or "", self.status),
+            "severity": self.severity,
+            "site_name": self.site_name,
+            "start": self.start,
+            "end": self.end,
+        }
+        if dialect == "postgresql":
+            values["q"] = " ".join(self.words)
+        for index, word in enumerate(self.words):
+            escaped = word.lower().replace("%", r"\%").replace("_", r"\_")
+            values[f"w{index}"] = f"%{escaped}%"
+        return {name: value for name, value in values.items() if value is not None}
+
+
+def _criteria(shape: tuple[Any, ...]) -> list[Any]:
+    has_status, has_severity, has_site, has_start, has_end, searched, dialect = shape
+    criteria: list[Any] = [Outage.organization_id == bindparam("org")]
+    for present, name in zip(
+        (has_status, has_severity, has_site), ("status", "severity", "site_name"), strict=True
+    ):
+        if present:
+            criteria.append(_SIMPLE[name] == bindparam(name))
+    if has_start:
+        criteria.append(Outage.created_at >= bindparam("start"))
+    if has_end:
+        criteria.append(Outage.created_at <= bindparam("end"))
+    if searched and dialect == "postgresql":
+        query = func.plainto_tsquery(literal_column("'simple'"), bindparam("q"))
+        criteria.append(Outage.search_vector.op("@@")(query))
+    elif searched:
+        text = func.lower(func.coalesce(Outage.description, ""))
+        for index in range(searched):
+            pattern: Any = bindparam(f"w{index}")
+            criteria.append(
+                or_(
+                    func.lower(Outage.site_name).like(pattern, escape="\\"),
+                    text.like(pattern, escape="\\"),
+                )
+            )
+    return criteria
+
+
+@lru_cache(maxsize=256)
+def _statements(shape: tuple[Any, ...], total_cap: int) -> tuple[Select[Any], Select[Any]]:
+    """(page, total alone) for one shape of filters. The page's rows are chosen first (an
+    index walk newest first that stops at the window) and only they are joined, whatever the
+    planner's estimates; the total counts ids, capped."""
+    criteria = _criteria(shape)
+    matching = select(Outage.id).where(*criteria).limit(total_cap + 1).subquery()
+    total = select(func.count()).select_from(matching).scalar_subquery()
+    window = (
+        select(*(getattr(Outage, name) for name in (*_COLUMNS, "organization_id")))
+        .add_columns(Outage.latitude, Outage.longitude)
+        .where(*criteria)
+        .order_by(Outage.id.desc())
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+        .subquery("page")
+    )
+    page = (
+        select(
+            *(window.c[name] for name in _COLUMNS),
+            window.c.latitude,
+            window.c.longitude,
+            SlaPolicy.threshold_minutes.label("threshold"),
+            *(getattr(SlaResult, name).label(f"sla_{name}") for name in _RESULT_COLUMNS),
+            total.label("total"),
+        )
+        .select_from(window)
+        .outerjoin(
+            SlaPolicy,
+            and_(
+                SlaPolicy.organization_id == window.c.organization_id,
+                SlaPolicy.severity == window.c.severity,
+                SlaPolicy.is_current.is_(True),
+            ),
+        )
+        .outerjoin(
+            SlaResult, and_(SlaResult.outage_id == window.c.id, SlaResult.is_latest.is_(True))
+        )
+        .order_by(window.c.id.desc())
+    )
+    return page, select(total)
+
+
+def _status(row: Sequence[Any], now: datetime) -> dict[str, Any]:
+    if row[_AT["sla_id"]] is not None:
+        amount = usdc_number(row[_AT["sla_amount"]])
+        payment_type = row[_AT["sla_payment_type"]]
+        return {
+            "status": row[_AT["sla_status"]],
+            "severity": row[_AT["sla_severity"]],
+            "threshold_minutes": row[_AT["sla_threshold_minutes"]],
+            "mttr_minutes": row[_AT["sla_mttr_minutes"]],
+            "penalty_amount": amount if payment_type == "penalty" else 0.0,
+            "reward_amount": amount if payment_type == "reward" else 0.0,
+            "performance_rating": row[_AT["sla_rating"]],
+            "payment_type": payment_type,
+            "policy_version": row[_AT["sla_policy_version"]],
+            "sla_result_id": row[_AT["sla_id"]],
+        }
+    threshold = row[_AT["threshold"]] or 0
+    state = clock(row[_AT["detected_at"]], row[_AT["resolved_at"]] or now, threshold)
+    return {
+        "status": state.status.value,
+        "severity": row[_AT["severity"]],
+        "threshold_minutes": threshold,
+        "elapsed_minutes": state.elapsed_minutes,
+        "at_risk": state.at_risk,
+        "time_remaining_minutes": state.time_remaining_minutes,
+    }
+
+
+def _fields(row: Sequence[Any], now: datetime) -> dict[str, Any]:
+    fields = dict(zip(_COLUMNS, row, strict=False))  # the columns come first, in this order
+    latitude, longitude = row[_AT["latitude"]], row[_AT["longitude"]]
+    fields["location"] = (
+        {"latitude": latitude, "longitude": longitude}
+        if latitude is not None and longitude is not None
+        else None
+    )
+    fields["sla_status"] = _status(row, now)
+    return fields
+
+
+async def page(
+    session: AsyncSession,
+    organization_id: str,
+    filters: OutageFilters,
+    params: PageParams,
+    *,
+    total_cap: int,
+) -> Response:
+    """The page (newest first) as JSON in the `Page[OutageOut]` shape."""
+    dialect = dialect_of(session)
+    statement, total_alone = _statements(filters.shape(dialect), total_cap)
+    values = {**filters.params(dialect), "org": organization_id}
+    connection = await session.connection()
+    window = {"offset": params.offset, "limit": params.limit + 1}
+    rows = (await connection.execute(statement, {**values, **window})).all()
+    now = utcnow()
+    counted = rows[0][-1] if rows else (await connection.execute(total_alone, values)).scalar()
+    has_next = len(rows) > params.limit
+    offset, limit = params.offset, params.limit
+    body = {
+        "total": min(counted or 0, total_cap),
+        "total_exact": (counted or 0) <= total_cap,
+        "limit": limit,
+        "offset": offset,
+        "has_next": has_next,
+        "has_previous": offset > 0,
+        "next_offset": offset + limit if has_next else None,
+        "previous_offset": max(0, offset - limit) if offset > 0 else None,
+        "next_cursor": encode_cursor(rows[limit - 1][_AT["id"]]) if has_next else None,
+        "results": [_fields(row, now) for row in rows[:limit]],
+    }
+    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
