@@ -20,6 +20,7 @@ def register_background_work() -> None:
     # feature's tasks module registers its job handlers.
     import app.models  # noqa: F401
     from app.audit.anchors import anchor_due
+    from app.audit.chaining import chain_everything
     from app.config import get_settings
     from app.faults import service as faults
     from app.incidents import tasks as incident_tasks  # noqa: F401
@@ -28,6 +29,7 @@ def register_background_work() -> None:
     from app.webhooks import tasks as webhook_tasks  # noqa: F401
 
     register_sweep(Sweep("sla_clock", 30, clock.sweep))
+    register_sweep(Sweep("chain_audit_rows", 5, chain_everything))
     register_sweep(
         Sweep("anchor_audit_chains", get_settings().audit_anchor_interval_seconds, anchor_due)
     )

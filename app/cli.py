@@ -40,7 +40,9 @@ def serve(
     address comes from the socket, or from X-Forwarded-For through TRUSTED_PROXIES only."""
     if migrate_first:
         _migrate()
-    _run(uvicorn_command(host, port, workers))
+    command = uvicorn_command(host, port, workers)
+    # The process becomes uvicorn: signals from a supervisor reach the server itself.
+    os.execv(command[0], command)  # noqa: S606 (our own interpreter and arguments)
 
 
 @cli.command()

@@ -180,10 +180,10 @@ class Database:
         )
         install_tenant_settings(self.session_class)
         install_commit_guard(self.session_class)
-        # Audit rows join their organization's chain as their transaction commits.
-        from app.audit.service import install_chaining
+        # Audit rows a commit wrote are linked into their chains right after it.
+        from app.audit.chaining import install_chaining
 
-        install_chaining(self.session_class, settings)
+        self.chainers = install_chaining(self)
 
     @cached_property
     def lock_engine(self) -> AsyncEngine:
@@ -198,6 +198,7 @@ class Database:
         )
 
     async def dispose(self) -> None:
+        await self.chainers.wait()
         await self.engine.dispose()
         if "lock_engine" in self.__dict__:
             await self.lock_engine.dispose()

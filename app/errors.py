@@ -221,7 +221,8 @@ def is_dependency_unavailable(exc: BaseException) -> bool:
         # A deadlock or serialization failure: the transaction was rolled back whole and
         # retrying it is safe.
         message = str(exc.orig if exc.orig is not None else exc).lower()
-        return exc.connection_invalidated or "deadlock" in message or "serializ" in message
+        transient = ("deadlock", "serializ", "too many clients", "cannot connect now")
+        return exc.connection_invalidated or any(word in message for word in transient)
     return False
 
 

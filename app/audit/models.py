@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
@@ -16,15 +16,25 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditLog(TenantMixin, Base):
+    """A row is written unchained (no `seq`, no hashes) with the change it records; the chainer
+    links it to its organization's chain right after the commit (app/audit/chaining.py)."""
+
     __tablename__ = "audit_log"
     __table_args__ = (
         UniqueConstraint("organization_id", "seq"),
         Index("ix_audit_log_org_occurred", "organization_id", "occurred_at"),
         Index("ix_audit_log_correlation_id", "correlation_id"),
+        Index(
+            "ix_audit_log_unchained",
+            "organization_id",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("aud"))
-    seq: Mapped[int]
+    seq: Mapped[int | None]
     occurred_at: Mapped[datetime]
     actor_type: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(String(64))
@@ -33,15 +43,15 @@ class AuditLog(TenantMixin, Base):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     correlation_id: Mapped[str | None] = mapped_column(String(128))
     data: Mapped[dict[str, Any]]
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
     # The fingerprint of the key that signed `hash` (app/audit/chain.py); never the key.
-    key_id: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditChainHead(TenantMixin, Base):
-    """The last link of an organization's chain. Extending the chain (at commit) locks this
-    row, so two commits in one organization take turns and the chain never forks."""
+    """The last link of an organization's chain. The chainer locks this row, so two chainers
+    of one organization take turns and the chain never forks."""
 
     __tablename__ = "audit_chain_heads"
     __table_args__ = (UniqueConstraint("organization_id"),)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request
 from sqlalchemy import select
 
 from app.audit import service
+from app.audit.chaining import chain
 from app.audit.models import AuditLog
 from app.audit.schemas import AuditEntryOut, ChainReportOut
 from app.auth.dependencies import AdminPrincipal, SettingsDep
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/audit", tags=["Audit"])
 
 @router.get("", response_model=Page[AuditEntryOut], summary="The audit log")
 async def list_audit(
+    request: Request,
     principal: AdminPrincipal,
     session: SessionDep,
     page: CursorPageParamsDep,
@@ -28,7 +30,9 @@ async def list_audit(
     end: Annotated[AwareDatetime | None, Query()] = None,
 ) -> Page[AuditEntryOut]:
     """Every state change of the organization, newest first. Append-only: each row carries the
-    hash of the previous one (`GET /audit/verify` checks the chain)."""
+    hash of the previous one (`GET /audit/verify` checks the chain). Rows not chained yet are
+    chained first."""
+    await chain(request.app.state.database, principal.organization_id)
     stmt = select(AuditLog)
     if correlation_id:
         stmt = stmt.where(AuditLog.correlation_id == correlation_id)
@@ -45,8 +49,10 @@ async def list_audit(
 
 @router.get("/verify", response_model=ChainReportOut, summary="Verify the audit hash chain")
 async def verify_audit(
-    principal: AdminPrincipal, session: SessionDep, settings: SettingsDep
+    request: Request, principal: AdminPrincipal, session: SessionDep, settings: SettingsDep
 ) -> ChainReportOut:
-    """Recomputes every row's keyed hash in order and reports the first broken link, if any."""
+    """Links rows not chained yet, then recomputes every row's keyed hash in order, checks the
+    anchors on the ledger, and reports the first broken link, if any."""
+    await chain(request.app.state.database, principal.organization_id)
     report = await service.verify(session, principal.organization_id, settings)
     return ChainReportOut.model_validate(report)

@@ -9,7 +9,7 @@ from app.core.schemas import OutputModel, UTCTimestamp
 
 class AuditEntryOut(OutputModel):
     id: str
-    seq: int
+    seq: int | None = Field(description="Null for the moment between its commit and its chaining.")
     occurred_at: UTCTimestamp
     actor_type: str
     actor_id: str | None
@@ -18,8 +18,8 @@ class AuditEntryOut(OutputModel):
     entity_id: str | None
     correlation_id: str | None
     data: dict[str, Any]
-    prev_hash: str
-    hash: str
+    prev_hash: str | None
+    hash: str | None
 
 
 class LatestAnchorOut(OutputModel):

@@ -1,31 +1,26 @@
 """Writing and verifying the audit chain. Callers pass their session; nothing here commits.
 
-`record()` only queues the row in the session. The chain is extended when the transaction
-commits (`install_chaining`, a `before_commit` hook): the organization's chain head is locked,
-the queued rows get their sequence numbers and keyed hashes, and they are inserted with the
-new head, so the lock is held for the commit alone. Creates in one organization no longer
-wait for each other's whole transaction; the chain stays gap-free (a rolled-back transaction
-takes its rows and the head with it) and in commit order (the head lock orders the commits).
+`record()` writes the row unchained in the caller's transaction: it exists if and only if the
+change it records commits, and no write waits for another. The chainer
+(`app/audit/chaining.py`) links it right after the commit.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
 
-from app.audit.chain import row_hash, signing_key, verifying_keys
+from app.audit.chain import row_hash, verifying_keys
+from app.audit.chaining import WROTE_KEY
 from app.audit.models import GENESIS_HASH, AuditAnchor, AuditChainHead, AuditLog
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
-from app.core.ids import new_id
 from app.stellar.port import LedgerUnavailable
 from app.stellar.runtime import stellar_of
 
@@ -39,7 +34,6 @@ class Actor:
 SYSTEM = Actor("system")
 
 _VERIFY_BATCH = 1000
-PENDING_KEY = "audit_pending"
 
 
 def canonical(value: Any) -> Any:
@@ -70,83 +64,22 @@ async def record(
     entity_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Queues an audit row; it joins the chain when the transaction commits (or disappears
-    with it, or with the savepoint it was recorded in, on a rollback)."""
-    sync = session.sync_session
-    scope = sync.get_nested_transaction() or sync.get_transaction()
-    sync.info.setdefault(PENDING_KEY, []).append(
-        (
-            scope,
-            {
-                "id": new_id("aud"),
-                "organization_id": organization_id,
-                "occurred_at": utcnow(),
-                "actor_type": actor.type,
-                "actor_id": actor.id,
-                "event_type": event_type,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "correlation_id": get_correlation_id(),
-                "data": canonical(data or {}),
-            },
+    """Writes an unchained audit row in the caller's transaction (gone with it, or with the
+    savepoint it was written in, on a rollback); it is chained after the commit."""
+    session.add(
+        AuditLog(
+            organization_id=organization_id,
+            occurred_at=utcnow(),
+            actor_type=actor.type,
+            actor_id=actor.id,
+            event_type=event_type,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            correlation_id=get_correlation_id(),
+            data=canonical(data or {}),
         )
     )
-
-
-def _chain(session: Session, settings: Settings) -> None:
-    pending = session.info.pop(PENDING_KEY, None)
-    if not pending:
-        return
-    by_organization: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for _, values in pending:
-        by_organization[values["organization_id"]].append(values)
-    key_id, key = signing_key(settings)
-    for organization_id in sorted(by_organization):  # one lock order: no deadlocks
-        head = session.execute(
-            select(AuditChainHead.id, AuditChainHead.seq, AuditChainHead.hash)
-            .where(AuditChainHead.organization_id == organization_id)
-            .with_for_update()
-        ).one()
-        seq, previous = head.seq, head.hash
-        rows = []
-        for values in by_organization[organization_id]:
-            seq += 1
-            row = {**values, "seq": seq, "prev_hash": previous, "key_id": key_id}
-            row["hash"] = previous = row_hash(**_hashed(row), key=key)
-            rows.append(row)
-        session.execute(insert(AuditLog), rows)
-        session.execute(
-            update(AuditChainHead)
-            .where(AuditChainHead.id == head.id)
-            .values(seq=seq, hash=previous)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _within(scope: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while scope is not None:
-        if scope is ended:
-            return True
-        scope = scope.parent
-    return False
-
-
-def install_chaining(session_class: type[Session], settings: Settings) -> None:
-    @event.listens_for(session_class, "before_commit")
-    def _extend_chain(session: Session) -> None:
-        if not session.in_nested_transaction():
-            _chain(session, settings)
-
-    @event.listens_for(session_class, "after_soft_rollback")
-    def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
-        pending = session.info.get(PENDING_KEY)
-        if not pending:
-            return
-        if previous_transaction.parent is None:  # the whole transaction rolled back
-            session.info.pop(PENDING_KEY, None)
-            return
-        kept = [(s, v) for s, v in pending if not _within(s, previous_transaction)]
-        session.info[PENDING_KEY] = kept
+    session.sync_session.info.setdefault(WROTE_KEY, set()).add(organization_id)
 
 
 _HASHED = (
@@ -164,9 +97,8 @@ _HASHED = (
 )
 
 
-def _hashed(row: Any) -> dict[str, Any]:
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    return {name: get(name) for name in _HASHED}
+def _hashed(row: AuditLog) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _HASHED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +145,7 @@ async def verify(session: AsyncSession, organization_id: str, settings: Settings
     keys = verifying_keys(settings)
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
     async for row in _rows_up_to(session, organization_id, head.seq):
+        assert row.seq is not None and row.hash is not None  # chained rows only
         problem = _check(row, expected_seq, expected_prev, keys)
         if problem is None and expected_at.get(row.seq, row.hash) != row.hash:
             problem = "row does not match the hash anchored on the ledger"
@@ -234,7 +167,16 @@ async def verify(session: AsyncSession, organization_id: str, settings: Settings
     if latest is not None and latest.confirmed_on_ledger is False:
         missing = "the latest anchor is not on the ledger with this hash"
         return report(False, latest.seq, missing, latest)
-    return report(True, None, None, latest)
+    unchained, oldest = (
+        await session.execute(
+            select(func.count(), func.min(AuditLog.occurred_at)).where(
+                AuditLog.organization_id == organization_id, AuditLog.seq.is_(None)
+            )
+        )
+    ).one()
+    return replace(
+        report(True, None, None, latest), unchained=unchained, oldest_unchained_at=oldest
+    )
 
 
 async def _anchors(session: AsyncSession, organization_id: str) -> list[AuditAnchor]:
@@ -293,7 +235,7 @@ async def _rows_up_to(
             return
         for row in batch:
             yield row
-        last_seq = batch[-1].seq
+        last_seq = batch[-1].seq or last_seq
 
 
 def _check(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from jose import JWTError, jwt
+import jwt
 
 from app.config import Settings
 
@@ -75,16 +75,9 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
             algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={
-                "require_exp": True,
-                "require_iat": True,
-                "require_sub": True,
-                "require_aud": True,
-                "require_iss": True,
-                "require_jti": True,
-            },
+            options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]},
         )
-    except (JWTError, ValueError, TypeError):
+    except (jwt.PyJWTError, ValueError, TypeError):
         return None
     if claims.get("typ") != ACCESS:
         return None

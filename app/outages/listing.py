@@ -19,13 +19,24 @@ from typing import Any
 
 import orjson
 from fastapi.responses import Response
-from sqlalchemy import Integer, Select, and_, bindparam, func, literal_column, or_, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, encode_cursor
 from app.core.schemas import usdc_number
-from app.db import dialect_of
+from app.db import UTCDateTime, dialect_of
 from app.outages.models import Outage
 from app.outages.schemas import OutageOut
 from app.outages.service import STATUS_ALIASES
@@ -111,6 +122,14 @@ def _criteria(shape: tuple[Any, ...]) -> list[Any]:
     return criteria
 
 
+def _plain(column: Any, dialect: str) -> Any:
+    """On PostgreSQL the driver returns aware datetimes already: the column is read without
+    the UTC type's per-value processing (SQLite keeps it: it stores no offset)."""
+    if dialect == "postgresql" and isinstance(column.type, UTCDateTime):
+        return type_coerce(column, DateTime(timezone=True)).label(column.key)
+    return column
+
+
 @lru_cache(maxsize=256)
 def _statements(shape: tuple[Any, ...], total_cap: int) -> tuple[Select[Any], Select[Any]]:
     """(page, total alone) for one shape of filters. The page's rows are chosen first (an
@@ -120,7 +139,9 @@ def _statements(shape: tuple[Any, ...], total_cap: int) -> tuple[Select[Any], Se
     matching = select(Outage.id).where(*criteria).limit(total_cap + 1).subquery()
     total = select(func.count()).select_from(matching).scalar_subquery()
     window = (
-        select(*(getattr(Outage, name) for name in (*_COLUMNS, "organization_id")))
+        select(
+            *(_plain(getattr(Outage, name), shape[-1]) for name in (*_COLUMNS, "organization_id"))
+        )
         .add_columns(Outage.latitude, Outage.longitude)
         .where(*criteria)
         .order_by(Outage.id.desc())
@@ -154,28 +175,37 @@ def _statements(shape: tuple[Any, ...], total_cap: int) -> tuple[Select[Any], Se
     return page, select(total)
 
 
+_ID, _SEVERITY = _AT["id"], _AT["severity"]
+_DETECTED, _RESOLVED = _AT["detected_at"], _AT["resolved_at"]
+_LATITUDE, _LONGITUDE, _THRESHOLD = _AT["latitude"], _AT["longitude"], _AT["threshold"]
+_RESULT = tuple(_AT[f"sla_{name}"] for name in _RESULT_COLUMNS)
+
+
 def _status(row: Sequence[Any], now: datetime) -> dict[str, Any]:
-    if row[_AT["sla_id"]] is not None:
-        amount = usdc_number(row[_AT["sla_amount"]])
-        payment_type = row[_AT["sla_payment_type"]]
+    """The row's SLA state in the `SlaStatusOut` shape (the hot path: plain indexing)."""
+    result_id, status, severity, threshold, mttr, amount, payment_type, rating, version = (
+        row[index] for index in _RESULT
+    )
+    if result_id is not None:
+        money = usdc_number(amount)
         return {
-            "status": row[_AT["sla_status"]],
-            "severity": row[_AT["sla_severity"]],
-            "threshold_minutes": row[_AT["sla_threshold_minutes"]],
-            "mttr_minutes": row[_AT["sla_mttr_minutes"]],
-            "penalty_amount": amount if payment_type == "penalty" else 0.0,
-            "reward_amount": amount if payment_type == "reward" else 0.0,
-            "performance_rating": row[_AT["sla_rating"]],
+            "status": status,
+            "severity": severity,
+            "threshold_minutes": threshold,
+            "mttr_minutes": mttr,
+            "penalty_amount": money if payment_type == "penalty" else 0.0,
+            "reward_amount": money if payment_type == "reward" else 0.0,
+            "performance_rating": rating,
             "payment_type": payment_type,
-            "policy_version": row[_AT["sla_policy_version"]],
-            "sla_result_id": row[_AT["sla_id"]],
+            "policy_version": version,
+            "sla_result_id": result_id,
         }
-    threshold = row[_AT["threshold"]] or 0
-    state = clock(row[_AT["detected_at"]], row[_AT["resolved_at"]] or now, threshold)
+    limit = row[_THRESHOLD] or 0
+    state = clock(row[_DETECTED], row[_RESOLVED] or now, limit)
     return {
         "status": state.status.value,
-        "severity": row[_AT["severity"]],
-        "threshold_minutes": threshold,
+        "severity": row[_SEVERITY],
+        "threshold_minutes": limit,
         "elapsed_minutes": state.elapsed_minutes,
         "at_risk": state.at_risk,
         "time_remaining_minutes": state.time_remaining_minutes,
@@ -184,7 +214,7 @@ def _status(row: Sequence[Any], now: datetime) -> dict[str, Any]:
 
 def _fields(row: Sequence[Any], now: datetime) -> dict[str, Any]:
     fields = dict(zip(_COLUMNS, row, strict=False))  # the columns come first, in this order
-    latitude, longitude = row[_AT["latitude"]], row[_AT["longitude"]]
+    latitude, longitude = row[_LATITUDE], row[_LONGITUDE]
     fields["location"] = (
         {"latitude": latitude, "longitude": longitude}
         if latitude is not None and longitude is not None
@@ -222,7 +252,7 @@ async def page(
         "has_previous": offset > 0,
         "next_offset": offset + limit if has_next else None,
         "previous_offset": max(0, offset - limit) if offset > 0 else None,
-        "next_cursor": encode_cursor(rows[limit - 1][_AT["id"]]) if has_next else None,
+        "next_cursor": encode_cursor(rows[limit - 1][_ID]) if has_next else None,
         "results": [_fields(row, now) for row in rows[:limit]],
     }
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")

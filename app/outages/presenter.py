@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
@@ -76,18 +76,19 @@ async def _payment(session: AsyncSession, outage_id: str) -> dict[str, Any] | No
     return present_payment(session, payment).model_dump(mode="json") if payment else None
 
 
+_THRESHOLD = select(SlaPolicy.threshold_minutes).where(
+    SlaPolicy.organization_id == bindparam("org"),
+    SlaPolicy.severity == bindparam("severity"),
+    SlaPolicy.is_current.is_(True),
+)
+
+
 async def present_new(session: AsyncSession, outage: Outage) -> OutageDetail:
     """A just-created outage: no result, RCA or payment yet, and its timeline is the entries
     this session added; only its SLA threshold is read."""
-    threshold = (
-        await session.execute(
-            select(SlaPolicy.threshold_minutes).where(
-                SlaPolicy.organization_id == outage.organization_id,
-                SlaPolicy.severity == outage.severity,
-                SlaPolicy.is_current.is_(True),
-            )
-        )
-    ).scalar_one_or_none()
+    connection = await session.connection()
+    values = {"org": outage.organization_id, "severity": outage.severity}
+    threshold = (await connection.execute(_THRESHOLD, values)).scalar_one_or_none()
     entries = timeline.added(session, outage.id)
     return OutageDetail.model_validate(
         {

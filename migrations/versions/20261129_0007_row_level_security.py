@@ -60,9 +60,11 @@ TENANT_TABLES: dict[str, str] = {
 }
 
 POLICY = "tenant_isolation"
+# The settings are read through scalar subqueries: PostgreSQL evaluates each once per
+# statement (an InitPlan) instead of once per row scanned.
 _RULE = (
-    "current_setting('app.cross_tenant', true) = 'on' "
-    "OR {column} = current_setting('app.tenant', true)"
+    "(SELECT current_setting('app.cross_tenant', true)) = 'on' "
+    "OR {column} = (SELECT current_setting('app.tenant', true))"
 )
 
 

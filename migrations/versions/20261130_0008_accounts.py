@@ -19,8 +19,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 RULE = (
-    "current_setting('app.cross_tenant', true) = 'on' "
-    "OR organization_id = current_setting('app.tenant', true)"
+    "(SELECT current_setting('app.cross_tenant', true)) = 'on' "
+    "OR organization_id = (SELECT current_setting('app.tenant', true))"
 )
 
 

@@ -1,5 +1,6 @@
 """audit chain keyed (HMAC with a key derived from SECRET_KEY, never stored), existing rows
-re-signed; anchors of chain heads on the Stellar ledger
+re-signed; rows written unchained and linked by a chainer after commit (the append-only trigger
+admits exactly that one update); anchors of chain heads on the Stellar ledger
 
 Revision ID: 0010_keyed_audit_chain
 Revises: 0009_request_principal
@@ -41,9 +42,28 @@ HASHED = (
     "correlation_id",
     "data",
 )
+# Rows are written unchained; the chainer's one update fills in the chain columns of a row
+# that has none, and changes nothing else. Any other UPDATE, and every DELETE, is refused.
+CHAINING_ONLY = """
+CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+       AND NEW.hash IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.key_id IS NOT NULL
+       AND (NEW.id, NEW.organization_id, NEW.occurred_at, NEW.actor_type, NEW.actor_id,
+            NEW.event_type, NEW.entity_type, NEW.entity_id, NEW.correlation_id, NEW.data::text)
+           IS NOT DISTINCT FROM
+           (OLD.id, OLD.organization_id, OLD.occurred_at, OLD.actor_type, OLD.actor_id,
+            OLD.event_type, OLD.entity_type, OLD.entity_id, OLD.correlation_id, OLD.data::text)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit_log is append-only';
+END;
+$$ LANGUAGE plpgsql
+"""
 RULE = (
-    "current_setting('app.cross_tenant', true) = 'on' "
-    "OR organization_id = current_setting('app.tenant', true)"
+    "(SELECT current_setting('app.cross_tenant', true)) = 'on' "
+    "OR organization_id = (SELECT current_setting('app.tenant', true))"
 )
 
 
@@ -100,8 +120,19 @@ def upgrade() -> None:
     _resign(connection)
     if postgres:
         op.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete")
+        op.execute(CHAINING_ONLY)
     with op.batch_alter_table("audit_log") as batch:
-        batch.alter_column("key_id", existing_type=sa.String(length=16), nullable=False)
+        for column, length in (("prev_hash", 64), ("hash", 64)):
+            batch.alter_column(column, existing_type=sa.String(length=length), nullable=True)
+        batch.alter_column("seq", existing_type=sa.Integer(), nullable=True)
+    op.create_index(
+        "ix_audit_log_unchained",
+        "audit_log",
+        ["organization_id", "id"],
+        unique=False,
+        postgresql_where=sa.text("seq IS NULL"),
+        sqlite_where=sa.text("seq IS NULL"),
+    )
     op.create_table(
         "audit_anchors",
         sa.Column("id", sa.String(length=30), nullable=False),
@@ -138,6 +169,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_unchained", table_name="audit_log")
     op.drop_index(op.f("ix_audit_anchors_organization_id"), table_name="audit_anchors")
     op.drop_index("ix_audit_anchors_org_seq", table_name="audit_anchors")
     op.drop_table("audit_anchors")

@@ -5,7 +5,9 @@ carries, and the small holes a hostile user found."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -92,7 +94,14 @@ def make_run_server(tmp_path: Path) -> Iterator[str]:
         "REDIS_URL": "",
         "HOME": str(tmp_path),
     }
-    server = subprocess.Popen(command, shell=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command,
+        shell=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # the shell and the server it starts, stopped together
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -106,7 +115,7 @@ def make_run_server(tmp_path: Path) -> Iterator[str]:
             raise AssertionError("make run did not start")
         yield base
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
