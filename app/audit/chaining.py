@@ -31,7 +31,7 @@ from app.db import Database
 log = structlog.get_logger(__name__)
 
 BATCH = 1000
-DEBOUNCE_SECONDS = 0.02
+DEBOUNCE_SECONDS = 0.25
 WROTE_KEY = "audit_wrote"
 
 _LOG = cast(Table, AuditLog.__table__)
@@ -127,12 +127,14 @@ async def chain_everything(database: Database) -> int:
 
 
 class Chainers:
-    """The chainers this process has scheduled: one pending per organization, run shortly
-    after the commit that wrote its rows (a burst of writes is chained in one pass)."""
+    """The chainers of this process: at most one per organization, running or about to, shortly
+    after the commit that wrote its rows. Commits meanwhile mark it to run once more, so a burst
+    of writes is chained in a few passes, never by a pile of chainers waiting on one lock."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.pending: set[str] = set()
+        self.pending: set[str] = set()  # scheduled or running
+        self.again: set[str] = set()  # written to while running: one more pass
         self.tasks: set[asyncio.Task[Any]] = set()
 
     def soon(self, organizations: set[str]) -> None:
@@ -140,7 +142,10 @@ class Chainers:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop here (a script): the sweep chains them
-        for organization_id in organizations - self.pending:
+        for organization_id in organizations:
+            if organization_id in self.pending:
+                self.again.add(organization_id)
+                continue
             self.pending.add(organization_id)
             loop.call_later(DEBOUNCE_SECONDS, self._start, organization_id)
 
@@ -150,11 +155,16 @@ class Chainers:
         task.add_done_callback(self.tasks.discard)
 
     async def _run(self, organization_id: str) -> None:
-        self.pending.discard(organization_id)
         try:
-            await chain(self.database, organization_id)
+            while True:
+                self.again.discard(organization_id)
+                await chain(self.database, organization_id)
+                if organization_id not in self.again:
+                    return
         except Exception as exc:  # the sweep tries again
             log.warning("audit_chain_deferred", error=type(exc).__name__)
+        finally:
+            self.pending.discard(organization_id)
 
     async def wait(self, patience_seconds: float = 5.0) -> None:
         """Lets the scheduled chainers finish (shutdown, and tests)."""

@@ -21,6 +21,7 @@ from app.audit.models import GENESIS_HASH, AuditAnchor, AuditChainHead, AuditLog
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
+from app.core.ids import new_id
 from app.stellar.port import LedgerUnavailable
 from app.stellar.runtime import stellar_of
 
@@ -68,17 +69,45 @@ async def record(
     savepoint it was written in, on a rollback); it is chained after the commit."""
     session.add(
         AuditLog(
-            organization_id=organization_id,
-            occurred_at=utcnow(),
-            actor_type=actor.type,
-            actor_id=actor.id,
-            event_type=event_type,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            correlation_id=get_correlation_id(),
-            data=canonical(data or {}),
+            **row_values(
+                organization_id=organization_id,
+                actor=actor,
+                event_type=event_type,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                data=data,
+            )
         )
     )
+    remember(session, organization_id)
+
+
+def row_values(
+    *,
+    organization_id: str,
+    actor: Actor,
+    event_type: str,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of an unchained audit row."""
+    return {
+        "id": new_id("aud"),
+        "organization_id": organization_id,
+        "occurred_at": utcnow(),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "event_type": event_type,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "correlation_id": get_correlation_id(),
+        "data": canonical(data or {}),
+    }
+
+
+def remember(session: AsyncSession, organization_id: str) -> None:
+    """The organization's chain is extended after this transaction commits."""
     session.sync_session.info.setdefault(WROTE_KEY, set()).add(organization_id)
 
 

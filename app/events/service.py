@@ -70,5 +70,10 @@ def emit(
         )
     )
     session.add(event)
-    session.info.setdefault(EMITTED_KEY, []).append((event.id, organization_id, event_type))
+    remember(session, event.id, organization_id, event_type)
     return event
+
+
+def remember(session: AsyncSession, event_id: str, organization_id: str, event_type: str) -> None:
+    """The event joins this transaction's webhook fan-out."""
+    session.info.setdefault(EMITTED_KEY, []).append((event_id, organization_id, event_type))

@@ -86,9 +86,13 @@ _THRESHOLD = select(SlaPolicy.threshold_minutes).where(
 async def present_new(session: AsyncSession, outage: Outage) -> OutageDetail:
     """A just-created outage: no result, RCA or payment yet, and its timeline is the entries
     this session added; only its SLA threshold is read."""
-    connection = await session.connection()
-    values = {"org": outage.organization_id, "severity": outage.severity}
-    threshold = (await connection.execute(_THRESHOLD, values)).scalar_one_or_none()
+    known = session.info.get(service.THRESHOLDS_KEY, {})
+    if outage.id in known:
+        threshold = known[outage.id]
+    else:
+        connection = await session.connection()
+        values = {"org": outage.organization_id, "severity": outage.severity}
+        threshold = (await connection.execute(_THRESHOLD, values)).scalar_one_or_none()
     entries = timeline.added(session, outage.id)
     return OutageDetail.model_validate(
         {

@@ -10,19 +10,28 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.audit.models import AuditLog
 from app.audit.service import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import new_id
 from app.core.loading import get_or_404
+from app.core.together import insert_together
+from app.db import dialect_of
 from app.errors import Conflict
-from app.events.service import emit
+from app.events.models import DomainEvent
+from app.events.service import emit, event_values
+from app.events.service import remember as remember_event
 from app.outages import timeline
-from app.outages.models import Outage, OutageStatus, RootCauseAnalysis
+from app.outages.models import Outage, OutageStatus, RootCauseAnalysis, TimelineEntry
 from app.outages.schemas import OutageCreate, OutageUpdate, RcaRequest
+from app.sla import policies
 from app.sla.engine import Severity, is_escalation
+from app.webhooks.fanout import subscriptions_exist
 
 STATUS_ALIASES = {"active": OutageStatus.open}
+# The current threshold of outages this session just created (read with their insert).
+THRESHOLDS_KEY = "outage_thresholds"
 
 
 async def get(session: AsyncSession, outage_id: str, *, for_update: bool = False) -> Outage:
@@ -89,6 +98,8 @@ def record_created(session: AsyncSession, outage: Outage, actor: Actor) -> None:
 async def create(
     session: AsyncSession, organization_id: str, actor: Actor, data: OutageCreate
 ) -> Outage:
+    if dialect_of(session) == "postgresql":
+        return await _create_in_one_statement(session, organization_id, actor, data)
     outage = Outage(**outage_values(data, organization_id, actor, utcnow()))
     session.add(outage)
     await session.flush()
@@ -103,6 +114,50 @@ async def create(
         data=summary(outage),
     )
     return outage
+
+
+async def _create_in_one_statement(
+    session: AsyncSession, organization_id: str, actor: Actor, data: OutageCreate
+) -> Outage:
+    """The same rows as the ORM path (outage, timeline entry, event, audit row), written in one
+    statement that also reads the severity's current threshold (for the response) and whether
+    the organization has an active webhook (the fan-out, at commit, reads no more than that)."""
+    values = outage_values(data, organization_id, actor, utcnow())
+    entry = timeline.entry_values(
+        organization_id,
+        values["id"],
+        "created",
+        "Outage detected",
+        actor,
+        {"severity": values["severity"]},
+    )
+    event = event_values(
+        organization_id=organization_id,
+        event_type="outage.created",
+        entity_type="outage",
+        entity_id=values["id"],
+        data=summary(values),
+    )
+    audit_row = audit.row_values(
+        organization_id=organization_id,
+        actor=actor,
+        event_type="outage.created",
+        entity_type="outage",
+        entity_id=values["id"],
+        data=summary(values),
+    )
+    threshold, subscribed = await insert_together(
+        session,
+        [(Outage, values), (TimelineEntry, entry), (DomainEvent, event), (AuditLog, audit_row)],
+        policies.threshold_statement(organization_id, values["severity"]),
+        subscriptions_exist(organization_id),
+    )
+    timeline.remember(session, TimelineEntry(**entry))
+    if subscribed:  # the fan-out would find no subscription to deliver to: skip its query
+        remember_event(session, event["id"], organization_id, event["event_type"])
+    audit.remember(session, organization_id)
+    session.info.setdefault(THRESHOLDS_KEY, {})[values["id"]] = threshold
+    return Outage(**values)
 
 
 _PLAIN_FIELDS = ("site_name", "site_id", "description", "affected_subscribers", "region")

@@ -50,8 +50,13 @@ def append(
         **entry_values(outage.organization_id, outage.id, event, message, actor, data)
     )
     session.add(entry)
-    session.info.setdefault(_ADDED_KEY, []).append(entry)
+    remember(session, entry)
     return entry
+
+
+def remember(session: AsyncSession, entry: TimelineEntry) -> None:
+    """Keeps an entry this session wrote, for `added()`."""
+    session.info.setdefault(_ADDED_KEY, []).append(entry)
 
 
 def added(session: AsyncSession, outage_id: str) -> list[TimelineEntry]:

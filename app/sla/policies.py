@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -29,6 +31,15 @@ def seed_defaults(session: AsyncSession, organization_id: str) -> None:
                 created_by="system",
             )
         )
+
+
+def threshold_statement(organization_id: str, severity: str) -> Select[Any]:
+    """The current threshold of one severity, in minutes."""
+    return select(SlaPolicy.threshold_minutes).where(
+        SlaPolicy.organization_id == organization_id,
+        SlaPolicy.severity == severity,
+        SlaPolicy.is_current.is_(True),
+    )
 
 
 async def current_policies(session: AsyncSession, organization_id: str) -> list[SlaPolicy]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy import Select, bindparam, event, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.clock import utcnow
@@ -32,6 +32,15 @@ _ACTIVE_HOOKS = select(Webhook.id, Webhook.organization_id, Webhook.events).wher
     Webhook.organization_id.in_(bindparam("organizations", expanding=True)),
     Webhook.status == WebhookStatus.active,
 )
+
+
+def subscriptions_exist(organization_id: str) -> Select[Any]:
+    """Whether the organization has an active subscription (a hot write asks along with its
+    own statement, and skips the fan-out's query when it has none)."""
+    active = select(Webhook.id).where(
+        Webhook.organization_id == organization_id, Webhook.status == WebhookStatus.active
+    )
+    return select(active.exists())
 
 
 def plan(session: Session, emitted: list[Emitted]) -> int:

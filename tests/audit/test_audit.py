@@ -51,6 +51,8 @@ async def test_the_database_refuses_to_change_or_delete_audit_rows(app: Any, api
 async def test_tampering_is_detected_by_verify(app: Any, api: Api) -> None:
     owner = await api.owner()
     await api.login(owner.email)
+    # Rows are tamper-evident once chained (right after their commit; verify chains first).
+    assert (await api.get("/audit/verify", owner)).json()["valid"] is True
     engine = create_async_engine(TEST_DATABASE_URL)
     async with engine.begin() as connection:
         # Only someone with the power to disable the trigger can do this; verify still sees it.
