@@ -40,6 +40,8 @@ os.environ.update(
 from tests.helpers import Api, make_app, make_client  # noqa: E402
 
 TABLES_KEPT = {"alembic_version"}
+# The Horizon and RPC stand-ins (and apps paying through them), for every package that needs them.
+pytest_plugins = ["tests.stellar.fixtures"]
 
 
 def _migrate(database_url: str) -> None:

@@ -15,7 +15,7 @@ from app.core.clock import isoformat
 from app.stellar.rules import memo_hash_of
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import Api, Session
-from tests.stellar.conftest import Standin, network_api, network_app, standin  # noqa: F401
+from tests.stellar.fixtures import Standin
 
 HASHED = (
     "prev_hash",

@@ -17,7 +17,7 @@ from app.jobs import dispatch
 from tests.celery_worker import celery_worker, start_worker, stop_worker
 from tests.helpers import Api, Session, make_app, make_client
 from tests.payments.conftest import payment_of, resolve
-from tests.stellar.conftest import Standin, with_wallets
+from tests.stellar.fixtures import Standin, with_wallets
 
 BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
 DEAD_BROKER = "redis://127.0.0.1:1/0"

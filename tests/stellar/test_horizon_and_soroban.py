@@ -13,7 +13,7 @@ from app.core.tenancy import system_session
 from app.jobs.models import Job
 from tests.helpers import Api, assert_error
 from tests.payments.conftest import payment_of, resolve
-from tests.stellar.conftest import Standin, with_wallets
+from tests.stellar.fixtures import Standin, with_wallets
 
 
 async def _run_retries_now(app: Any) -> int:

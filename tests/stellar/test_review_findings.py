@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.helpers import Api, assert_error
 from tests.payments.conftest import payment_of, resolve
-from tests.stellar.conftest import Standin, with_wallets
+from tests.stellar.fixtures import Standin, with_wallets
 from tests.stellar.test_horizon_and_soroban import _run_retries_now
 
 
