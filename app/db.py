@@ -115,19 +115,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
-def _assume_role(role: str) -> Any:
-    """Every connection acts as the application role, to which row-level security applies
-    (the login user may own the tables or be a superuser, which it would not apply to)."""
-    statement = f'SET ROLE "{role}"'
+def _server_settings(settings: Settings) -> dict[str, str]:
+    """Set by the driver when a connection opens, with no statement of ours.
 
-    def _on_connect(dbapi_connection: Any, _: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(statement)
-        cursor.close()
-        # The driver opened a transaction for it: a rollback would undo the SET.
-        dbapi_connection.commit()
+    Every connection acts as the application role, to which row-level security applies (the
+    login user may own the tables or be a superuser, which it would not apply to). JIT is off:
+    the API's statements are short, and compiling one costs more than it saves.
 
-    return _on_connect
+    Plans are generic from the first execution of each prepared statement: they do not depend
+    on what the statistics say of one organization (nothing, right after a bulk load: a
+    custom plan then took a million-outage organization for a few hundred rows and read all
+    of it for one page), and a statement is planned once per connection, not five times.
+    See docs/decisions/0012-generic-plans.md.
+    """
+    values = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
+    if settings.database_role:
+        values["role"] = settings.database_role
+    return values
 
 
 def _json_text(value: Any) -> str:
@@ -153,11 +157,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # Errors must never carry bound values (password hashes, token hashes) into logs.
         hide_parameters=True,
         pool_timeout=5,
-        connect_args={"timeout": 5, "command_timeout": 30},
+        connect_args={
+            "timeout": 5,
+            "command_timeout": 30,
+            "server_settings": _server_settings(settings),
+        },
         **JSON_CODEC,
     )
-    if settings.database_role:
-        event.listen(engine.sync_engine, "connect", _assume_role(settings.database_role))
     return engine
 
 

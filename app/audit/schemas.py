@@ -45,5 +45,7 @@ class ChainReportOut(OutputModel):
     verified_at: UTCTimestamp
     anchors: int = Field(description="Anchors of this chain on the Stellar ledger.")
     latest_anchor: LatestAnchorOut | None
-    unchained: int = Field(description="Rows not chained yet (they are chained at commit: 0).")
+    unchained: int = Field(
+        description="Rows written but not chained yet (linked right after their commit)."
+    )
     oldest_unchained_at: UTCTimestamp | None

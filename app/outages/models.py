@@ -45,6 +45,12 @@ class Outage(TenantMixin, TimestampMixin, Base):
     )
 
     id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("out"))
+    # No index of its own: (organization, id) serves every lookup by organization, and an
+    # organization-only index tempted the planner, when statistics were stale (right after a
+    # bulk load), into reading a whole organization and sorting it for one page.
+    organization_id: Mapped[str] = mapped_column(
+        String(30), ForeignKey("organizations.id", ondelete="CASCADE")
+    )
     site_name: Mapped[str] = mapped_column(String(255))
     site_id: Mapped[str | None] = mapped_column(String(128))
     severity: Mapped[str] = mapped_column(String(16))

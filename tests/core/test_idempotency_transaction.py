@@ -25,7 +25,7 @@ BODY = {"site_name": "Cell Tower Kill", "severity": "high", "services_affected":
 
 def _kill(connection: Any) -> None:
     """The backend ends itself (as the login user: the application role may not signal it)."""
-    connection.exec_driver_sql("RESET ROLE")
+    connection.exec_driver_sql("SET ROLE NONE")
     connection.exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
 
 

@@ -129,6 +129,39 @@ async def test_search_finds_words_in_site_and_description(api: Api, engineer: Se
     assert_error(huge, 422, "VALIDATION_ERROR")
 
 
+@pytest.mark.parametrize(
+    ("cap", "dense"),
+    [(1000, 100), (2, 100), (1000, 1)],
+    ids=["few-matches", "more-than-the-cap", "common-in-the-newest"],
+)
+async def test_search_stays_in_the_tenant_and_combines_with_filters(
+    api: Api, engineer: Session, cap: int, dense: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every way a search is answered on PostgreSQL: from the index's matches when they are at
+    # most the cap, by walking the organization's outages newest first when they are more or
+    # when the word is common among the newest.
+    monkeypatch.setattr("app.outages.router.SEARCH_TOTAL_CAP", cap)
+    monkeypatch.setattr("app.outages.listing.DENSE", dense)
+    stranger = await api.owner()
+    await new_outage(api, stranger, description="Fiber cut in someone else's network")
+    low = await new_outage(api, engineer, severity="low", description="Fiber splice loss")
+    critical = [
+        await new_outage(api, engineer, severity="critical", description=f"Fiber cut {n}")
+        for n in range(2)
+    ]
+    await new_outage(api, engineer, severity="critical", description="Power failure")
+    found = (await api.get("/outages/search", engineer, params={"q": "fiber"})).json()
+    newest_first = [critical[1]["id"], critical[0]["id"], low["id"]]
+    assert [o["id"] for o in found["results"]] == newest_first
+    assert (found["total"], found["total_exact"]) == ((3, True) if cap > 3 else (cap, False))
+    params = {"q": "fiber cut", "severity": "critical", "limit": 1, "offset": 1}
+    second = (await api.get("/outages/search", engineer, params=params)).json()
+    assert [o["id"] for o in second["results"]] == [critical[0]["id"]]
+    assert second["has_previous"] and not second["has_next"]
+    theirs = (await api.get("/outages/search", stranger, params={"q": "fiber"})).json()
+    assert theirs["total"] == 1 and "network" in theirs["results"][0]["description"]
+
+
 async def test_update_escalation_and_assignment(api: Api, engineer: Session, app: Any) -> None:
     outage = await new_outage(api, engineer, severity="medium")
     response = await api.patch(
