@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=20, ge=0, le=500)
     # PostgreSQL: every connection acts as this role (startup parameter `role`), which the
     # migrations create and to which row-level security applies. Empty: connect as the login
-    # user, which must then be neither a superuser nor the tables' owner (the app refuses to start otherwise).
+    # user, which must then be neither a superuser nor the tables' owner (the app refuses to
+    # start otherwise).
     database_role: str = Field(default="apexchainx_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$|^$")
     redis_url: str | None = None
     # Redis calls on the request path (rate limits) wait at most this long; after

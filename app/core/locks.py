@@ -21,7 +21,8 @@ from app.db import Database, dialect_of
 _LOCAL: dict[tuple[int, str], asyncio.Lock] = {}
 
 
-def _key(name: str) -> int:
+def lock_key(name: str) -> int:
+    """The advisory lock key of a name (64 bits of its SHA-256)."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
@@ -29,7 +30,7 @@ async def transaction_lock(session: AsyncSession, name: str) -> None:
     """Held until the session's transaction ends (PostgreSQL); SQLite writes one transaction
     at a time already."""
     if dialect_of(session) == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _key(name)})
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
 
 
 @contextlib.asynccontextmanager
@@ -39,7 +40,7 @@ async def advisory_lock(database: Database, name: str) -> AsyncIterator[None]:
         async with lock:
             yield
         return
-    key = _key(name)
+    key = lock_key(name)
     async with database.lock_engine.connect() as connection:
         await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
         try:

@@ -5,6 +5,8 @@ it)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,6 +71,40 @@ async def correlate(session: AsyncSession, fault: Fault, actor: Actor) -> None:
         # Two CRITICAL faults on one quiet site at once must open one outage, not two.
         await transaction_lock(session, f"fault-site:{fault.organization_id}|{site_of(fault)}")
     outage = await _open_outage_on(session, sites)
+    await _link_or_open(
+        session, fault, actor, outage, lambda: rules_of(session, fault.organization_id)
+    )
+
+
+async def correlate_with(
+    session: AsyncSession,
+    fault: Fault,
+    actor: Actor,
+    by_site: dict[str, Outage],
+    *,
+    rules: FaultRules,
+) -> None:
+    """`correlate` with the open outages of the sites already read (and the site locks already
+    held): a batch reads them once. An outage this opens joins `by_site`."""
+    found = [by_site[s] for s in (segments(fault) or [fault.resource_id]) if s in by_site]
+    outage = max(found, key=lambda o: o.detected_at) if found else None
+
+    async def known_rules() -> FaultRules:
+        return rules
+
+    opened = await _link_or_open(session, fault, actor, outage, known_rules)
+    if opened is not None:
+        by_site[site_of(fault)] = opened
+
+
+async def _link_or_open(
+    session: AsyncSession,
+    fault: Fault,
+    actor: Actor,
+    outage: Outage | None,
+    rules: Callable[[], Awaitable[FaultRules]],
+) -> Outage | None:
+    """Links the fault to `outage`, or opens one for its site: the outage opened, if any."""
     if outage is not None:
         fault.outage_id = outage.id
         timeline.append(
@@ -79,11 +115,11 @@ async def correlate(session: AsyncSession, fault: Fault, actor: Actor) -> None:
             actor,
             _data(fault),
         )
-        return
+        return None
     if fault.severity not in OPENING:
-        return
-    if not (await rules_of(session, fault.organization_id)).auto_open_outages:
-        return
+        return None
+    if not (await rules()).auto_open_outages:
+        return None
     site = site_of(fault)
     outage = await outages.create(
         session,
@@ -107,6 +143,7 @@ async def correlate(session: AsyncSession, fault: Fault, actor: Actor) -> None:
         actor,
         _data(fault),
     )
+    return outage
 
 
 async def after_resolve(session: AsyncSession, fault: Fault, actor: Actor) -> None:

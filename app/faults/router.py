@@ -19,11 +19,14 @@ from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.core.tenancy import scope_session_to
 from app.db import SessionDep
-from app.faults import service
+from app.faults import batch, service
 from app.faults.models import Fault, FaultSeverity
 from app.faults.schemas import (
     CommentCreate,
     CommentOut,
+    FaultBatchIn,
+    FaultBatchItemOut,
+    FaultBatchOut,
     FaultCreate,
     FaultOut,
     RulesOut,
@@ -66,6 +69,32 @@ async def create_fault(
     if not created:
         response.status_code = status.HTTP_200_OK
     return (await present(session, [fault]))[0]
+
+
+@router.post("/batch", response_model=FaultBatchOut, summary="Report up to 1 000 faults at once")
+async def create_faults(
+    body: FaultBatchIn, principal: IntakePrincipal, session: SessionDep
+) -> FaultBatchOut:
+    """One outcome per report, in order: `created`, `folded` into the unresolved fault it
+    repeats (also a repeat of an earlier report of the same batch), or `refused` with its own
+    errors (the others still go in). Deduplication, correlation and outage opening are those of
+    `POST /faults`; the batch is one transaction, idempotent under `Idempotency-Key`."""
+    outcomes = await batch.ingest_batch(
+        session, principal.organization_id, principal.actor, body.faults
+    )
+    faults = {o.fault.id: o.fault for o in outcomes if o.fault is not None}
+    shown = {f.id: f for f in await present(session, list(faults.values()))}
+    results = [
+        FaultBatchItemOut(
+            index=o.index,
+            status=o.status,
+            fault=shown[o.fault.id] if o.fault is not None else None,
+            errors=o.errors,
+        )
+        for o in outcomes
+    ]
+    counts = {kind: sum(r.status == kind for r in results) for kind in ("created", "folded")}
+    return FaultBatchOut(**counts, refused=len(results) - sum(counts.values()), results=results)
 
 
 @router.get("", response_model=Page[FaultOut], summary="List faults")

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel
 from app.faults.models import FaultSeverity
@@ -99,3 +99,45 @@ class TopResource(OutputModel):
     faults: int
     occurrences: int
     last_seen_at: datetime
+
+
+MAX_BATCH = 1000
+_FAULT_ITEMS = WithJsonSchema(
+    {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/FaultCreate"},
+        "minItems": 1,
+        "maxItems": MAX_BATCH,
+    }
+)
+
+
+class FaultBatchIn(InputModel):
+    # Items are checked one by one (an invalid report is refused alone, with its errors),
+    # so the schema of each is documented rather than enforced on the whole body.
+    faults: Annotated[list[Any], Field(min_length=1, max_length=MAX_BATCH), _FAULT_ITEMS] = Field(
+        description="Up to 1 000 reports, each of the `POST /faults` shape."
+    )
+
+
+class ItemError(OutputModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class FaultBatchItemOut(OutputModel):
+    index: int = Field(description="The report's position in the batch.")
+    status: Literal["created", "folded", "refused"] = Field(
+        description="`created`: a new fault; `folded`: a repeat counted on the unresolved fault "
+        "it repeats (`fault.occurrences`); `refused`: not a valid report (`errors`)."
+    )
+    fault: FaultOut | None
+    errors: list[ItemError] = []
+
+
+class FaultBatchOut(OutputModel):
+    created: int
+    folded: int
+    refused: int
+    results: list[FaultBatchItemOut]

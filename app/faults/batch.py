@@ -1,0 +1,232 @@
+"""Batch fault intake: up to 1 000 reports in one transaction, with the outcome of each.
+
+The same rules as `service.ingest`, applied to the whole batch at once: a report repeating an
+unresolved fault (same resource and type, seen within the deduplication window) folds into it,
+including a repeat of an earlier report of the same batch; a new fault is correlated to an
+open outage on its sites, or opens one when its severity and the organization's rules say so
+(one outage per site). A report that is not a valid fault is refused with its own errors and
+does not stop the others.
+
+Locks: every (resource, type) key of the batch in sorted order, then every site that may open
+an outage, in sorted order. Single intake takes one key and then one site, so neither a single
+report nor another batch can hold something this batch waits for while waiting for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import Actor
+from app.core.clock import utcnow
+from app.core.correlation import get_correlation_id
+from app.core.ids import new_id
+from app.core.locks import lock_key
+from app.db import dialect_of, settings_of
+from app.events.service import emit_many, event_values
+from app.faults import correlation
+from app.faults.models import Fault, FaultStatus
+from app.faults.schemas import FaultCreate
+from app.outages.models import Outage, OutageStatus
+
+_LOCK_ALL = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k "
+    "ORDER BY 1) AS sorted"
+)
+
+
+@dataclass
+class Outcome:
+    """One report's outcome, in the order of the batch."""
+
+    index: int
+    status: str  # created | folded | refused
+    fault: Fault | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _key(organization_id: str, resource_id: str, type_: str) -> str:
+    # The same names single intake locks (`service.ingest`, `correlation.correlate`).
+    return f"fault:{organization_id}|{resource_id}|{type_}"
+
+
+def validate(items: Sequence[Any]) -> list[tuple[int, FaultCreate | list[dict[str, Any]]]]:
+    """Each item as a report, or its validation errors (`loc` relative to the item)."""
+    checked: list[tuple[int, FaultCreate | list[dict[str, Any]]]] = []
+    for index, item in enumerate(items):
+        try:
+            checked.append((index, FaultCreate.model_validate(item)))
+        except ValidationError as error:
+            checked.append(
+                (
+                    index,
+                    [
+                        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                        for e in error.errors(include_url=False, include_input=False)
+                    ],
+                )
+            )
+    return checked
+
+
+def _new_fault(organization_id: str, report: FaultCreate, now: datetime) -> Fault:
+    path = report.resource_ancestry_path
+    return Fault(
+        id=new_id("flt"),
+        organization_id=organization_id,
+        resource_id=report.resource_id,
+        microservice_id=report.microservice_id,
+        type=report.type,
+        severity=report.severity.value,
+        status=FaultStatus.unresolved,
+        message=report.message,
+        cause=report.cause,
+        resource_ancestry_path=path,
+        ancestry=f"|{path}|" if path else "|",
+        created_at=now,
+        last_seen_at=now,
+        occurrences=1,
+        correlation_id=get_correlation_id(),
+        opened_outage=False,
+    )
+
+
+async def _lock(session: AsyncSession, names: list[str]) -> None:
+    if names and dialect_of(session) == "postgresql":
+        keys = sorted({lock_key(name) for name in names})
+        await session.execute(_LOCK_ALL, {"keys": keys})
+
+
+async def _repeats(
+    session: AsyncSession, keys: set[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], Fault]:
+    """The newest unresolved fault seen since `since` for each (resource, type), locked."""
+    if not keys:
+        return {}
+    rows = (
+        (
+            await session.execute(
+                select(Fault)
+                .where(
+                    tuple_(Fault.resource_id, Fault.type).in_(sorted(keys)),
+                    Fault.status == FaultStatus.unresolved,
+                    Fault.last_seen_at >= since,
+                )
+                .order_by(Fault.id)
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    newest: dict[tuple[str, str], Fault] = {}
+    for fault in rows:  # id order: the last one seen per key is the newest
+        newest[(fault.resource_id, fault.type)] = fault
+    return newest
+
+
+async def _open_outages(session: AsyncSession, sites: set[str]) -> dict[str, Outage]:
+    """The newest unresolved outage named by each site (id or name)."""
+    if not sites:
+        return {}
+    names = sorted(sites)
+    rows = (
+        (
+            await session.execute(
+                select(Outage)
+                .where(
+                    Outage.status != OutageStatus.resolved,
+                    Outage.site_id.in_(names) | Outage.site_name.in_(names),
+                )
+                .order_by(Outage.detected_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    by_site: dict[str, Outage] = {}
+    for outage in rows:  # oldest first: the newest wins
+        for name in {outage.site_id, outage.site_name} & sites:
+            if name is not None:
+                by_site[name] = outage
+    return by_site
+
+
+async def ingest_batch(
+    session: AsyncSession, organization_id: str, actor: Actor, items: Sequence[Any]
+) -> list[Outcome]:
+    checked = validate(items)
+    outcomes = {i: Outcome(i, "refused", errors=e) for i, e in checked if isinstance(e, list)}
+    now = utcnow()
+    # Every valid report as the fault it would be; those that repeat one are dropped below.
+    candidates = [
+        (i, _new_fault(organization_id, r, now)) for i, r in checked if isinstance(r, FaultCreate)
+    ]
+    keys = {(f.resource_id, f.type) for _, f in candidates}
+    await _lock(session, [_key(organization_id, *key) for key in keys])
+    await _lock(
+        session,
+        [
+            f"fault-site:{organization_id}|{correlation.site_of(f)}"
+            for _, f in candidates
+            if f.severity in correlation.OPENING
+        ],
+    )
+    window = timedelta(seconds=settings_of(session).fault_dedup_window_seconds)
+    known = await _repeats(session, keys, now - window)
+    created: list[Fault] = []
+    for index, fault in candidates:
+        existing = known.get((fault.resource_id, fault.type))
+        if existing is not None:
+            # Loaded and locked in this session (or new in this batch): the flush writes it.
+            existing.occurrences += 1
+            existing.last_seen_at = now
+            outcomes[index] = Outcome(index, "folded", existing)
+            continue
+        known[(fault.resource_id, fault.type)] = fault
+        created.append(fault)
+        outcomes[index] = Outcome(index, "created", fault)
+    session.add_all(created)
+    await session.flush()
+    await _correlate(session, organization_id, actor, created)
+    return [outcomes[i] for i in range(len(items))]
+
+
+async def _correlate(
+    session: AsyncSession, organization_id: str, actor: Actor, created: list[Fault]
+) -> None:
+    """As `correlation.correlate` for each new fault in order, with the outages read once."""
+    if not created:
+        return
+    sites = {s for fault in created for s in (correlation.segments(fault) or [fault.resource_id])}
+    by_site = await _open_outages(session, sites)
+    rules = await correlation.rules_of(session, organization_id)
+    for fault in created:
+        await correlation.correlate_with(session, fault, actor, by_site, rules=rules)
+    await emit_many(
+        session,
+        [
+            event_values(
+                organization_id=organization_id,
+                event_type="fault.created",
+                entity_type="fault",
+                entity_id=fault.id,
+                data={
+                    "fault_id": fault.id,
+                    "resource_id": fault.resource_id,
+                    "type": fault.type,
+                    "severity": fault.severity,
+                    "status": fault.status,
+                    "outage_id": fault.outage_id,
+                    "occurrences": fault.occurrences,
+                },
+            )
+            for fault in created
+        ],
+    )
