@@ -7,19 +7,21 @@ open outage on its sites, or opens one when its severity and the organization's 
 (one outage per site). A report that is not a valid fault is refused with its own errors and
 does not stop the others.
 
-Locks: every (resource, type) key of the batch in sorted order, then every site that may open
-an outage, in sorted order. Single intake takes one key and then one site, so neither a single
-report nor another batch can hold something this batch waits for while waiting for it.
+Locks: every (resource, type) key of the batch in sorted order, then every quiet site (no open
+outage) where a report may open one, in sorted order. Single intake takes one key and then one
+site, so neither a single report nor another batch can hold something this batch waits for
+while waiting for it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,8 +35,11 @@ from app.events.service import emit_many, event_values
 from app.faults import correlation
 from app.faults.models import Fault, FaultStatus
 from app.faults.schemas import FaultCreate
+from app.outages import timeline
 from app.outages.models import Outage, OutageStatus
 
+SUMMARY_IDS = 100  # fault ids named in a batch's timeline entry (the count names them all)
+_REPORTS = TypeAdapter(list[FaultCreate])
 _LOCK_ALL = text(
     "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k "
     "ORDER BY 1) AS sorted"
@@ -58,6 +63,10 @@ def _key(organization_id: str, resource_id: str, type_: str) -> str:
 
 def validate(items: Sequence[Any]) -> list[tuple[int, FaultCreate | list[dict[str, Any]]]]:
     """Each item as a report, or its validation errors (`loc` relative to the item)."""
+    try:  # the whole list in one call when every item is valid (the common case)
+        return list(enumerate(_REPORTS.validate_python(items)))
+    except ValidationError:
+        pass
     checked: list[tuple[int, FaultCreate | list[dict[str, Any]]]] = []
     for index, item in enumerate(items):
         try:
@@ -170,14 +179,6 @@ async def ingest_batch(
     ]
     keys = {(f.resource_id, f.type) for _, f in candidates}
     await _lock(session, [_key(organization_id, *key) for key in keys])
-    await _lock(
-        session,
-        [
-            f"fault-site:{organization_id}|{correlation.site_of(f)}"
-            for _, f in candidates
-            if f.severity in correlation.OPENING
-        ],
-    )
     window = timedelta(seconds=settings_of(session).fault_dedup_window_seconds)
     known = await _repeats(session, keys, now - window)
     created: list[Fault] = []
@@ -198,6 +199,25 @@ async def ingest_batch(
     return [outcomes[i] for i in range(len(items))]
 
 
+def _summarize(session: AsyncSession, outage: Outage, faults: list[Fault], actor: Actor) -> None:
+    """One timeline entry for the faults of a batch that joined an open outage: a storm adds a
+    line per batch to the outage's timeline, not one per device."""
+    first = faults[0]
+    more = f" and {len(faults) - 1} more" if len(faults) > 1 else ""
+    timeline.append(
+        session,
+        outage,
+        "faults_correlated",
+        f"Fault {first.type} ({first.severity}) on {first.resource_id}{more}",
+        actor,
+        {
+            "count": len(faults),
+            "fault_ids": [f.id for f in faults[:SUMMARY_IDS]],
+            "severities": dict(Counter(f.severity for f in faults)),
+        },
+    )
+
+
 async def _correlate(
     session: AsyncSession, organization_id: str, actor: Actor, created: list[Fault]
 ) -> None:
@@ -206,9 +226,25 @@ async def _correlate(
         return
     sites = {s for fault in created for s in (correlation.segments(fault) or [fault.resource_id])}
     by_site = await _open_outages(session, sites)
+    # Only a quiet site can get a second outage: its lock is taken (after every key lock, in
+    # sorted order) and its outages read again. In a storm the sites soon have their outage,
+    # and concurrent batches stop waiting on each other's sites.
+    quiet = {
+        correlation.site_of(fault)
+        for fault in created
+        if fault.severity in correlation.OPENING
+        and not any(s in by_site for s in (correlation.segments(fault) or [fault.resource_id]))
+    }
+    if quiet:
+        await _lock(session, [f"fault-site:{organization_id}|{site}" for site in quiet])
+        by_site = await _open_outages(session, sites)
     rules = await correlation.rules_of(session, organization_id)
+    joined: dict[str, list[Fault]] = {}
     for fault in created:
-        await correlation.correlate_with(session, fault, actor, by_site, rules=rules)
+        await correlation.correlate_with(session, fault, actor, by_site, rules=rules, joined=joined)
+    outages = {o.id: o for o in by_site.values()}
+    for outage_id, faults in joined.items():
+        _summarize(session, outages[outage_id], faults, actor)
     await emit_many(
         session,
         [

@@ -83,11 +83,17 @@ async def correlate_with(
     by_site: dict[str, Outage],
     *,
     rules: FaultRules,
+    joined: dict[str, list[Fault]],
 ) -> None:
     """`correlate` with the open outages of the sites already read (and the site locks already
-    held): a batch reads them once. An outage this opens joins `by_site`."""
+    held): a batch reads them once. An outage this opens joins `by_site`. A fault joining an
+    outage is collected in `joined` (outage id: faults) for one timeline entry per outage."""
     found = [by_site[s] for s in (segments(fault) or [fault.resource_id]) if s in by_site]
     outage = max(found, key=lambda o: o.detected_at) if found else None
+    if outage is not None:
+        fault.outage_id = outage.id
+        joined.setdefault(outage.id, []).append(fault)
+        return
 
     async def known_rules() -> FaultRules:
         return rules

@@ -81,6 +81,10 @@ async def test_critical_reports_open_one_outage_per_site_and_join_open_ones(api:
     ]
     outages = (await api.get("/outages", owner, params={"limit": 50})).json()
     assert outages["total"] == 3
+    # The faults that joined site_0's outage are one line of its timeline, not three.
+    detail = (await api.get(f"/outages/{open_outage['id']}", owner)).json()
+    joined = [e for e in detail["timeline"] if e["event"] == "faults_correlated"]
+    assert len(joined) == 1 and joined[0]["data"]["count"] == 3
 
 
 async def test_limits_roles_and_api_keys(api: Api) -> None:
