@@ -23,6 +23,7 @@ def register_background_work() -> None:
     from app.audit.chaining import chain_everything
     from app.config import get_settings
     from app.faults import service as faults
+    from app.faults import storm
     from app.incidents import tasks as incident_tasks  # noqa: F401
     from app.payments import tasks as payment_tasks  # noqa: F401
     from app.sla import clock, contract, tasks  # noqa: F401
@@ -34,3 +35,4 @@ def register_background_work() -> None:
         Sweep("anchor_audit_chains", get_settings().audit_anchor_interval_seconds, anchor_due)
     )
     register_sweep(Sweep("purge_expired_faults", 3600, faults.purge_expired))
+    register_sweep(Sweep("fault_storm_summaries", 60, storm.sweep))

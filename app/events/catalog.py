@@ -19,6 +19,7 @@ EVENT_TYPES: Final = (
     "dispute.resolved",
     "fault.created",
     "fault.resolved",
+    "fault.storm",
     "incident.created",
     "incident.triaged",
     "investigation.completed",

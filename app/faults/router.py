@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -15,12 +16,13 @@ from app.auth.dependencies import (
     requires,
 )
 from app.auth.roles import Role
+from app.core.clock import utcnow
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.core.tenancy import scope_session_to
 from app.db import SessionDep
-from app.faults import batch, service
+from app.faults import batch, service, storm
 from app.faults.models import Fault, FaultSeverity
 from app.faults.schemas import (
     CommentCreate,
@@ -29,6 +31,7 @@ from app.faults.schemas import (
     FaultBatchOut,
     FaultCreate,
     FaultOut,
+    FaultStormOut,
     RulesOut,
     RulesUpdate,
     TokenCreate,
@@ -99,6 +102,19 @@ async def create_faults(
     # Written straight to JSON in the documented shape: validating 1 000 nested models again
     # cost more than storing them.
     return Response(orjson.dumps(answer, option=orjson.OPT_UTC_Z), media_type="application/json")
+
+
+@router.get("/storm", response_model=FaultStormOut, summary="Recent fault intake, summarised")
+async def storm_summary(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    minutes: Annotated[int, Query(ge=1, le=1440, description="The window, in minutes.")] = 15,
+) -> dict[str, Any]:
+    """What a storm looks like: faults first seen per minute, faults repeating, the top sites and
+    types, and the outages opened by correlation. During a storm the `fault.storm` webhook event
+    carries the same summary for the last minute, once a minute."""
+    until = utcnow()
+    return await storm.summary(session, until - timedelta(minutes=minutes), until)
 
 
 _FAULT_FIELDS = tuple(

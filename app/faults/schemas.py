@@ -141,3 +141,40 @@ class FaultBatchOut(OutputModel):
     folded: int
     refused: int
     results: list[FaultBatchItemOut]
+
+
+class StormMinute(OutputModel):
+    minute: str = Field(description="The minute (UTC, ISO 8601).")
+    new_faults: int
+
+
+class StormSite(OutputModel):
+    site: str
+    new_faults: int
+
+
+class StormType(OutputModel):
+    type: str
+    new_faults: int
+
+
+class StormOutage(OutputModel):
+    outage_id: str
+    site: str
+    severity: str
+    status: str
+
+
+class FaultStormOut(OutputModel):
+    since: datetime
+    until: datetime
+    new_faults: int = Field(description="Faults first seen in the window.")
+    repeating_faults: int = Field(
+        description="Faults first seen before the window and reported again in it."
+    )
+    per_minute: list[StormMinute]
+    top_sites: list[StormSite]
+    top_types: list[StormType]
+    outages_opened: list[StormOutage] = Field(
+        description="Outages opened by faults first seen in the window."
+    )
