@@ -62,6 +62,7 @@ bench: install
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.payouts
+	$(BIN)/python -m bench.storm
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.faults
 	$(BIN)/python -m bench.login_flood
