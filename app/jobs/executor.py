@@ -73,7 +73,8 @@ class InlineExecutor:
                 continue
             self._last_sweep[sweep.name] = now
             count = await sweep.run(self.database)
-            log.info("sweep_ran", sweep=sweep.name, affected=count)
+            # A sweep that found nothing (most of them, every few seconds) is not news.
+            (log.info if count else log.debug)("sweep_ran", sweep=sweep.name, affected=count)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="inline-jobs")
