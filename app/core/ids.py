@@ -7,6 +7,7 @@ stay strictly ordered (monotonic ULID).
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import threading
@@ -55,12 +56,14 @@ _last_ms = -1
 _last_random = 0
 
 
-def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, rem = divmod(value, 32)
-        chars.append(CROCKFORD[rem])
-    return "".join(reversed(chars))
+# Crockford base32 of the 128 bits, through RFC 4648 base32 (in C) with the alphabet swapped:
+# widened to 160 bits (32 characters), the last 26 characters are the ULID's (its first
+# character carries the 2 padding bits and the top 3 bits of the time).
+_TO_CROCKFORD: Final = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD.encode())
+
+
+def _encode_ulid(value: int) -> str:
+    return base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_TO_CROCKFORD).decode()
 
 
 def ulid() -> str:
@@ -73,7 +76,7 @@ def ulid() -> str:
         else:
             _last_ms = now_ms
             _last_random = int.from_bytes(os.urandom(10), "big")
-        return _encode(now_ms, 10) + _encode(_last_random, 16)
+        return _encode_ulid((now_ms << 80) | _last_random)
 
 
 def new_id(prefix: str) -> str:

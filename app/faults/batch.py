@@ -198,7 +198,8 @@ async def ingest_batch(
     return [outcomes[i] for i in range(len(items))]
 
 
-_COLUMNS = tuple(column.key for column in cast(Table, Fault.__table__).columns)
+_FAULTS = cast(Table, Fault.__table__)
+_COLUMNS = tuple(column.key for column in _FAULTS.columns)
 
 
 async def _insert(session: AsyncSession, created: list[Fault]) -> None:
@@ -207,7 +208,7 @@ async def _insert(session: AsyncSession, created: list[Fault]) -> None:
     would cost more than the rest of the batch."""
     if created:
         await session.execute(
-            insert(Fault), [{name: getattr(f, name) for name in _COLUMNS} for f in created]
+            insert(_FAULTS), [{name: getattr(f, name) for name in _COLUMNS} for f in created]
         )
 
 

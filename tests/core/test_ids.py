@@ -39,3 +39,12 @@ def test_unknown_prefix_is_refused() -> None:
     with pytest.raises(ValueError):
         new_id("bad")
     assert not is_valid_id("out_not-a-ulid")
+
+
+def test_the_encoding_is_crockford_base32_of_time_then_randomness() -> None:
+    from app.core.ids import _encode_ulid
+
+    # 48 bits of milliseconds (10 characters), then 80 random bits (16 characters).
+    assert _encode_ulid(1 << 80) == "0000000001" + "0" * 16
+    assert _encode_ulid((31 << 80) | 1) == "000000000Z" + "0" * 15 + "1"
+    assert _encode_ulid((1 << 128) - 1) == "7" + "Z" * 25
