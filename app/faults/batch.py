@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Table, insert, select, text, tuple_
+from sqlalchemy import String, Table, bindparam, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
@@ -113,16 +113,28 @@ async def _lock(session: AsyncSession, names: list[str]) -> None:
 
 
 async def _repeats(
-    session: AsyncSession, keys: set[tuple[str, str]], since: datetime
+    session: AsyncSession, organization_id: str, keys: set[tuple[str, str]], since: datetime
 ) -> dict[tuple[str, str], Fault]:
     """The newest unresolved fault seen since `since` for each (resource, type), locked."""
     if not keys:
         return {}
+    # The resources are written into the statement as constants (quoted by the dialect):
+    # PostgreSQL then hashes the list, where 500 bound parameters were compared one by one
+    # against every fault of the organization (300-600 ms of a batch, 10 ms this way).
+    resources = bindparam(
+        "batch_resources",
+        value=sorted({resource for resource, _ in keys}),
+        expanding=True,
+        literal_execute=True,
+        type_=String,
+    )
     rows = (
         (
             await session.execute(
                 select(Fault)
                 .where(
+                    Fault.organization_id == organization_id,
+                    Fault.resource_id.in_(resources),
                     tuple_(Fault.resource_id, Fault.type).in_(sorted(keys)),
                     Fault.status == FaultStatus.unresolved,
                     Fault.last_seen_at >= since,
@@ -180,7 +192,7 @@ async def ingest_batch(
     keys = {(f.resource_id, f.type) for _, f in candidates}
     await _lock(session, [_key(organization_id, *key) for key in keys])
     window = timedelta(seconds=settings_of(session).fault_dedup_window_seconds)
-    known = await _repeats(session, keys, now - window)
+    known = await _repeats(session, organization_id, keys, now - window)
     created: list[Fault] = []
     for index, fault in candidates:
         existing = known.get((fault.resource_id, fault.type))
