@@ -27,12 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.core.clock import utcnow
-from app.core.correlation import get_correlation_id
-from app.core.ids import new_id
 from app.core.locks import lock_key
 from app.db import dialect_of, settings_of
 from app.events.service import emit_many, event_values
-from app.faults import correlation
+from app.faults import correlation, service
 from app.faults.models import Fault, FaultStatus
 from app.faults.schemas import FaultCreate
 from app.outages import timeline
@@ -82,28 +80,6 @@ def validate(items: Sequence[Any]) -> list[tuple[int, FaultCreate | list[dict[st
                 )
             )
     return checked
-
-
-def _new_fault(organization_id: str, report: FaultCreate, now: datetime) -> Fault:
-    path = report.resource_ancestry_path
-    return Fault(
-        id=new_id("flt"),
-        organization_id=organization_id,
-        resource_id=report.resource_id,
-        microservice_id=report.microservice_id,
-        type=report.type,
-        severity=report.severity.value,
-        status=FaultStatus.unresolved,
-        message=report.message,
-        cause=report.cause,
-        resource_ancestry_path=path,
-        ancestry=f"|{path}|" if path else "|",
-        created_at=now,
-        last_seen_at=now,
-        occurrences=1,
-        correlation_id=get_correlation_id(),
-        opened_outage=False,
-    )
 
 
 async def _lock(session: AsyncSession, names: list[str]) -> None:
@@ -187,7 +163,9 @@ async def ingest_batch(
     now = utcnow()
     # Every valid report as the fault it would be; those that repeat one are dropped below.
     candidates = [
-        (i, _new_fault(organization_id, r, now)) for i, r in checked if isinstance(r, FaultCreate)
+        (i, service.new_fault(organization_id, r, now))
+        for i, r in checked
+        if isinstance(r, FaultCreate)
     ]
     keys = {(f.resource_id, f.type) for _, f in candidates}
     await _lock(session, [_key(organization_id, *key) for key in keys])
@@ -278,15 +256,7 @@ async def _correlate(
                 event_type="fault.created",
                 entity_type="fault",
                 entity_id=fault.id,
-                data={
-                    "fault_id": fault.id,
-                    "resource_id": fault.resource_id,
-                    "type": fault.type,
-                    "severity": fault.severity,
-                    "status": fault.status,
-                    "outage_id": fault.outage_id,
-                    "occurrences": fault.occurrences,
-                },
+                data=service.event_data(fault),
             )
             for fault in created
         ],

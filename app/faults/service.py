@@ -15,6 +15,7 @@ from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
+from app.core.ids import new_id
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
 from app.core.tenancy import cross_tenant, system_session
@@ -29,6 +30,19 @@ TOKEN_PREFIX = "fst_"  # noqa: S105 (a prefix, not a secret)
 RECENT = timedelta(hours=24)
 
 
+def event_data(fault: Fault) -> dict[str, Any]:
+    """The payload of a fault's events (single and batch intake, resolve)."""
+    return {
+        "fault_id": fault.id,
+        "resource_id": fault.resource_id,
+        "type": fault.type,
+        "severity": fault.severity,
+        "status": fault.status,
+        "outage_id": fault.outage_id,
+        "occurrences": fault.occurrences,
+    }
+
+
 def _event(session: AsyncSession, fault: Fault, event_type: str) -> None:
     emit(
         session,
@@ -36,15 +50,30 @@ def _event(session: AsyncSession, fault: Fault, event_type: str) -> None:
         event_type=event_type,
         entity_type="fault",
         entity_id=fault.id,
-        data={
-            "fault_id": fault.id,
-            "resource_id": fault.resource_id,
-            "type": fault.type,
-            "severity": fault.severity,
-            "status": fault.status,
-            "outage_id": fault.outage_id,
-            "occurrences": fault.occurrences,
-        },
+        data=event_data(fault),
+    )
+
+
+def new_fault(organization_id: str, data: FaultCreate, now: datetime) -> Fault:
+    """A fault first seen now, not yet stored (its id is set, so a batch can name it)."""
+    path = data.resource_ancestry_path
+    return Fault(
+        id=new_id("flt"),
+        organization_id=organization_id,
+        resource_id=data.resource_id,
+        microservice_id=data.microservice_id,
+        type=data.type,
+        severity=data.severity.value,
+        status=FaultStatus.unresolved,
+        message=data.message,
+        cause=data.cause,
+        resource_ancestry_path=path,
+        ancestry=f"|{path}|" if path else "|",
+        created_at=now,
+        last_seen_at=now,
+        occurrences=1,
+        correlation_id=get_correlation_id(),
+        opened_outage=False,
     )
 
 
@@ -75,23 +104,7 @@ async def ingest(
         repeat.occurrences += 1
         repeat.last_seen_at = now
         return repeat, False
-    path = data.resource_ancestry_path
-    fault = Fault(
-        organization_id=organization_id,
-        resource_id=data.resource_id,
-        microservice_id=data.microservice_id,
-        type=data.type,
-        severity=data.severity.value,
-        status=FaultStatus.unresolved,
-        message=data.message,
-        cause=data.cause,
-        resource_ancestry_path=path,
-        ancestry=f"|{path}|" if path else "|",
-        created_at=now,
-        last_seen_at=now,
-        occurrences=1,
-        correlation_id=get_correlation_id(),
-    )
+    fault = new_fault(organization_id, data, now)
     session.add(fault)
     await session.flush()
     await correlation.correlate(session, fault, actor)
