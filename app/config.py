@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     soroban_contract_id: str | None = None
     # A payout envelope is valid this long; after it, a retry may build a new one.
     stellar_tx_timeout_seconds: int = Field(default=300, ge=30, le=86400)
+    # Rewards from the pool go out up to this many per transaction (one payment operation
+    # each; Stellar allows 100). 1 sends each payment as a transaction of its own.
+    payout_batch_size: int = Field(default=1, ge=1, le=100)
     stellar_base_fee_stroops: int = Field(default=100, ge=100, le=10_000_000)
     stellar_request_timeout_seconds: float = Field(default=20, gt=0, le=120)
 

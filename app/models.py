@@ -17,7 +17,7 @@ from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken
 from app.incidents.models import Incident, Investigation, MonthlyUsage
 from app.jobs.models import Job
 from app.outages.models import Outage, RootCauseAnalysis, TimelineEntry
-from app.payments.models import Payment, PaymentAttempt
+from app.payments.models import Payment, PaymentAttempt, PayoutBatch
 from app.sla.models import SlaPolicy, SlaResult
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.wallets.models import BalanceCache, Wallet
@@ -49,6 +49,7 @@ __all__ = [
     "PasswordReset",
     "Payment",
     "PaymentAttempt",
+    "PayoutBatch",
     "RefreshToken",
     "RootCauseAnalysis",
     "SlaPolicy",

@@ -1,7 +1,8 @@
 """Background work throughput: one Celery worker evaluating SLAs and paying on the local
 ledger, and the time from resolve to confirmed payout under a burst of resolves.
 
-    python -m bench.payouts            # 1000 resolves (make bench runs it too)
+    python -m bench.payouts                  # 1000 resolves, batches of 100 (make bench)
+    python -m bench.payouts --batch-size 1   # one transaction per payment (the old way)
     python -m bench.payouts --count 200
 
 PostgreSQL (BENCH_JOBS_DATABASE_URL) and Redis (db 11) of this machine; results print and
@@ -124,6 +125,67 @@ async def job_rate(database: Database, kind: str) -> dict[str, float]:
     }
 
 
+async def import_outages(
+    http: httpx.AsyncClient, headers: dict[str, str], database: Database, count: int
+) -> list[str]:
+    """`count` open critical outages detected ten minutes ago; their ids."""
+    detected = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    outages = [
+        {"site_name": f"Site {i}", "severity": "critical", "detected_at": detected}
+        for i in range(count)
+    ]
+    imported = await http.post(
+        "/outages/import", json={"outages": outages}, headers=headers, timeout=120
+    )
+    imported.raise_for_status()
+    async with system_session(database, "test inspection") as session:
+        query = select(Outage.id).where(Outage.status != "resolved")
+        return list((await session.execute(query)).scalars())
+
+
+async def drain_backlog(
+    base: str,
+    token: str,
+    http: httpx.AsyncClient,
+    headers: dict[str, str],
+    database: Database,
+    logs: Path,
+    count: int,
+) -> dict[str, float]:
+    """A worker's payout capacity: `count` payouts waiting, then one worker starts; from its
+    first claim to the last confirmation."""
+    since = datetime.now(UTC)
+    ids = await import_outages(http, headers, database, count)
+    await resolve_burst(base, token, ids)
+    worker = await asyncio.to_thread(
+        start_worker, logs / "backlog.log", ENV, "bench-backlog", "payouts,default"
+    )
+    try:
+        confirmed = (
+            select(func.count())
+            .select_from(Payment)
+            .where(Payment.status == "confirmed", Payment.created_at >= since)
+        )
+        await wait_for(database, confirmed, count, within=600)
+    finally:
+        stop_worker(worker)
+    async with system_session(database, "test inspection") as session:
+        first_claim = (
+            await session.execute(
+                select(func.min(Job.last_attempt_at)).where(
+                    Job.kind == "payments.execute", Job.created_at >= since
+                )
+            )
+        ).scalar_one()
+        last_confirmed = (
+            await session.execute(
+                select(func.max(Payment.confirmed_at)).where(Payment.created_at >= since)
+            )
+        ).scalar_one()
+    seconds = (last_confirmed - first_claim).total_seconds()
+    return {"payouts": count, "seconds": round(seconds, 2), "per_second": round(count / seconds, 1)}
+
+
 async def resolve_burst(base: str, token: str, ids: list[str]) -> float:
     headers = {"Authorization": f"Bearer {token}"}
     limit = asyncio.Semaphore(32)
@@ -160,7 +222,8 @@ async def prepare(env: dict[str, str]) -> None:
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
 
 
-async def main(count: int) -> dict[str, Any]:
+async def main(count: int, batch_size: int) -> dict[str, Any]:
+    ENV["PAYOUT_BATCH_SIZE"] = str(batch_size)
     await prepare(ENV)
     settings = Settings(**{k.lower(): v for k, v in ENV.items()})
     database = Database(settings)
@@ -181,17 +244,7 @@ async def main(count: int) -> dict[str, Any]:
                 "/wallets", json={"entity_id": entity, "address": address}, headers=headers
             )
             registered.raise_for_status()
-        detected = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
-        outages = [
-            {"site_name": f"Site {i}", "severity": "critical", "detected_at": detected}
-            for i in range(count)
-        ]
-        imported = await http.post(
-            "/outages/import", json={"outages": outages}, headers=headers, timeout=120
-        )
-        imported.raise_for_status()
-        async with system_session(database, "test inspection") as session:
-            ids = list((await session.execute(select(Outage.id))).scalars())
+        ids = await import_outages(http, headers, database, count)
 
         worker = await asyncio.to_thread(
             start_worker, logs / "payouts.log", ENV, "bench-payouts", "payouts,default"
@@ -202,8 +255,13 @@ async def main(count: int) -> dict[str, Any]:
         async with system_session(database, "test inspection") as session:
             rows = (await session.execute(select(Payment.created_at, Payment.confirmed_at))).all()
         latencies = [(done - created).total_seconds() for created, done in rows]
+        # From the first payment planned to the last confirmed: the worker's payout rate.
+        confirm_seconds = (
+            max(done for _, done in rows) - min(created for created, _ in rows)
+        ).total_seconds()
         payouts = await job_rate(database, "payments.execute")
         stop_worker(worker)
+        backlog = await drain_backlog(base, token, http, headers, database, logs, count)
 
         # SLA evaluation: a policy change, then one recalculation job per outage.
         changed = await http.put(
@@ -242,6 +300,9 @@ async def main(count: int) -> dict[str, Any]:
         await http.aclose()
     return {
         "resolves": count,
+        "payout_batch_size": batch_size,
+        "payouts_confirmed_per_second_during_burst": round(count / confirm_seconds, 1),
+        "backlog_drain": backlog,
         "resolve_burst_seconds": round(resolve_seconds, 2),
         "payout_latency_seconds": {
             "p50": round(statistics.median(latencies), 2),
@@ -256,7 +317,9 @@ async def main(count: int) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
-    results = asyncio.run(main(parser.parse_args().count))
+    parser.add_argument("--batch-size", type=int, default=100)
+    arguments = parser.parse_args()
+    results = asyncio.run(main(arguments.count, arguments.batch_size))
     print(json.dumps(results, indent=2))
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)

@@ -21,6 +21,7 @@ PREFIXES: Final = frozenset(
         "sla",
         "dsp",
         "pay",
+        "pbt",
         "usr",
         "org",
         "whk",

@@ -48,6 +48,28 @@ def build_payment(
     )
 
 
+def build_batch(
+    network: NetworkConfig,
+    *,
+    batch_id: str,
+    source: str,
+    sequence: int,
+    payments: list[tuple[str, Decimal]],
+    now: datetime,
+    valid_seconds: int,
+) -> TransactionEnvelope:
+    """One payment operation per (destination, amount), in the members' order: operation i
+    pays member i. The memo is the hash of the batch id."""
+    builder = TransactionBuilder(Account(source, sequence), network.passphrase, network.base_fee)
+    for destination, amount in payments:
+        builder.append_payment_op(destination, network.usdc, f"{amount:.7f}")
+    return (
+        builder.add_memo(HashMemo(hashlib.sha256(batch_id.encode()).digest()))
+        .add_time_bounds(0, int(now.timestamp()) + valid_seconds)
+        .build()
+    )
+
+
 def describe(envelope: TransactionEnvelope) -> BuiltEnvelope:
     bounds = envelope.transaction.preconditions
     max_time = bounds.time_bounds.max_time if bounds and bounds.time_bounds else 0

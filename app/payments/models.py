@@ -65,6 +65,44 @@ class Payment(TenantMixin, TimestampMixin, Base):
     submitted_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     correlation_id: Mapped[str | None] = mapped_column(String(128))
+    # Paid by an operation of a batch transaction (PAYOUT_BATCH_SIZE > 1): the batch holds the
+    # envelope; `transaction_hash` and `valid_until` are the batch's, `batch_index` the
+    # operation that pays this payment.
+    batch_id: Mapped[str | None] = mapped_column(
+        ForeignKey("payout_batches.id", ondelete="SET NULL"), index=True
+    )
+    batch_index: Mapped[int | None]
+
+
+class PayoutBatchStatus(StrEnum):
+    open = "open"  # built, maybe sent, no verdict yet
+    confirmed = "confirmed"
+    failed = "failed"  # refused as a whole: members failed with their own codes or detached
+
+
+class PayoutBatch(TenantMixin, TimestampMixin, Base):
+    """One Stellar transaction paying up to PAYOUT_BATCH_SIZE payments of one source account,
+    one payment operation each. Members, envelope and hash commit before anything is sent."""
+
+    __tablename__ = "payout_batches"
+    __table_args__ = (
+        Index("ix_payout_batches_org_source_status", "organization_id", "source", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("pbt"))
+    source: Mapped[str] = mapped_column(String(56))
+    status: Mapped[str] = mapped_column(String(16), default=PayoutBatchStatus.open)
+    size: Mapped[int]
+    envelope_xdr: Mapped[str] = mapped_column(Text)
+    transaction_hash: Mapped[str] = mapped_column(String(64), index=True)
+    valid_until: Mapped[datetime]
+    # Sends of the current envelope, and whether one of them got no answer (it may have
+    # landed unheard: only a lookup by hash or its expiry can tell).
+    sends: Mapped[int] = mapped_column(default=0)
+    unanswered: Mapped[bool] = mapped_column(default=False)
+    rebuilds: Mapped[int] = mapped_column(default=0)
+    ledger: Mapped[int | None]
+    result_codes: Mapped[list[str] | None]
 
 
 class PaymentAttempt(TenantMixin, Base):

@@ -39,7 +39,7 @@ REBUILD_CODES = {"tx_bad_seq", "tx_too_late"}
 MAX_REBUILDS = 3
 
 
-async def _load(session: AsyncSession, payment_id: str, *, lock: bool = False) -> Payment | None:
+async def load(session: AsyncSession, payment_id: str, *, lock: bool = False) -> Payment | None:
     query = (
         select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
     )
@@ -51,11 +51,11 @@ async def _load(session: AsyncSession, payment_id: str, *, lock: bool = False) -
 async def execute(session: AsyncSession, job: Job) -> dict[str, Any]:
     """The `payments.execute` job. Re-running it is always safe."""
     payment_id = job.payload["payment_id"]
-    payment = await _load(session, payment_id)
+    payment = await load(session, payment_id)
     if payment is None or payment.status != PaymentStatus.pending or payment.from_address is None:
         return {"payment_id": payment_id, "status": payment.status if payment else "missing"}
     async with source_lock(database_of(session), payment.from_address):
-        payment = await _load(session, payment_id, lock=True)
+        payment = await load(session, payment_id, lock=True)
         assert payment is not None
         if payment.status != PaymentStatus.pending:
             return {"payment_id": payment_id, "status": payment.status}
@@ -66,7 +66,7 @@ async def execute(session: AsyncSession, job: Job) -> dict[str, Any]:
                 raise  # the job retries with backoff, and looks the hash up first
             # Out of attempts with no verdict: failed, but the envelope is kept, so a
             # retry (POST /payments/trigger) looks it up before anything new is built.
-            await _fail(session, payment, stellar_errors.TIMEOUT, None)
+            await fail(session, payment, stellar_errors.TIMEOUT, None)
             status = payment.status
         await session.commit()
     return {
@@ -120,7 +120,7 @@ async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bo
     assert payment.from_address is not None and payment.to_address is not None
     payer = await stellar.ledger.account(payment.from_address)
     if payer is None:
-        await _fail(
+        await fail(
             session,
             payment,
             stellar_errors.INSUFFICIENT_BALANCE,
@@ -146,11 +146,11 @@ async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bo
     payment.valid_until, payment.envelope_signed = built.valid_until, pool_pays
     if payment.type == PaymentType.penalty and not pool_pays:
         payment.status = PaymentStatus.awaiting_signature
-    _attempt(session, payment, "issued")
+    attempt(session, payment, "issued")
     return pool_pays
 
 
-def _attempt(
+def attempt(
     session: AsyncSession,
     payment: Payment,
     outcome: str,
@@ -181,7 +181,7 @@ async def _submit(
     try:
         verdict = await stellar.ledger.submit(payment.envelope_xdr)
     except LedgerUnavailable:
-        _attempt(session, payment, "unknown", error_code=stellar_errors.TIMEOUT)
+        attempt(session, payment, "unknown", error_code=stellar_errors.TIMEOUT)
         await session.commit()
         raise
     if verdict.landed:
@@ -189,34 +189,36 @@ async def _submit(
     if verdict.transaction_code in REBUILD_CODES and await _may_have_landed(session, payment):
         # An earlier send of this envelope got no answer: `tx_bad_seq` may mean it landed
         # and the lookup has not caught up. Look again later; rebuild only once it is dead.
-        _attempt(session, payment, "refused", verdict)
+        attempt(session, payment, "refused", verdict)
         await session.commit()
         raise LedgerUnavailable("the envelope may have landed; looking it up again later")
     if verdict.transaction_code in REBUILD_CODES and rebuilds < MAX_REBUILDS:
-        _attempt(session, payment, "refused", verdict)
+        attempt(session, payment, "refused", verdict)
         if not await _issue_and_store(session, stellar, payment):
             return payment.status
         return await _submit(session, stellar, payment, job, rebuilds=rebuilds + 1)
-    await _fail(session, payment, stellar_errors.failure_code(verdict), verdict)
+    await fail(session, payment, stellar_errors.failure_code(verdict), verdict)
     return payment.status
 
 
 async def _record(session: AsyncSession, payment: Payment, verdict: Submission, how: str) -> str:
     if not verdict.successful:
-        await _fail(session, payment, stellar_errors.failure_code(verdict), verdict)
+        await fail(session, payment, stellar_errors.failure_code(verdict), verdict)
         return payment.status
+    await confirm(session, payment, verdict, how)
+    return payment.status
+
+
+async def confirm(session: AsyncSession, payment: Payment, verdict: Submission, how: str) -> None:
     payment.status = PaymentStatus.confirmed
     payment.ledger = verdict.ledger
     payment.confirmed_at = utcnow()
     payment.failure_code = payment.failure_message = None
-    _attempt(session, payment, "confirmed" if how == "submitted" else "found", verdict)
-    await _settled(
-        session, payment, f"Payment confirmed on the ledger ({payment.transaction_hash})"
-    )
-    return payment.status
+    attempt(session, payment, "confirmed" if how == "submitted" else "found", verdict)
+    await settled(session, payment, f"Payment confirmed on the ledger ({payment.transaction_hash})")
 
 
-async def _fail(
+async def fail(
     session: AsyncSession,
     payment: Payment,
     code: str,
@@ -226,11 +228,11 @@ async def _fail(
     payment.status = PaymentStatus.failed
     payment.failure_code = code
     payment.failure_message = message or stellar_errors.failure_message(code, verdict)
-    _attempt(session, payment, "failed", verdict, code)
-    await _settled(session, payment, f"Payment failed: {code}")
+    attempt(session, payment, "failed", verdict, code)
+    await settled(session, payment, f"Payment failed: {code}")
 
 
-async def _settled(session: AsyncSession, payment: Payment, message: str) -> None:
+async def settled(session: AsyncSession, payment: Payment, message: str) -> None:
     """The outcome, final for now: audit, timeline and the event webhooks deliver."""
     data = payment_event_data(payment)
     outage = await session.get(Outage, payment.outage_id)

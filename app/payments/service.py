@@ -191,6 +191,7 @@ async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
         if payment.status == PaymentStatus.failed:
             raise Conflict(payment.failure_message or "A wallet is not registered.")
         payment.envelope_xdr = payment.transaction_hash = payment.valid_until = None
+        payment.batch_id = payment.batch_index = None
         payment.envelope_signed = False
     payment.status = PaymentStatus.pending
     payment.failure_code = payment.failure_message = None

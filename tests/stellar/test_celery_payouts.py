@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 
 from app.jobs import dispatch
@@ -23,19 +24,27 @@ BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 
 
-def _worker_env(standin: Standin) -> dict[str, str]:
+# Every fault test runs with single payouts and with batches (record 0013).
+batch_sizes = pytest.mark.parametrize("batch", [1, 100], ids=["single", "batched"])
+
+
+def _worker_env(standin: Standin, batch: int) -> dict[str, str]:
     # A short lease: a killed worker's job is taken over within seconds.
-    return {"CELERY_BROKER_URL": BROKER, "JOBS_LEASE_SECONDS": "5", **standin.env()}
+    return {
+        "CELERY_BROKER_URL": BROKER,
+        "JOBS_LEASE_SECONDS": "5",
+        **standin.env(payout_batch_size=batch),
+    }
 
 
-def _app(standin: Standin, broker: str = BROKER) -> Any:
+def _app(standin: Standin, batch: int, broker: str = BROKER) -> Any:
     redis.Redis.from_url(BROKER).flushdb()
     return make_app(
         jobs_executor="celery",
         celery_broker_url=broker,
         rate_limit_enabled=False,
         jobs_redispatch_after_seconds=1,
-        **standin.settings(),
+        **standin.settings(payout_batch_size=batch),
     )
 
 
@@ -55,11 +64,12 @@ async def _confirmed(
     raise AssertionError(f"payment not confirmed: {payment}")
 
 
+@batch_sizes
 async def test_a_resolve_leads_to_exactly_one_confirmed_payout_and_duplicates_pay_once(
-    standin: Standin, tmp_path: Path
+    standin: Standin, tmp_path: Path, batch: int
 ) -> None:
-    app = _app(standin)
-    with celery_worker(tmp_path / "worker.log", _worker_env(standin)):
+    app = _app(standin, batch)
+    with celery_worker(tmp_path / "worker.log", _worker_env(standin, batch)):
         async with app.router.lifespan_context(app), make_client(app) as http:
             api = Api(http)
             owner = await with_wallets(api, standin)
@@ -79,14 +89,15 @@ async def test_a_resolve_leads_to_exactly_one_confirmed_payout_and_duplicates_pa
     assert standin.net.usdc_balance(standin.ops_team.public_key) == Decimal(1500)
 
 
+@batch_sizes
 async def test_a_worker_killed_after_submitting_leads_to_one_payment(
-    standin: Standin, tmp_path: Path
+    standin: Standin, tmp_path: Path, batch: int
 ) -> None:
-    app = _app(standin)
+    app = _app(standin, batch)
     # The stand-in applies the payment, then holds its answer: the worker is killed while it
     # waits, after submission and before recording anything.
     standin.net.delay_after_apply = 30
-    first = start_worker(tmp_path / "first.log", _worker_env(standin), "doomed")
+    first = start_worker(tmp_path / "first.log", _worker_env(standin, batch), "doomed")
     try:
         async with app.router.lifespan_context(app), make_client(app) as http:
             api = Api(http)
@@ -105,7 +116,7 @@ async def test_a_worker_killed_after_submitting_leads_to_one_payment(
                     app.state.settings,
                 )
 
-            with celery_worker(tmp_path / "second.log", _worker_env(standin), "rescuer"):
+            with celery_worker(tmp_path / "second.log", _worker_env(standin, batch), "rescuer"):
                 payment = await _confirmed(api, owner, outage["id"], beat=beat)
     finally:
         if first.poll() is None:
@@ -115,9 +126,12 @@ async def test_a_worker_killed_after_submitting_leads_to_one_payment(
     assert standin.net.usdc_balance(standin.ops_team.public_key) == Decimal(750)
 
 
-async def test_redis_down_at_commit_loses_no_payout(standin: Standin, tmp_path: Path) -> None:
-    app = _app(standin, broker=DEAD_BROKER)
-    with celery_worker(tmp_path / "worker.log", _worker_env(standin)):
+@batch_sizes
+async def test_redis_down_at_commit_loses_no_payout(
+    standin: Standin, tmp_path: Path, batch: int
+) -> None:
+    app = _app(standin, batch, broker=DEAD_BROKER)
+    with celery_worker(tmp_path / "worker.log", _worker_env(standin, batch)):
         async with app.router.lifespan_context(app), make_client(app) as http:
             api = Api(http)
             owner = await with_wallets(api, standin)
