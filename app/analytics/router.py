@@ -3,15 +3,24 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import Query
 from fastapi.responses import Response
 
 from app.analytics import service, snapshots
+from app.analytics.schemas import (
+    MttrStatsOut,
+    PeriodOut,
+    SlaAggregationOut,
+    SlaExportOut,
+    SlaSnapshotOut,
+    SlaSummaryOut,
+    SlaWindowOut,
+)
 from app.auth.dependencies import CurrentPrincipal
-from app.core.clock import isoformat, utcnow
+from app.core.clock import utcnow
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.core.spreadsheet import spreadsheet_safe
@@ -23,56 +32,67 @@ router = APIRouter(tags=["Analytics"])
 WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
 
 
-def _period(start: Any, end: Any) -> dict[str, str | None]:
-    return {"start": isoformat(start) if start else None, "end": isoformat(end) if end else None}
-
-
-@router.get("/sla/analytics/summary", summary="SLA performance summary")
+@router.get(
+    "/sla/analytics/summary", response_model=SlaSummaryOut, summary="SLA performance summary"
+)
 async def sla_summary(
     principal: CurrentPrincipal,
     session: SessionDep,
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-) -> dict[str, Any]:
+) -> SlaSummaryOut:
     """Outages evaluated, violation rate, average MTTR, penalties and rewards, for outages
     resolved in [start, end] (latest result of each)."""
-    return {"period": _period(start, end), **await service.summary(session, start, end)}
+    totals = await service.summary(session, start, end)
+    return SlaSummaryOut.model_validate({"period": PeriodOut(start=start, end=end), **totals})
 
 
-@router.get("/sla/analytics/window", summary="SLA performance over a rolling window")
+@router.get(
+    "/sla/analytics/window",
+    response_model=SlaWindowOut,
+    summary="SLA performance over a rolling window",
+)
 async def sla_window(
     principal: CurrentPrincipal,
     session: SessionDep,
     window: Literal["7d", "30d", "90d"] = "30d",
     granularity: Literal["day", "week"] = "day",
-) -> dict[str, Any]:
+) -> SlaWindowOut:
     """SLA outcomes per day or week over the last 7, 30 or 90 days: evaluated, met, violated,
     penalties and rewards."""
     end = utcnow()
     start = end - timedelta(days=WINDOWS[window])
     buckets = await service.window(session, start, end, granularity)
-    return {
-        "window": window,
-        "granularity": granularity,
-        "period": _period(start, end),
-        "buckets": buckets,
-    }
+    return SlaWindowOut.model_validate(
+        {
+            "window": window,
+            "granularity": granularity,
+            "period": PeriodOut(start=start, end=end),
+            "buckets": buckets,
+        }
+    )
 
 
-@router.get("/sla/performance/aggregation", summary="SLA outcomes by severity, region or service")
+@router.get(
+    "/sla/performance/aggregation",
+    response_model=SlaAggregationOut,
+    summary="SLA outcomes by severity, region or service",
+)
 async def sla_aggregation(
     principal: CurrentPrincipal,
     session: SessionDep,
     group_by: Literal["severity", "region", "service"] = "severity",
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-) -> dict[str, Any]:
+) -> SlaAggregationOut:
     """An outage affecting several services counts once for each."""
     groups = await service.aggregation(session, group_by, start, end)
-    return {"group_by": group_by, "period": _period(start, end), "groups": groups}
+    return SlaAggregationOut.model_validate(
+        {"group_by": group_by, "period": PeriodOut(start=start, end=end), "groups": groups}
+    )
 
 
-@router.get("/analytics/mttr", summary="MTTR statistics")
+@router.get("/analytics/mttr", response_model=MttrStatsOut, summary="MTTR statistics")
 async def mttr(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -80,7 +100,7 @@ async def mttr(
     end_date: AwareDatetime | None = None,
     severity: Severity | None = None,
     group_by: Literal["site", "severity", "day", "week"] | None = None,
-) -> dict[str, Any]:
+) -> MttrStatsOut:
     """Average and median MTTR of resolved outages, with SLA compliance."""
     stats = await service.mttr(
         session,
@@ -89,28 +109,39 @@ async def mttr(
         severity=severity.value if severity else None,
         group_by=group_by,
     )
-    return {"period": _period(start_date, end_date), "group_by": group_by, **stats}
+    period = PeriodOut(start=start_date, end=end_date)
+    return MttrStatsOut.model_validate({"period": period, "group_by": group_by, **stats})
 
 
-@router.get("/sla/snapshots", summary="Open outages and their SLA state at a moment")
+@router.get(
+    "/sla/snapshots",
+    response_model=SlaSnapshotOut,
+    summary="Open outages and their SLA state at a moment",
+)
 async def sla_snapshots(
     principal: CurrentPrincipal,
     session: SessionDep,
     at: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
+) -> SlaSnapshotOut:
     """The outages open at `at` (default now) with their SLA clock at that moment, under the
     policy version then in force."""
-    return await snapshots.snapshot(
-        session, principal.organization_id, at or utcnow(), limit, offset
+    return SlaSnapshotOut.model_validate(
+        await snapshots.snapshot(session, principal.organization_id, at or utcnow(), limit, offset)
     )
 
 
 @router.get(
     "/sla/export",
     summary="Export SLA results as CSV or JSON",
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+    responses={
+        200: {
+            "model": SlaExportOut,
+            "description": "The latest SLA result of each outage, one row each.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def sla_export(
     principal: CurrentPrincipal,

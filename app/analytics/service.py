@@ -10,7 +10,6 @@ from sqlalchemy import Select, and_, case, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.sql import Granularity, as_float, bucket, services_of
-from app.core.schemas import usdc_number
 from app.db import dialect_of
 from app.outages.models import Outage, OutageStatus
 from app.sla.models import SlaResult
@@ -66,9 +65,9 @@ def _outcome(row: Any) -> dict[str, Any]:
             if row.average_mttr_minutes is not None
             else None
         ),
-        "total_penalties": usdc_number(penalties),
-        "total_rewards": usdc_number(rewards),
-        "net_amount": usdc_number(rewards - penalties),
+        "total_penalties": penalties,
+        "total_rewards": rewards,
+        "net_amount": rewards - penalties,
     }
 
 

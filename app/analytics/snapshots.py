@@ -73,7 +73,7 @@ async def snapshot(
                 "outage_id": outage.id,
                 "site_name": outage.site_name,
                 "severity": outage.severity,
-                "detected_at": isoformat(outage.detected_at),
+                "detected_at": outage.detected_at,
                 "threshold_minutes": threshold,
                 "elapsed_minutes": state.elapsed_minutes if state else None,
                 "time_remaining_minutes": state.time_remaining_minutes if state else None,
@@ -83,7 +83,7 @@ async def snapshot(
         )
     counts = Counter(str(item["sla_state"]) for item in outages)
     return {
-        "at": isoformat(at),
+        "at": at,
         "open_outages": outages,
         "counts_on_page": dict(counts),
         "limit": limit,

@@ -12,22 +12,30 @@ from sqlalchemy import text
 from app.core.ratelimit import MemoryRateLimiter
 from app.core.routing import APIRouter
 from app.db import Database
+from app.health.schemas import (
+    HealthOut,
+    LivenessOut,
+    ReadinessChecksOut,
+    ReadinessErrorOut,
+    ReadinessFailureOut,
+    ReadinessOut,
+)
 
 router = APIRouter(tags=["Health"])
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
-@router.get("/health", summary="Legacy health check")
-async def health() -> dict[str, str]:
+@router.get("/health", response_model=HealthOut, summary="Legacy health check")
+async def health() -> HealthOut:
     """Legacy liveness check: `{"status": "ok"}` while the process runs."""
-    return {"status": "ok"}
+    return HealthOut(status="ok")
 
 
-@router.get("/health/live", summary="Liveness: the process is running")
-async def live() -> dict[str, str]:
+@router.get("/health/live", response_model=LivenessOut, summary="Liveness: the process is running")
+async def live() -> LivenessOut:
     """200 while the process runs (for orchestrators' liveness probes)."""
-    return {"status": "alive"}
+    return LivenessOut(status="alive")
 
 
 async def _check_database(database: Database) -> None:
@@ -51,32 +59,38 @@ def rate_limit_state(limiter: Any) -> str:
 
 @router.get(
     "/health/ready",
+    response_model=ReadinessOut,
     summary="Readiness: the database (and Redis, when configured) answer",
-    responses={503: {"description": "A dependency does not answer; `checks` says which."}},
+    responses={
+        503: {
+            "model": ReadinessFailureOut,
+            "description": "A dependency does not answer; `checks` says which.",
+        }
+    },
 )
-async def ready(request: Request) -> JSONResponse:
+async def ready(request: Request) -> ReadinessOut | JSONResponse:
     """200 when the database (and Redis, when configured) answer; 503 otherwise, with the failing
     check."""
-    checks: dict[str, Any] = {}
+    results: dict[str, str] = {}
     targets = {"database": _check_database(request.app.state.database)}
     if request.app.state.redis is not None:
         targets["redis"] = _check_redis(request)
     for name, check in targets.items():
         try:
             await asyncio.wait_for(check, timeout=CHECK_TIMEOUT_SECONDS)
-            checks[name] = "ok"
+            results[name] = "ok"
         except Exception as exc:
-            checks[name] = f"unavailable: {type(exc).__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    body = {
-        "status": "ready" if healthy else "unavailable",
-        "checks": checks,
-        "rate_limits": rate_limit_state(request.app.state.rate_limiter),
-    }
-    if not healthy:
-        body["error"] = {
-            "code": "SERVICE_UNAVAILABLE",
-            "message": "A dependency does not answer.",
-            "details": checks,
-        }
-    return JSONResponse(body, status_code=200 if healthy else 503)
+            results[name] = f"unavailable: {type(exc).__name__}"
+    checks = ReadinessChecksOut.model_validate(results)
+    rate_limits = rate_limit_state(request.app.state.rate_limiter)
+    if all(value == "ok" for value in results.values()):
+        return ReadinessOut(status="ready", checks=checks, rate_limits=rate_limits)
+    failure = ReadinessFailureOut(
+        status="unavailable",
+        checks=checks,
+        rate_limits=rate_limits,
+        error=ReadinessErrorOut(
+            code="SERVICE_UNAVAILABLE", message="A dependency does not answer.", details=checks
+        ),
+    )
+    return JSONResponse(failure.model_dump(mode="json"), status_code=503)

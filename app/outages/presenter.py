@@ -16,6 +16,7 @@ from app.outages.models import Outage
 from app.outages.schemas import OutageDetail, OutageOut, RcaOut, SlaResultOut, TimelineOut
 from app.payments import service as payments
 from app.payments.presenter import present as present_payment
+from app.payments.schemas import PaymentOut
 from app.sla import policies
 from app.sla.engine import clock
 from app.sla.models import SlaPolicy, SlaResult
@@ -71,9 +72,9 @@ async def _latest_results(session: AsyncSession, outage_ids: Sequence[str]) -> d
     return {r.outage_id: r for r in rows.scalars()}
 
 
-async def _payment(session: AsyncSession, outage_id: str) -> dict[str, Any] | None:
+async def _payment(session: AsyncSession, outage_id: str) -> PaymentOut | None:
     payment = await payments.latest_for_outage(session, outage_id)
-    return present_payment(session, payment).model_dump(mode="json") if payment else None
+    return present_payment(session, payment) if payment else None
 
 
 _THRESHOLD = select(SlaPolicy.threshold_minutes).where(

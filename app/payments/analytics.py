@@ -10,7 +10,6 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.sql import Granularity, bucket
-from app.core.schemas import usdc_number
 from app.db import dialect_of
 from app.payments.models import Payment, PaymentStatus
 
@@ -47,9 +46,9 @@ async def payment_trends(
         trends.append(
             {
                 "date": day,
-                "penalties": usdc_number(pen),
-                "rewards": usdc_number(rew),
-                "net": usdc_number(rew - pen),
+                "penalties": pen,
+                "rewards": rew,
+                "net": rew - pen,
                 "count": n,
             }
         )
@@ -57,11 +56,11 @@ async def payment_trends(
     average = (total / count).quantize(Decimal("0.0000001")) if count else Decimal(0)
     return {
         "summary": {
-            "total_penalties": usdc_number(total_penalties),
-            "total_rewards": usdc_number(total_rewards),
-            "net_amount": usdc_number(total_rewards - total_penalties),
+            "total_penalties": total_penalties,
+            "total_rewards": total_rewards,
+            "net_amount": total_rewards - total_penalties,
             "transaction_count": count,
-            "average_transaction_amount": usdc_number(average),
+            "average_transaction_amount": average,
         },
         "trends": trends,
     }

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Path, Query, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics.schemas import PeriodOut
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
 from app.core.loading import get_or_404
 from app.core.pagination import PageParamsDep, paginate
@@ -19,8 +20,9 @@ from app.payments.analytics import payment_trends
 from app.payments.models import Payment
 from app.payments.presenter import present
 from app.payments.schemas import (
-    AttemptOut,
     ExecuteRequest,
+    PaymentAnalyticsOut,
+    PaymentAttemptOut,
     PaymentDetail,
     PaymentOut,
     PaymentPage,
@@ -139,7 +141,7 @@ async def get_payment(
     attempts = await service.attempts_of(session, payment.id)
     return PaymentDetail(
         **present(session, payment).model_dump(),
-        attempt_log=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
+        attempt_log=[PaymentAttemptOut.model_validate(a, from_attributes=True) for a in attempts],
     )
 
 
@@ -158,19 +160,22 @@ async def submit_signed(
     return present(session, payment)
 
 
-@router.get("/analytics/payments", tags=["Analytics"], summary="Payment analytics")
+@router.get(
+    "/analytics/payments",
+    response_model=PaymentAnalyticsOut,
+    tags=["Analytics"],
+    summary="Payment analytics",
+)
 async def payment_analytics(
     principal: CurrentPrincipal,
     session: SessionDep,
     start_date: AwareDatetime | None = None,
     end_date: AwareDatetime | None = None,
     group_by: Literal["day", "week", "month"] = "day",
-) -> dict[str, Any]:
+) -> PaymentAnalyticsOut:
     """Confirmed payments by day, week or month: penalties, rewards, net and count, with a
     summary."""
     stats = await payment_trends(session, start=start_date, end=end_date, group_by=group_by)
-    return {
-        "period": {"start": start_date, "end": end_date},
-        "group_by": group_by,
-        **stats,
-    }
+    return PaymentAnalyticsOut.model_validate(
+        {"period": PeriodOut(start=start_date, end=end_date), "group_by": group_by, **stats}
+    )

@@ -1,18 +1,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from app.analytics.schemas import BucketDate, PeriodOut
 from app.core.pagination import Page
 from app.core.schemas import InputModel, OutputModel, UsdcOut
-from app.wallets.schemas import public_key
+from app.wallets.schemas import PUBLIC_KEY_SCHEMA, public_key
 
 
 class _OptionalWallets(InputModel):
-    operator_wallet: str | None = Field(default=None, max_length=128)
-    ops_team_wallet: str | None = Field(default=None, max_length=128)
+    operator_wallet: str | None = Field(
+        default=None, max_length=128, json_schema_extra=PUBLIC_KEY_SCHEMA
+    )
+    ops_team_wallet: str | None = Field(
+        default=None, max_length=128, json_schema_extra=PUBLIC_KEY_SCHEMA
+    )
 
     @field_validator("operator_wallet", "ops_team_wallet")
     @classmethod
@@ -36,7 +41,7 @@ class SignedRequest(InputModel):
     signed_xdr: str = Field(min_length=1, max_length=20_000)
 
 
-class AttemptOut(OutputModel):
+class PaymentAttemptOut(OutputModel):
     number: int
     outcome: str
     transaction_hash: str | None
@@ -50,13 +55,13 @@ class PaymentOut(OutputModel):
     outage_id: str
     sla_result_id: str
     parent_payment_id: str | None
-    type: str
+    type: Literal["reward", "penalty"]
     origin: str
     amount: UsdcOut
     asset_code: str
     from_address: str | None
     to_address: str | None
-    status: str
+    status: Literal["pending", "awaiting_signature", "confirmed", "failed"]
     failure_code: str | None
     failure_message: str | None
     transaction_hash: str | None
@@ -73,7 +78,7 @@ class PaymentOut(OutputModel):
 
 
 class PaymentDetail(PaymentOut):
-    attempt_log: list[AttemptOut]
+    attempt_log: list[PaymentAttemptOut]
 
 
 class PaymentSummary(OutputModel):
@@ -84,6 +89,30 @@ class PaymentSummary(OutputModel):
 
 class PaymentPage(Page[PaymentOut]):
     summary: PaymentSummary
+
+
+class PaymentTotalsOut(PaymentSummary):
+    transaction_count: int
+    average_transaction_amount: UsdcOut = Field(
+        description="(Penalties + rewards) / count, to 7 decimals; 0 when none."
+    )
+
+
+class PaymentTrendOut(OutputModel):
+    date: BucketDate
+    penalties: UsdcOut
+    rewards: UsdcOut
+    net: UsdcOut = Field(description="Rewards minus penalties.")
+    count: int
+
+
+class PaymentAnalyticsOut(OutputModel):
+    """Confirmed payments only, by the moment they were confirmed."""
+
+    period: PeriodOut
+    group_by: Literal["day", "week", "month"]
+    summary: PaymentTotalsOut
+    trends: list[PaymentTrendOut]
 
 
 class SlaOutcomeOut(OutputModel):

@@ -30,6 +30,7 @@ from app.sla.schemas import (
     PreviewRequest,
     RecalculateOut,
     RecalculateRequest,
+    SlaConfigOut,
     SlaStatusReport,
 )
 from app.sla.tasks import RECALCULATE
@@ -39,17 +40,18 @@ router = APIRouter(prefix="/sla", tags=["SLA"])
 INLINE_RECALCULATION_LIMIT = 100
 
 
-@router.get("/config", summary="The SLA policy in force, per severity")
-async def get_config(principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+@router.get("/config", response_model=SlaConfigOut, summary="The SLA policy in force, per severity")
+async def get_config(principal: CurrentPrincipal, session: SessionDep) -> SlaConfigOut:
     """`{critical: {...}, high: {...}, medium: {...}, low: {...}, policy_version}`: each
     severity's terms with the version that introduced them; `policy_version` is the latest
     version of the organization's policy as a whole."""
     current = await policies.current_policies(session, principal.organization_id)
-    body: dict[str, Any] = {
-        p.severity: PolicyOut.model_validate(p).model_dump(mode="json") for p in current
-    }
-    body["policy_version"] = max((p.version for p in current), default=0)
-    return body
+    return SlaConfigOut.model_validate(
+        {
+            **{p.severity: PolicyOut.model_validate(p) for p in current},
+            "policy_version": max((p.version for p in current), default=0),
+        }
+    )
 
 
 @router.put("/config/{severity}", response_model=PolicyOut, summary="Change a severity's terms")

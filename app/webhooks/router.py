@@ -13,10 +13,11 @@ from app.events.catalog import EVENT_TYPES
 from app.webhooks import service
 from app.webhooks.models import Webhook, WebhookDelivery
 from app.webhooks.schemas import (
-    AttemptOut,
+    DeliveryAttemptOut,
     DeliveryDetail,
     DeliveryOut,
     WebhookCreate,
+    WebhookEventCatalogOut,
     WebhookOut,
     WebhookUpdate,
     WebhookWithSecret,
@@ -32,10 +33,14 @@ def _with_secret(webhook: Webhook, secret: str) -> WebhookWithSecret:
     return WebhookWithSecret(**WebhookOut.model_validate(webhook).model_dump(), secret=secret)
 
 
-@router.get("/events", summary="The event types a webhook may subscribe to")
-async def event_types(principal: AdminPrincipal) -> dict[str, list[str]]:
+@router.get(
+    "/events",
+    response_model=WebhookEventCatalogOut,
+    summary="The event types a webhook may subscribe to",
+)
+async def event_types(principal: AdminPrincipal) -> WebhookEventCatalogOut:
     """The event types a webhook may subscribe to (`*` for all)."""
-    return {"events": list(EVENT_TYPES), "wildcard": ["*"]}
+    return WebhookEventCatalogOut(events=list(EVENT_TYPES), wildcard=["*"])
 
 
 @router.post(
@@ -157,7 +162,7 @@ async def get_delivery(
     attempts = await service.attempts_of(session, record.id)
     return DeliveryDetail(
         **DeliveryOut.model_validate(record).model_dump(),
-        attempt_log=[AttemptOut.model_validate(a) for a in attempts],
+        attempt_log=[DeliveryAttemptOut.model_validate(a) for a in attempts],
     )
 
 

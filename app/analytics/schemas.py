@@ -1,0 +1,168 @@
+"""What the analytics routes answer.
+
+Several models put the fields of a small private base first: Pydantic lays out the fields of
+the bases in reverse order (`class A(Totals, _Key)` is `_Key`'s fields, then `Totals`'), which
+keeps the keys in the order the API has always sent them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, RootModel
+from pydantic.json_schema import SkipJsonSchema
+
+from app.core.schemas import OutputModel, UsdcOut, UTCTimestamp
+from app.sla.engine import Severity
+
+SlaState = Literal["in_progress", "violated", "no_policy"]
+IsoTimestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+BucketDate = Annotated[
+    str,
+    Field(
+        json_schema_extra={"format": "date"},
+        description="The first day (UTC) of the bucket: the day, the ISO week's Monday, or the "
+        "month's first day.",
+    ),
+]
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class PeriodOut(OutputModel):
+    """The requested time range; null where it is open."""
+
+    start: UTCTimestamp | None
+    end: UTCTimestamp | None
+
+
+class SlaTotals(OutputModel):
+    outages_evaluated: int
+    sla_met: int
+    sla_violated: int
+    violation_rate: float = Field(description="Percent of evaluated outages, 2 decimals.")
+    average_mttr_minutes: float | None = Field(description="2 decimals; null when none.")
+    total_penalties: UsdcOut
+    total_rewards: UsdcOut
+    net_amount: UsdcOut = Field(description="Rewards minus penalties.")
+
+
+class _WithPeriod(OutputModel):
+    period: PeriodOut
+
+
+class _WithBucketDate(OutputModel):
+    period: BucketDate
+
+
+class _WithGroup(OutputModel):
+    group: str = Field(description="The severity, region (`unknown` when none) or service.")
+
+
+class SlaSummaryOut(SlaTotals, _WithPeriod):
+    pass
+
+
+class WindowBucketOut(SlaTotals, _WithBucketDate):
+    pass
+
+
+class SlaWindowOut(OutputModel):
+    window: Literal["7d", "30d", "90d"]
+    granularity: Literal["day", "week"]
+    period: PeriodOut
+    buckets: list[WindowBucketOut]
+
+
+class SlaGroupOut(SlaTotals, _WithGroup):
+    pass
+
+
+class SlaAggregationOut(OutputModel):
+    group_by: Literal["severity", "region", "service"]
+    period: PeriodOut
+    groups: list[SlaGroupOut]
+
+
+class MttrOverallOut(OutputModel):
+    average_mttr_minutes: float | None
+    median_mttr_minutes: float | None
+    total_outages: int
+    sla_compliance_rate: float | None = Field(
+        description="Percent of the outages' latest SLA results that met the SLA; null when none."
+    )
+
+
+class MttrGroupOut(OutputModel):
+    group: str = Field(description="The site, the severity, or the day / week (`YYYY-MM-DD`).")
+    count: int
+    average_mttr_minutes: float
+    median_mttr_minutes: float
+
+
+class MttrSeverityOut(MttrGroupOut):
+    # Absent (never null) when no outage of this severity has an SLA result.
+    sla_met: int | SkipJsonSchema[None] = Field(default=None, exclude_if=_absent)
+    sla_violated: int | SkipJsonSchema[None] = Field(default=None, exclude_if=_absent)
+
+
+class MttrStatsOut(OutputModel):
+    period: PeriodOut
+    group_by: Literal["site", "severity", "day", "week"] | None
+    overall: MttrOverallOut
+    by_severity: dict[Severity, MttrSeverityOut] = Field(
+        description="Only the severities with resolved outages."
+    )
+    groups: list[MttrGroupOut] = Field(description="Empty unless `group_by` is given.")
+
+
+class OutageClockOut(OutputModel):
+    outage_id: str
+    site_name: str
+    severity: Severity
+    detected_at: UTCTimestamp
+    threshold_minutes: int | None = Field(description="Null when no policy was in force.")
+    elapsed_minutes: int | None
+    time_remaining_minutes: int | None
+    sla_state: SlaState
+    at_risk: bool | None
+
+
+class SlaSnapshotOut(OutputModel):
+    at: UTCTimestamp
+    open_outages: list[OutageClockOut]
+    counts_on_page: dict[SlaState, int] = Field(
+        description="How many outages of this page are in each SLA state (states with none are "
+        "left out)."
+    )
+    limit: int
+    offset: int
+    has_next: bool
+
+
+class SlaExportRowOut(OutputModel):
+    """One row of `GET /sla/export` (the CSV has the same columns)."""
+
+    sla_result_id: str
+    outage_id: str
+    site_name: str
+    severity: Severity
+    status: Literal["met", "violated"]
+    outcome: Literal["reward", "penalty", "none"]
+    amount: str = Field(
+        description="USDC as an exact decimal string, e.g. `1500.0000000` (unlike the other "
+        "routes' JSON numbers: the CSV and the JSON rows are the same)."
+    )
+    mttr_minutes: int
+    threshold_minutes: int
+    rating: Literal["exceptional", "excellent", "good", "poor"]
+    policy_version: int
+    detected_at: IsoTimestamp
+    resolved_at: IsoTimestamp | None
+    computed_at: IsoTimestamp
+
+
+class SlaExportOut(RootModel[list[SlaExportRowOut]]):
+    """`GET /sla/export?format=json`: the rows, oldest result first."""
