@@ -15,12 +15,14 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
@@ -137,6 +139,9 @@ def error_response(
     )
 
 
+# FastAPI's answer to a body it could not decode.
+BODY_NOT_PARSED = "There was an error parsing the body"
+
 _STATUS_CODES = {
     400: "VALIDATION_ERROR",
     401: "UNAUTHORIZED",
@@ -175,6 +180,18 @@ def render_handled_error(exc: Exception) -> Response:
             422, "VALIDATION_ERROR", "The request is not valid.", validation_details(exc.errors())
         )
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # The framework's answer to a body it could not decode (not UTF-8, broken multipart):
+        # malformed like any other malformed body.
+        message = "The request body is not valid JSON (UTF-8)."
+        if exc.detail != BODY_NOT_PARSED:
+            message = f"The request body could not be read: {exc.detail}"
+        return error_response(
+            422,
+            "VALIDATION_ERROR",
+            message,
+            {"errors": [{"loc": ["body"], "msg": message, "type": "body_invalid"}]},
+        )
     code = _STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404 and message == "Not Found":
@@ -182,8 +199,32 @@ def render_handled_error(exc: Exception) -> Response:
     return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
 
 
-async def _handled_error(_: Request, exc: Exception) -> Response:
-    return render_handled_error(exc)
+async def _handled_error(request: Request, exc: Exception) -> Response:
+    response = render_handled_error(exc)
+    if response.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of the path, not only those of the first route that matched it."""
+    table: list[tuple[Any, int, set[str]]] | None = getattr(request.app.state, "method_table", None)
+    if table is None:
+        table = [
+            (
+                compile_path(context.path or "")[0],
+                (context.path or "").count("{"),
+                set(getattr(context.route, "methods", ())),
+            )
+            for context in iter_route_contexts(request.app.routes)
+        ]
+        request.app.state.method_table = table
+    path = request.url.path
+    matches = [(params, methods) for regex, params, methods in table if regex.match(path)]
+    # `/faults/rules` is its own path, not a `/faults/{fault_id}`: the templates with the
+    # fewest parameters are the path the document describes.
+    fewest = min((params for params, _ in matches), default=0)
+    return sorted({m for params, methods in matches if params == fewest for m in methods})
 
 
 _UNAVAILABLE = (

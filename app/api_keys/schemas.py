@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -11,7 +11,10 @@ from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel, UTCTim
 
 class ApiKeyCreate(InputModel):
     name: Name
-    role: Role = Field(default=Role.operator, description="At most `operator`.")
+    # At most `operator` (MAX_API_KEY_ROLE), stated in the schema.
+    role: Literal["viewer", "engineer", "operator"] = Field(
+        default="operator", description="At most `operator`."
+    )
 
 
 class ApiKeyOut(OutputModel):

@@ -10,7 +10,7 @@ from app.audit import service as audit
 from app.auth import tokens
 from app.auth.dependencies import Principal
 from app.auth.models import ApiKey
-from app.auth.roles import MAX_API_KEY_ROLE
+from app.auth.roles import MAX_API_KEY_ROLE, Role
 from app.core.clock import utcnow
 from app.core.loading import get_or_404
 from app.errors import Forbidden, ValidationFailed
@@ -23,7 +23,8 @@ def list_statement() -> Select[tuple[ApiKey]]:
 async def create(
     session: AsyncSession, principal: Principal, data: ApiKeyCreate
 ) -> tuple[ApiKey, str]:
-    if not MAX_API_KEY_ROLE.admits(data.role):
+    role = Role(data.role)
+    if not MAX_API_KEY_ROLE.admits(role):
         raise ValidationFailed(
             f"An API key's role is at most {MAX_API_KEY_ROLE.value}.",
             details={
@@ -36,7 +37,7 @@ async def create(
                 ]
             },
         )
-    if not principal.role.admits(data.role):
+    if not principal.role.admits(role):
         raise Forbidden("Nobody can grant a role above their own.")
     secret = tokens.new_secret("api_key")
     key = ApiKey(
@@ -44,7 +45,7 @@ async def create(
         name=data.name,
         key_prefix=secret[:12],
         key_hash=tokens.hash_secret(secret),
-        role=data.role.value,
+        role=role.value,
         created_by=principal.id,
         created_at=utcnow(),
     )

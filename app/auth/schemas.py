@@ -4,9 +4,19 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, field_validator
 
-from app.auth.passwords import policy_violations
+from app.auth.passwords import MAX_LENGTH, MIN_LENGTH, policy_violations
 from app.auth.roles import Role
-from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel, UTCTimestamp
+from app.core.schemas import (
+    PYTHON_BLANKS,
+    WITHHELD_ON_REPLAY,
+    InputModel,
+    OutputModel,
+    UTCTimestamp,
+)
+
+# No blank (as Python's strip() sees blanks: the address is stripped first) and no `@`.
+_PART = rf"[^@{PYTHON_BLANKS}\ufeff]+"
+EMAIL_PATTERN = rf"^{_PART}@{_PART}\.{_PART}$"
 
 
 def normalise_email(value: object) -> object:
@@ -16,10 +26,22 @@ def normalise_email(value: object) -> object:
 
 Email = Annotated[
     str,
+    Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN),
     BeforeValidator(normalise_email),
-    Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
 ]
 Password = Annotated[str, Field(min_length=1, max_length=128)]
+# A new password: the policy's lengths in the schema, its character classes described (and
+# named by `format: password`, as OpenAPI does).
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        json_schema_extra={"format": "password"},
+        description=f"{MIN_LENGTH}..{MAX_LENGTH} characters with an uppercase letter, a "
+        "lowercase letter, a digit and a special character.",
+    ),
+]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 
 
@@ -36,7 +58,7 @@ class RegisterRequest(InputModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     email: Email = Field(validation_alias=AliasChoices("email", "username"))
-    password: Password
+    password: NewPassword
     full_name: Name | None = None
     organization_name: Name | None = None
 
@@ -45,7 +67,7 @@ class RegisterRequest(InputModel):
 
 class PasswordChange(InputModel):
     current_password: Password
-    new_password: Password = Field(
+    new_password: NewPassword = Field(
         description="12..128 characters with upper, lower, digit, special."
     )
 
@@ -54,7 +76,7 @@ class PasswordChange(InputModel):
 
 class PasswordResetRequest(InputModel):
     token: Annotated[str, Field(min_length=10, max_length=200, description="The reset token.")]
-    new_password: Password = Field(
+    new_password: NewPassword = Field(
         description="12..128 characters with upper, lower, digit, special."
     )
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from app.core.clock import isoformat
 
@@ -21,10 +31,62 @@ def _require_offset(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+_DATE_TIME_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _a_string(value: Any) -> Any:
+    """JSON has no date-time type: a number (or a numeric string, in a query) is not one;
+    Pydantic would read `0` as 1970 and `253402300799` as milliseconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TIME_SHAPE.match(value):
+        raise ValueError("must be a date-time string with a UTC offset, e.g. 2026-01-16T09:30:00Z")
+    return value
+
+
+def _a_number(value: Any) -> Any:
+    """A JSON number, not a boolean or a numeric string (lax parsing would take both)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a number")
+    return value
+
+
+def _an_integer(value: Any) -> Any:
+    """A JSON integer: `5` or `5.0` (JSON Schema counts both), never `false` or `"5"`."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be an integer")
+    return value
+
+
+# Request scalars are what their schema says: an integer is a JSON integer (not `false` or
+# `"5"`), a boolean a JSON boolean (not `0.0`: pydantic's StrictBool), a number a JSON number.
+# Constraints go before the validator (`Annotated[int, Field(ge=..), integer_only]`): a Field
+# applied to an alias that already holds a validator is enforced but left out of the JSON
+# Schema (tests/contract/test_document.py checks the document for such leftovers).
+integer_only = BeforeValidator(_an_integer)
+WholeNumber = Annotated[int, integer_only]
+Number = Annotated[float, BeforeValidator(_a_number)]
+ExactNumber = Annotated[Decimal, BeforeValidator(_a_number)]
+
+
+# The years the API admits (1970..9998), as a pattern on the date-time's year.
+YEAR_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
 # Inputs without an offset are refused (422); everything is normalised to UTC.
-AwareDatetime = Annotated[datetime, AfterValidator(_require_offset)]
+AwareDatetime = Annotated[
+    datetime,
+    BeforeValidator(_a_string),
+    AfterValidator(_require_offset),
+    Field(
+        json_schema_extra={"pattern": YEAR_PATTERN},
+        description="RFC 3339 date-time with an offset (`Z` or `+hh:mm`), years 1970-9998.",
+    ),
+]
 # Outputs always end in `Z`.
-UTCTimestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
+UTCTimestamp = Annotated[
+    datetime,
+    PlainSerializer(isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 
 
 def usdc_number(value: Decimal) -> float:
@@ -48,12 +110,44 @@ def contains_nul(value: Any) -> bool:
     return False
 
 
+# Blank characters, spelled out: `\s` differs between JSON Schema (ECMA, which counts U+FEFF),
+# Python (which counts U+001C-U+001F) and pydantic's strip (Rust: Unicode White_Space).
+UNICODE_BLANKS = r"\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+PYTHON_BLANKS = UNICODE_BLANKS + r"\x1c-\x1f"
+# A character pydantic's `str_strip_whitespace` keeps.
+NOT_BLANK = rf"[^{UNICODE_BLANKS}]"
+
+
+def _non_blank(node: Any) -> None:
+    """Inputs are stripped (`str_strip_whitespace`), so a string of spaces is an empty one: a
+    string that must not be empty must hold a non-blank character, and the schema says so
+    (an unanchored pattern: "contains")."""
+    if isinstance(node, list):
+        for item in node:
+            _non_blank(item)
+        return
+    if not isinstance(node, dict):
+        return
+    constrained = {"pattern", "format", "enum"} & node.keys()
+    if node.get("type") == "string" and node.get("minLength", 0) >= 1 and not constrained:
+        node["pattern"] = NOT_BLANK
+    for key, value in node.items():
+        if key != "$defs":
+            _non_blank(value)
+
+
+def _input_schema(schema: dict[str, Any]) -> None:
+    _non_blank(schema.get("properties", {}))
+
+
 class InputModel(BaseModel):
     """Request bodies: unknown fields are refused, so `role` or `organization_id` smuggled into
     a body is a 422, never silently applied. NUL characters are refused everywhere: no
     database stores them in text."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_input_schema
+    )
 
     @model_validator(mode="before")
     @classmethod

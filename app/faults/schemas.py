@@ -3,13 +3,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema
 
-from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel
+from app.core.schemas import (
+    PYTHON_BLANKS,
+    WITHHELD_ON_REPLAY,
+    InputModel,
+    OutputModel,
+    WholeNumber,
+)
 from app.faults.models import FaultSeverity
 
 Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Ident = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+_SEGMENT = rf"[^|]*[^|{PYTHON_BLANKS}][^|]*"  # a segment is blank to Python's strip()
+ANCESTRY_PATTERN = rf"^{_SEGMENT}(?:\|{_SEGMENT})*$"
 
 
 def _ancestry(value: str | None) -> str | None:
@@ -31,7 +41,14 @@ class FaultCreate(InputModel):
     message: str = Field(min_length=1, max_length=1000)
     cause: str = Field(min_length=1, max_length=5000)
     resource_ancestry_path: Annotated[
-        str | None, Field(default=None, max_length=2048), AfterValidator(_ancestry)
+        str | None,
+        Field(
+            default=None,
+            max_length=2048,
+            json_schema_extra={"pattern": ANCESTRY_PATTERN},
+            description="Segments separated by `|`, none of them blank: `region|site|device`.",
+        ),
+        AfterValidator(_ancestry),
     ] = None
 
 
@@ -67,7 +84,7 @@ class FaultOut(OutputModel):
 
 
 class TokenCreate(InputModel):
-    expires_in_minutes: int = Field(ge=1, le=43200)
+    expires_in_minutes: WholeNumber = Field(ge=1, le=43200)
     site: Ident | None = None
 
 
@@ -90,8 +107,8 @@ class RulesOut(OutputModel):
 
 
 class RulesUpdate(InputModel):
-    auto_open_outages: bool | None = None
-    auto_resolve_outages: bool | None = None
+    auto_open_outages: StrictBool | None = None
+    auto_resolve_outages: StrictBool | None = None
 
 
 class TopResource(OutputModel):
@@ -105,7 +122,12 @@ MAX_BATCH = 1000
 _FAULT_ITEMS = WithJsonSchema(
     {
         "type": "array",
-        "items": {"$ref": "#/components/schemas/FaultCreate"},
+        # A report that is not a valid FaultCreate is refused alone, in its result: the body
+        # takes any item, and says which shape each should have.
+        "items": {
+            "anyOf": [{"$ref": "#/components/schemas/FaultCreate"}, {}],
+            "description": "A FaultCreate; anything else is refused in its own result.",
+        },
         "minItems": 1,
         "maxItems": MAX_BATCH,
     }

@@ -22,6 +22,7 @@ from app.outages.models import Outage, TimelineEntry
 from app.outages.schemas import OutageCreate
 
 LIST_SEPARATORS = (";", "|")
+NUMBER_COLUMNS = ("latitude", "longitude", "affected_subscribers")
 
 
 def _csv_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -33,12 +34,27 @@ def _csv_record(row: dict[str, Any]) -> dict[str, Any]:
             text = str(record.pop(name))
             separator = next((s for s in LIST_SEPARATORS if s in text), ";")
             record["services_affected"] = [p.strip() for p in text.split(separator) if p.strip()]
+    for name in NUMBER_COLUMNS:
+        if name in record:
+            record[name] = _number(record[name])
     if "latitude" in record or "longitude" in record:
         record["location"] = {
             "latitude": record.pop("latitude", None),
             "longitude": record.pop("longitude", None),
         }
     return record
+
+
+def _number(cell: Any) -> Any:
+    """A CSV cell is text; JSON bodies take numbers. A cell that is not a number stays text,
+    for validation to report."""
+    text = str(cell).strip()
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return cell
 
 
 def parse_file(filename: str, content: bytes) -> list[Any]:

@@ -4,11 +4,21 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.config import get_settings
 from app.core.clock import utcnow
-from app.core.schemas import AwareDatetime, InputModel, OutputModel, UsdcOut, UTCTimestamp
-from app.sla.engine import MAX_MTTR_MINUTES, Severity
+from app.core.schemas import (
+    AwareDatetime,
+    InputModel,
+    Number,
+    OutputModel,
+    UsdcOut,
+    UTCTimestamp,
+    integer_only,
+)
+from app.payments.schemas import PaymentOut
+from app.sla.engine import MAX_MTTR_MINUTES, Rating, Severity, SlaStatus
 
 _limits = get_settings()
 SiteName = Annotated[str, Field(min_length=1, max_length=_limits.max_site_name_length)]
@@ -16,7 +26,8 @@ Description = Annotated[str, Field(max_length=_limits.max_description_length)]
 ServiceName = Annotated[str, Field(min_length=1, max_length=100)]
 Services = Annotated[list[ServiceName], Field(max_length=_limits.max_affected_services_count)]
 ShortText = Annotated[str, Field(min_length=1, max_length=128)]
-Mttr = Annotated[int, Field(ge=0, le=MAX_MTTR_MINUTES, description="Whole minutes.")]
+Mttr = Annotated[int, Field(ge=0, le=MAX_MTTR_MINUTES, description="Whole minutes."), integer_only]
+Subscribers = Annotated[int, Field(ge=0, le=1_000_000_000), integer_only]
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -27,8 +38,8 @@ def _not_in_future(value: Any) -> Any:
 
 
 class Location(InputModel):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
+    latitude: Number = Field(ge=-90, le=90)
+    longitude: Number = Field(ge=-180, le=180)
 
 
 class OutageCreate(InputModel):
@@ -40,7 +51,7 @@ class OutageCreate(InputModel):
         default_factory=list,
         validation_alias=AliasChoices("services_affected", "affected_services"),
     )
-    affected_subscribers: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    affected_subscribers: Subscribers | None = None
     location: Location | None = None
     region: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     assigned_to: ShortText | None = None
@@ -53,18 +64,19 @@ _NOT_NULLABLE = ("site_name", "severity", "services_affected", "affected_service
 
 
 class OutageUpdate(InputModel):
-    site_name: SiteName | None = None
+    # `X | SkipJsonSchema[None]`: optional, never null (leave it out to keep the value).
+    site_name: SiteName | SkipJsonSchema[None] = None
     site_id: ShortText | None = None
-    severity: Severity | None = None
+    severity: Severity | SkipJsonSchema[None] = None
     description: Description | None = None
-    services_affected: Services | None = Field(
+    services_affected: Services | SkipJsonSchema[None] = Field(
         default=None, validation_alias=AliasChoices("services_affected", "affected_services")
     )
-    affected_subscribers: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    affected_subscribers: Subscribers | None = None
     location: Location | None = None
     region: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     assigned_to: ShortText | None = None
-    status: Literal["open", "active", "investigating"] | None = Field(
+    status: Literal["open", "active", "investigating"] | SkipJsonSchema[None] = Field(
         default=None, description="`active` is accepted for `open`. Resolve with /resolve."
     )
 
@@ -103,8 +115,8 @@ class LocationOut(BaseModel):
 
 
 class SlaStatusOut(BaseModel):
-    status: str
-    severity: str
+    status: SlaStatus
+    severity: Severity
     threshold_minutes: int
     mttr_minutes: int | None = None
     elapsed_minutes: int | None = None
@@ -141,16 +153,16 @@ class RcaOut(OutputModel):
 class SlaResultOut(OutputModel):
     id: str
     outage_id: str
-    status: str
-    outcome: str = Field(
+    status: SlaStatus
+    outcome: Literal["penalty", "reward", "none"] = Field(
         validation_alias="payment_type", description="`penalty`, `reward` or `none` (amount zero)."
     )
     mttr_minutes: int
     threshold_minutes: int
     amount: UsdcOut
-    rating: str
+    rating: Rating
     multiplier: UsdcOut
-    severity: str
+    severity: Severity
     policy_version: int
     is_latest: bool
     trigger: str
@@ -161,8 +173,8 @@ class OutageOut(OutputModel):
     id: str
     site_name: str
     site_id: str | None
-    severity: str
-    status: str
+    severity: Severity
+    status: Literal["open", "investigating", "resolved"]
     description: str | None
     services_affected: list[str]
     affected_subscribers: int | None
@@ -184,13 +196,16 @@ class OutageOut(OutputModel):
 class OutageDetail(OutageOut):
     sla_result: SlaResultOut | None = None
     rca: RcaOut | None = None
-    payment: dict[str, Any] | None = None
+    payment: PaymentOut | None = Field(default=None, description="The outage's latest payment.")
     timeline: list[TimelineOut] = Field(default_factory=list)
 
 
 class BulkImportRequest(InputModel):
+    # Read as plain objects (each item is validated on its own, so one bad record is reported
+    # with its index); the document declares each as an OutageCreate (outages/router.py).
     outages: list[dict[str, Any]] = Field(
-        description="Outage records, each as for POST /outages; at most MAX_BULK_OUTAGES_COUNT."
+        description="Outage records, each as for POST /outages; at most MAX_BULK_OUTAGES_COUNT.",
+        json_schema_extra={"minItems": 1},
     )
 
 

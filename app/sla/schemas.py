@@ -3,20 +3,39 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, WithJsonSchema, field_validator
 
-from app.core.schemas import InputModel, OutputModel, UsdcOut, UTCTimestamp
+from app.core.schemas import (
+    ExactNumber,
+    InputModel,
+    OutputModel,
+    UsdcOut,
+    UTCTimestamp,
+    WholeNumber,
+)
 from app.outages.schemas import Mttr, SlaResultOut
 from app.sla.engine import Severity
 
 OutageIdField = Annotated[str, Field(min_length=1, max_length=64)]
-Usdc = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=7)]
+
+
+# USDC amounts in a request: JSON numbers, at most 7 decimal places, within a bound.
+PenaltyPerMinute = Annotated[
+    ExactNumber,
+    Field(ge=0, le=100_000, max_digits=17, decimal_places=7),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100_000, "multipleOf": 1e-7}),
+]
+RewardBase = Annotated[
+    ExactNumber,
+    Field(ge=0, le=1_000_000, max_digits=17, decimal_places=7),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1_000_000, "multipleOf": 1e-7}),
+]
 
 
 class PolicyUpdate(InputModel):
-    threshold_minutes: int = Field(ge=1, le=10_080, description="1 minute .. 7 days.")
-    penalty_per_minute: Usdc = Field(le=Decimal(100_000))
-    reward_base: Usdc = Field(le=Decimal(1_000_000))
+    threshold_minutes: WholeNumber = Field(ge=1, le=10_080, description="1 minute .. 7 days.")
+    penalty_per_minute: PenaltyPerMinute
+    reward_base: RewardBase
 
     @field_validator("penalty_per_minute", "reward_base", mode="before")
     @classmethod
@@ -32,6 +51,16 @@ class PolicyOut(OutputModel):
     version: int
     policy_id: str = Field(validation_alias="id")
     created_at: UTCTimestamp
+
+
+class SlaConfigOut(OutputModel):
+    """The terms in force for each severity, each with the version that introduced them."""
+
+    critical: PolicyOut
+    high: PolicyOut
+    medium: PolicyOut
+    low: PolicyOut
+    policy_version: int = Field(description="The latest version of the policy as a whole.")
 
 
 class CalculateRequest(InputModel):
@@ -67,7 +96,7 @@ class RecalculateRequest(InputModel):
     outage_ids: Annotated[list[OutageIdField], Field(max_length=10_000)] = Field(
         default_factory=list
     )
-    all: bool = Field(default=False, description="Every resolved outage (runs as a job).")
+    all: StrictBool = Field(default=False, description="Every resolved outage (runs as a job).")
 
 
 class RecalculateOut(BaseModel):

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import StrictBool, field_validator
 
 from app.auth.roles import Role
-from app.auth.schemas import Email, Name, Password, check_password
+from app.auth.schemas import Email, Name, NewPassword, check_password
 from app.core.schemas import InputModel
 
 
 class UserCreate(InputModel):
     email: Email
-    password: Password
+    password: NewPassword
     full_name: Name | None = None
     role: Role = Role.viewer
 
@@ -19,4 +19,4 @@ class UserCreate(InputModel):
 class UserUpdate(InputModel):
     full_name: Name | None = None
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
