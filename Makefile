@@ -15,8 +15,10 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 CHECK_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_check
 
 NEWMAN := tools/newman/node_modules/.bin/newman
+REDOCLY := tools/redocly/node_modules/.bin/redocly
+CLIENT_GEN := tools/openapi-client/venv/bin/openapi-python-client
 
-.PHONY: install run test lint typecheck migrations-check check format worker beat bench postman newman clean
+.PHONY: install run test lint typecheck migrations-check check format worker beat bench postman newman contract-tools clean
 
 install: $(STAMP)
 
@@ -50,7 +52,20 @@ $(NEWMAN): tools/newman/package.json tools/newman/package-lock.json
 	npm ci --prefix tools/newman --no-audit --no-fund --silent
 	@touch $(NEWMAN)
 
-test: install newman check
+# The contract checks (tests/contract) lint the document with Redocly (npm) and generate a
+# client with openapi-python-client, in a venv of its own (it pins an older typer).
+contract-tools: $(REDOCLY) $(CLIENT_GEN)
+
+$(REDOCLY): tools/redocly/package.json tools/redocly/package-lock.json
+	npm ci --prefix tools/redocly --no-audit --no-fund --silent
+	@touch $(REDOCLY)
+
+$(CLIENT_GEN): tools/openapi-client/requirements.txt
+	@test -x tools/openapi-client/venv/bin/python || $(PYTHON) -m venv tools/openapi-client/venv
+	tools/openapi-client/venv/bin/pip install --quiet -r tools/openapi-client/requirements.txt
+	@touch $(CLIENT_GEN)
+
+test: install newman contract-tools check
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -78,4 +93,4 @@ postman: install
 	$(BIN)/python tools/postman.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache apexchainx.db* tools/newman/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache apexchainx.db* tools/newman/node_modules tools/redocly/node_modules tools/openapi-client/venv

@@ -26,7 +26,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(env: dict[str, str], *, migrate: bool = False) -> Iterator[str]:
+def live_server(
+    env: dict[str, str], *, migrate: bool = False, log: Path | None = None
+) -> Iterator[str]:
+    """`log`: where the server writes (a long run fills an unread pipe, and then it hangs)."""
     port = free_port()
     full_env = {**os.environ, **env}
     if migrate:
@@ -37,11 +40,12 @@ def live_server(env: dict[str, str], *, migrate: bool = False) -> Iterator[str]:
             check=True,
             capture_output=True,
         )
+    output = log.open("w") if log is not None else None
     process = subprocess.Popen(
         uvicorn_command("127.0.0.1", port),
         cwd=ROOT,
         env=full_env,
-        stdout=subprocess.PIPE,
+        stdout=output or subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -62,3 +66,5 @@ def live_server(env: dict[str, str], *, migrate: bool = False) -> Iterator[str]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        if output is not None:
+            output.close()

@@ -45,7 +45,8 @@ HEADERS = ("idempotency-key", "x-idempotency-key")
 REPLAYED_HEADER = "Idempotent-Replayed"
 WITHHELD_HEADER = "Idempotent-Secret-Withheld"
 STATE_KEY = "idempotency_reservation"
-_KEY_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,255}$")
+KEY_PATTERN = r"^[A-Za-z0-9._:\-]{1,255}$"
+_KEY_RE = re.compile(KEY_PATTERN)
 _KEPT_HEADERS = ("content-type", "location")
 COMPLETED = "completed"
 WITHHELD = "withheld"
@@ -96,20 +97,22 @@ def _fernet(settings: Settings) -> MultiFernet:
 
 
 def request_key(request: Request) -> str | None:
-    for name in HEADERS:
-        value = request.headers.get(name)
-        if value is not None:
-            if not _KEY_RE.match(value):
-                raise ValidationFailed(
-                    "Idempotency key must be 1..255 characters of letters, digits and ._:-",
-                    details={
-                        "errors": [
-                            {"loc": ["header", name], "msg": "invalid key", "type": "value_error"}
-                        ]
-                    },
-                )
-            return value
-    return None
+    """The request's key. Both headers are checked when both are sent; `Idempotency-Key`
+    is then the one used."""
+    given = {name: request.headers[name] for name in HEADERS if name in request.headers}
+    for name, value in given.items():
+        if not _KEY_RE.match(value):
+            raise _key_refused(
+                name, "Idempotency key must be 1..255 characters of letters, digits and ._:-"
+            )
+    return next(iter(given.values()), None)
+
+
+def _key_refused(name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(
+        message,
+        details={"errors": [{"loc": ["header", name], "msg": message, "type": "value_error"}]},
+    )
 
 
 # --- the key's lock: held by the request's transaction ------------------------------------

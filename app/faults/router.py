@@ -61,7 +61,11 @@ async def present(session: AsyncSession, faults: list[Fault]) -> list[FaultOut]:
 
 
 @router.post(
-    "", response_model=FaultOut, status_code=status.HTTP_201_CREATED, summary="Report a fault"
+    "",
+    response_model=FaultOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Report a fault",
+    responses={200: {"model": FaultOut, "description": "A repeat, folded into its fault"}},
 )
 async def create_fault(
     body: FaultCreate, principal: IntakePrincipal, session: SessionDep, response: Response

@@ -104,11 +104,19 @@ async def search_outages(
     )
 
 
+def _import_schema() -> dict[str, Any]:
+    """The JSON body, each record declared as what it must be: an OutageCreate."""
+    schema = BulkImportRequest.model_json_schema()
+    outages = schema["properties"]["outages"]
+    outages["items"] = {"$ref": "#/components/schemas/OutageCreate"}
+    return schema
+
+
 _IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": BulkImportRequest.model_json_schema()},
+            "application/json": {"schema": _import_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Path, Query, Response, status
@@ -7,7 +8,7 @@ from fastapi import Path, Query, Response, status
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
 from app.core.routing import APIRouter
 from app.db import SessionDep, settings_of
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.stellar.errors import StellarTimeout
 from app.stellar.network import is_public_key
 from app.stellar.runtime import stellar_of
@@ -15,6 +16,7 @@ from app.wallets import service
 from app.wallets.models import Wallet
 from app.wallets.schemas import (
     ENTITY_PATTERN,
+    PUBLIC_KEY_SCHEMA,
     AssetBalance,
     BalanceOut,
     WalletCreate,
@@ -113,7 +115,7 @@ async def create_wallet(
     summary="Ledger balances",
 )
 async def balance(
-    address: Annotated[str, Path(max_length=128)],
+    address: Annotated[str, Path(max_length=128, json_schema_extra=PUBLIC_KEY_SCHEMA)],
     principal: CurrentPrincipal,
     session: SessionDep,
     refresh: Refresh = False,
@@ -121,7 +123,7 @@ async def balance(
     """Balances of any Stellar account from the ledger, with cache metadata: `fresh` within
     WALLET_CACHE_TTL_SECONDS, `live` after a read (`refresh=true` forces one), `stale` when the
     ledger does not answer."""
-    if not is_public_key(address):
+    if not re.fullmatch(PUBLIC_KEY_SCHEMA["pattern"], address):
         raise ValidationFailed(
             "Not a valid Stellar public key.",
             details={
@@ -130,6 +132,9 @@ async def balance(
                 ]
             },
         )
+    if not is_public_key(address):
+        # Shaped like a key but with a wrong checksum: no such account can exist.
+        raise NotFound("No Stellar account has this address (its checksum is wrong).")
     view = await service.ledger_view(session, address, refresh=refresh)
     network = stellar_of(session).network
     balances: dict[str, AssetBalance] = {}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -9,6 +9,13 @@ from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel
 from app.stellar.network import is_public_key, is_secret_seed
 
 ENTITY_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+# A Stellar account id: `G` and 55 base32 characters, the last two a checksum (CRC16) that
+# JSON Schema cannot state; `format: stellar-public-key` names it for tools that can.
+PUBLIC_KEY_SCHEMA: dict[str, Any] = {
+    "pattern": r"^G[A-Z2-7]{55}$",
+    "format": "stellar-public-key",
+    "description": "A Stellar public key (G..., 56 characters, with a valid checksum).",
+}
 # `unavailable`: the ledger did not answer and nothing is cached (funded etc. are unknown).
 CacheStatus = Literal["fresh", "stale", "live", "unavailable"]
 
@@ -28,7 +35,9 @@ def public_key(value: str) -> str:
 class WalletRegister(InputModel):
     entity_id: str = Field(pattern=ENTITY_PATTERN, examples=["ops_team"])
     address: str = Field(
-        max_length=128, examples=["GDQP2KPQGKIHYJGXNUIYOMHARUARCA7DJT5FO2FFOOKY3B2WSQHG4W37"]
+        max_length=128,
+        examples=["GDQP2KPQGKIHYJGXNUIYOMHARUARCA7DJT5FO2FFOOKY3B2WSQHG4W37"],
+        json_schema_extra=PUBLIC_KEY_SCHEMA,
     )
 
     @field_validator("address")

@@ -32,6 +32,9 @@ TEST_EVENT = "webhook.test"
 
 
 async def check_url(session: AsyncSession, url: str) -> None:
+    """The URL's shape, and the addresses its host has now: a private one is refused. A
+    name that does not resolve (yet) is accepted: the address is checked again at every
+    delivery, where such a name shows as a failed attempt."""
     settings = settings_of(session)
     try:
         await ssrf.resolve(
@@ -39,6 +42,8 @@ async def check_url(session: AsyncSession, url: str) -> None:
             https_only=settings.is_production,
             allow_private=settings.webhook_allow_private_targets,
         )
+    except ssrf.Unresolved:
+        return
     except ssrf.TargetRefused as exc:
         raise ValidationFailed(
             f"The webhook URL is refused: {exc}.",

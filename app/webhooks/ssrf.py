@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
@@ -18,6 +19,10 @@ _AWS_METADATA_V6 = ipaddress.ip_network("fd00:ec2::254/128")
 
 class TargetRefused(ValueError):
     pass
+
+
+class Unresolved(TargetRefused):
+    """The host name has no address (now): a delivery fails, a subscription may wait for it."""
 
 
 def always_refused(address: IPAddress) -> str | None:
@@ -76,7 +81,25 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
+# The characters a URI may hold (RFC 3986); anything else must be percent-encoded.
+_URI_CHARACTERS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$")
+
+
+# Letters, digits, hyphens and dots (an international name goes in its xn-- form).
+_HOST_NAME = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?$")
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def parse(url: str, *, https_only: bool) -> SplitResult:
+    if not _URI_CHARACTERS.match(url):
+        raise TargetRefused("the URL holds characters that must be percent-encoded")
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -84,11 +107,15 @@ def parse(url: str, *, https_only: bool) -> SplitResult:
     except ValueError as exc:  # "http://[::1", a bad port, an invalid netloc
         what = "has an invalid port" if "port" in str(exc).lower() else "cannot be parsed"
         raise TargetRefused(f"the URL {what}") from exc
+    if any(c in part for part in (parts.path, parts.query, parts.fragment) for c in "[]"):
+        raise TargetRefused("the URL holds characters that must be percent-encoded")
     allowed = ("https",) if https_only else ("http", "https")
     if parts.scheme not in allowed:
         raise TargetRefused(f"the URL scheme must be {' or '.join(allowed)}")
     if not host:
         raise TargetRefused("the URL has no host")
+    if not _HOST_NAME.match(host) and not _is_address(host):
+        raise TargetRefused("the URL's host is not a host name or an address")
     if parts.username or parts.password:
         raise TargetRefused("credentials in the URL are not accepted")
     if port == 0:
@@ -112,10 +139,10 @@ async def resolve(url: str, *, https_only: bool, allow_private: bool) -> Target:
                 host, port, type=socket.SOCK_STREAM
             )
         except (socket.gaierror, UnicodeError) as exc:
-            raise TargetRefused(f"the host {host!r} does not resolve") from exc
+            raise Unresolved(f"the host {host!r} does not resolve") from exc
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     if not addresses:
-        raise TargetRefused(f"the host {host!r} does not resolve")
+        raise Unresolved(f"the host {host!r} does not resolve")
     check = always_refused if allow_private else refused_reason
     for address in addresses:
         reason = check(address)

@@ -1,0 +1,97 @@
+"""Schemathesis against a real server on PostgreSQL: every check, every phase (stateful
+included), as the fuzzing user of one organization while a user of another organization
+checks that nothing read by id is theirs to read (tests/contract/schemathesis_hooks.py).
+
+Excluded, and only these: the operations that destroy the fuzzing identity (logging out,
+changing its password, deactivating, demoting or deleting a user, which may be itself).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from tests.live import ROOT, live_server
+
+HERE = Path(__file__).resolve().parent
+IDENTITY_DESTROYING = ("logout", "change_password", "update_user", "delete_user")
+PASSWORD = "Correct-Horse-42!"
+# Bounded for `make test` on two cores; FUZZ_SECONDS=900 for a longer hunt.
+SECONDS = os.environ.get("FUZZ_SECONDS", "150")
+
+
+def _fuzz_database() -> str:
+    test_url = os.environ.get(
+        "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_test"
+    )
+    url = make_url(test_url).set(database="apexchainx_fuzz").render_as_string(False)
+    subprocess.run([sys.executable, "tools/recreate_db.py", url], cwd=ROOT, check=True)
+    return url
+
+
+def _token(base: str, email: str) -> str:
+    api = base + "/api/v1"
+    registered = httpx.post(api + "/auth/register", json={"email": email, "password": PASSWORD})
+    assert registered.status_code == 201, registered.text
+    login = httpx.post(api + "/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return str(login.json()["access_token"])
+
+
+def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": _fuzz_database(),
+        "REDIS_URL": "",
+        "RATE_LIMIT_ENABLED": "false",
+        "ENVIRONMENT": "development",
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "SECRET_KEY": "fuzzing-secret-key-fuzzing-secret-key-0123456789",
+        "LOG_LEVEL": "WARNING",
+    }
+    with live_server(env, migrate=True, log=tmp_path / "server.log") as base:
+        tokens = {
+            "FUZZ_TOKEN": _token(base, "fuzzer@example.com"),
+            "FUZZ_OTHER_TOKEN": _token(base, "neighbour@example.com"),
+        }
+        excluded = [arg for op in IDENTITY_DESTROYING for arg in ("--exclude-operation-id", op)]
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "--config-file",
+                str(HERE / "schemathesis.toml"),
+                "--no-color",
+                "run",
+                f"{base}/openapi.json",
+                "--checks",
+                "all",
+                "--max-time",
+                SECONDS,
+                "--max-examples",
+                "30",
+                "--generation-allow-x00",
+                "false",
+                "--seed",
+                "20261202",
+                "--report-dir",
+                str(tmp_path),
+                *excluded,
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                **tokens,
+                "SCHEMATHESIS_HOOKS": "tests.contract.schemathesis_hooks",
+            },
+            capture_output=True,
+            text=True,
+        )
+    summary = run.stdout[run.stdout.find("=== SUMMARY") - 40 :] if run.stdout else run.stderr
+    assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-3000:]
+    assert "failures" not in summary.split("Test cases:")[-1] or " 0 unique" in summary
