@@ -16,6 +16,7 @@ from app.jobs.router import router as jobs_router
 from app.outages.router import router as outages_router
 from app.payments.router import router as payments_router
 from app.sla.router import router as sla_router
+from app.stellar.router import router as stellar_router
 from app.users.router import router as users_router
 from app.wallets.router import router as wallets_router
 from app.webhooks.router import router as webhooks_router
@@ -32,6 +33,7 @@ FEATURE_ROUTERS = (
     incidents_router,
     payments_router,
     wallets_router,
+    stellar_router,
     analytics_router,
     webhooks_router,
     audit_router,

@@ -248,7 +248,8 @@ SECURITY_SCHEMES = {
         "type": "apiKey",
         "in": "header",
         "name": "X-API-Key",
-        "description": "Machine client key (intake routes).",
+        "description": "Machine client key (intake routes); also accepted as "
+        "`Authorization: Bearer <key>`.",
     },
 }
 

@@ -17,7 +17,12 @@ from sqlalchemy import bindparam, select, text, update
 from app.audit.service import Actor
 from app.auth.models import ApiKey, TokenFamily, User
 from app.auth.roles import Role
-from app.auth.tokens import ACCESS_CLAIMS_STATE, decode_access_token, hash_secret
+from app.auth.tokens import (
+    ACCESS_CLAIMS_STATE,
+    API_KEY_PREFIX,
+    decode_access_token,
+    hash_secret,
+)
 from app.config import Settings
 from app.core import idempotency
 from app.core.clock import utcnow
@@ -153,6 +158,10 @@ class RequireRole:
         settings: Settings = request.app.state.settings
         bearer = _bearer_token(request.headers.get("authorization"))
         api_key = request.headers.get("x-api-key")
+        if bearer is not None and bearer.startswith(API_KEY_PREFIX):
+            # `Authorization: Bearer <API key>`, as the seed's clients send it: the prefix
+            # tells a key from a JWT (which starts with `eyJ`).
+            bearer, api_key = None, bearer
         if bearer is not None:
             principal = await _user_principal(request, session, settings, bearer)
         elif api_key is not None and self.api_key:

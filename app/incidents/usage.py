@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from math import ceil
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Organization
-from app.core.clock import utcnow
+from app.core.clock import isoformat, utcnow
 from app.core.ids import new_id
 from app.db import dialect_of, settings_of
 from app.errors import AppError
@@ -20,15 +22,28 @@ class QuotaExceeded(AppError):
     status_code = 429
 
     def __init__(self, kind: str, limit: int) -> None:
+        resets = next_month_start()
         super().__init__(
             f"Your plan's monthly {kind} quota ({limit}) has been reached.",
             code=f"{kind}_quota_exceeded",
-            details={"quota": kind, "limit": limit, "month": month()},
+            details={
+                "quota": kind,
+                "limit": limit,
+                "month": month(),
+                "resets_at": isoformat(resets),
+            },
+            # Seconds to the next quota period, as for any other 429.
+            headers={"Retry-After": str(max(1, ceil((resets - utcnow()).total_seconds())))},
         )
 
 
 def month() -> str:
     return utcnow().strftime("%Y-%m")
+
+
+def next_month_start() -> datetime:
+    now = utcnow()
+    return datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,3 +125,27 @@ async def test_api_keys_work_on_intake_routes_only_and_not_once_revoked() -> Non
         assert_error(revoked, 401, "UNAUTHORIZED")
         wrong = await http.post("/api/v1/intake-probe", headers={"X-API-Key": "acx_nope"})
         assert_error(wrong, 401, "UNAUTHORIZED")
+
+
+async def test_an_api_key_is_also_accepted_as_a_bearer_token(api: Api) -> None:
+    """The Altostrat seed's clients send `Authorization: Bearer <API key>`; the key's prefix
+    tells it from a JWT. Where API keys are not admitted it is refused as any key is."""
+    owner = await api.owner()
+    key = (await api.post("/api-keys", owner, json={"name": "nms"})).json()["key"]
+    bearer = {"Authorization": f"Bearer {key}"}
+    fault = {
+        "resource_id": "dev_1",
+        "microservice_id": "nms",
+        "type": "link-down",
+        "severity": "HIGH",
+        "message": "Link down",
+        "cause": "Fibre cut",
+    }
+    created = await api.client.post("/api/v1/faults", json=fault, headers=bearer)
+    assert created.status_code == 201, created.text
+    assert created.json()["customer_id"] == owner.organization_id
+    assert_error(await api.client.get("/api/v1/auth/me", headers=bearer), 401, "UNAUTHORIZED")
+    wrong = {"Authorization": "Bearer acx_not-a-key"}
+    assert_error(
+        await api.client.post("/api/v1/faults", json=fault, headers=wrong), 401, "UNAUTHORIZED"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from app.incidents import similarity, triage
@@ -78,6 +79,11 @@ async def test_the_monthly_event_quota_is_enforced() -> None:
         exhausted = await api.post("/incidents/chat", owner, json=SEED)
         error = assert_error(exhausted, 429, "event_quota_exceeded")
         assert error["details"]["limit"] == 2
+        # Seconds to the next quota period (the first of next month, UTC).
+        resets = datetime.fromisoformat(error["details"]["resets_at"].replace("Z", "+00:00"))
+        assert resets.day == 1 and resets > datetime.now(UTC)
+        wait = int(exhausted.headers["Retry-After"])
+        assert abs(wait - (resets - datetime.now(UTC)).total_seconds()) < 60
         started = await api.post("/investigations", owner, json={"incident_id": last["incidentId"]})
         assert started.status_code == 202 and started.json()["investigations_remaining"] == 0
         again = await api.post("/investigations", owner, json={"incident_id": last["incidentId"]})
