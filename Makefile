@@ -18,7 +18,7 @@ NEWMAN := tools/newman/node_modules/.bin/newman
 REDOCLY := tools/redocly/node_modules/.bin/redocly
 CLIENT_GEN := tools/openapi-client/venv/bin/openapi-python-client
 
-.PHONY: install run test lint typecheck migrations-check check format worker beat bench postman newman contract-tools clean
+.PHONY: install run test lint typecheck migrations-check check format worker beat bench postman newman contract-tools chromium clean
 
 install: $(STAMP)
 
@@ -65,7 +65,11 @@ $(CLIENT_GEN): tools/openapi-client/requirements.txt
 	tools/openapi-client/venv/bin/pip install --quiet -r tools/openapi-client/requirements.txt
 	@touch $(CLIENT_GEN)
 
-test: install newman contract-tools check
+# The Swagger UI test drives Chromium: installed (apt-get) when none is on the PATH.
+chromium:
+	@tools/install-chromium.sh
+
+test: install newman contract-tools chromium check
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
 

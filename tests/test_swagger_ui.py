@@ -27,7 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_docs_render_offline_and_try_it_out_works(server: str) -> None:
-    assert CHROMIUM, "Chromium is needed: apt-get install chromium (.ci/run installs it)"
+    assert CHROMIUM, "Chromium is needed: `make chromium` (tools/install-chromium.sh) installs it"
     outside: list[str] = []
 
     def offline(route: Route) -> None:

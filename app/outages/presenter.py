@@ -13,7 +13,14 @@ from app.core.clock import utcnow
 from app.core.schemas import usdc_number
 from app.outages import service, timeline
 from app.outages.models import Outage
-from app.outages.schemas import OutageDetail, OutageOut, RcaOut, SlaResultOut, TimelineOut
+from app.outages.schemas import (
+    OutageCreated,
+    OutageDetail,
+    OutageOut,
+    RcaOut,
+    SlaResultOut,
+    TimelineOut,
+)
 from app.payments import service as payments
 from app.payments.presenter import present as present_payment
 from app.payments.schemas import PaymentOut
@@ -84,7 +91,7 @@ _THRESHOLD = select(SlaPolicy.threshold_minutes).where(
 )
 
 
-async def present_new(session: AsyncSession, outage: Outage) -> OutageDetail:
+async def present_new(session: AsyncSession, outage: Outage) -> OutageCreated:
     """A just-created outage: no result, RCA or payment yet, and its timeline is the entries
     this session added; only its SLA threshold is read."""
     known = session.info.get(service.THRESHOLDS_KEY, {})
@@ -95,7 +102,7 @@ async def present_new(session: AsyncSession, outage: Outage) -> OutageDetail:
         values = {"org": outage.organization_id, "severity": outage.severity}
         threshold = (await connection.execute(_THRESHOLD, values)).scalar_one_or_none()
     entries = timeline.added(session, outage.id)
-    return OutageDetail.model_validate(
+    return OutageCreated.model_validate(
         {
             **_fields(outage),
             "sla_status": sla_status(outage, threshold or 0, None),

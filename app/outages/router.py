@@ -19,6 +19,7 @@ from app.outages.schemas import (
     BulkImportRequest,
     BulkImportResult,
     OutageCreate,
+    OutageCreated,
     OutageDetail,
     OutageOut,
     OutageUpdate,
@@ -41,11 +42,14 @@ IntakePrincipal = Annotated[Principal, requires(Role.engineer, api_key=True)]
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=OutageDetail, summary="Report an outage"
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutageCreated,
+    summary="Report an outage",
 )
 async def create_outage(
     body: OutageCreate, principal: IntakePrincipal, session: SessionDep
-) -> OutageDetail:
+) -> OutageCreated:
     """Opens an outage (status `open`); its SLA clock starts at `detected_at` (default now).
     Machine clients may use `X-API-Key`. Emits `outage.created`."""
     outage = await service.create(session, principal.organization_id, principal.actor, body)

@@ -200,6 +200,12 @@ class OutageDetail(OutageOut):
     timeline: list[TimelineOut] = Field(default_factory=list)
 
 
+class OutageCreated(OutageDetail):
+    """A new outage, with the seed's confirmation line."""
+
+    message: str = "Outage created successfully"
+
+
 class BulkImportRequest(InputModel):
     # Read as plain objects (each item is validated on its own, so one bad record is reported
     # with its index); the document declares each as an OutageCreate (outages/router.py).
