@@ -112,7 +112,8 @@ def test_the_main_flow_through_the_generated_client(client_package: str, server:
     )
     assert created.status_code == 201 and replayed.status_code == 201
     outage = created.parsed
-    assert isinstance(outage, models.OutageDetail) and replayed.parsed.id == outage.id
+    assert isinstance(outage, models.OutageCreated) and replayed.parsed.id == outage.id
+    assert outage.message == "Outage created successfully"
 
     page = _api("outages.list_outages").sync(client=client)
     assert isinstance(page, models.PageOutageOut)
