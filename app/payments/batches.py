@@ -136,6 +136,7 @@ async def _issue(
     """A new envelope for the members with the source's next sequence number (not sent)."""
     payer = await stellar.ledger.account(batch.source)
     if payer is None:
+        await _load_outages(session, members)
         for member in members:
             await payout.fail(
                 session,
@@ -144,7 +145,8 @@ async def _issue(
                 None,
                 "The paying account does not exist on the ledger (fund it).",
             )
-        batch.status, batch.envelope_xdr, batch.transaction_hash = "failed", "", ""
+        batch.status = PayoutBatchStatus.failed
+        batch.envelope_xdr = batch.transaction_hash = ""  # never built: nothing to look up
         batch.valid_until = utcnow()
         await session.commit()
         return False
