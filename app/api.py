@@ -9,6 +9,7 @@ from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.disputes.router import router as disputes_router
+from app.faults.gateway import router as fault_gateway_router
 from app.faults.router import router as faults_router
 from app.health.router import router as health_router
 from app.incidents.router import router as incidents_router
@@ -30,6 +31,7 @@ FEATURE_ROUTERS = (
     sla_router,
     disputes_router,
     faults_router,
+    fault_gateway_router,
     incidents_router,
     payments_router,
     wallets_router,

@@ -114,7 +114,7 @@ def _faults(
                 last_seen_at=at,
                 occurrences=rng.randint(1, 12),
                 resolved_at=at + timedelta(minutes=30) if resolved else None,
-                ttl=int((at + timedelta(days=60)).timestamp()) if resolved else None,
+                ttl=int((at + timedelta(days=60)).timestamp()),
                 outage_id=outage.id,
             )
         )

@@ -8,12 +8,15 @@ both UIs set them at run time.
 from __future__ import annotations
 
 import secrets
+from html import escape
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from app.core.routing import APIRouter
+from app.errors import NotFound
+from app.faults.gateway_errors import CATALOG, DOC_PATH
 
 STATIC = "/static"
 CSP = (
@@ -62,4 +65,32 @@ def docs_router(app: FastAPI) -> APIRouter:
             )
         )
 
+    @router.get(DOC_PATH)
+    async def error_index() -> HTMLResponse:
+        return _error_page("Errors of the fault gateway", list(CATALOG))
+
+    @router.get(DOC_PATH + "/{code}")
+    async def error_page(code: str) -> HTMLResponse:
+        if code not in CATALOG:
+            raise NotFound("No such error code.")
+        return _error_page(code, [code])
+
     return router
+
+
+def _error_page(title: str, codes: list[str]) -> HTMLResponse:
+    """The page each gateway error's `doc_url` points at (`/fault` answers these codes)."""
+    sections = "".join(
+        f'<section id="{code}"><h2><a href="{DOC_PATH}/{code}">{code}</a></h2>'
+        f"<p>HTTP {CATALOG[code].status} &middot; <code>{CATALOG[code].type}</code></p>"
+        f"<p>{escape(CATALOG[code].summary)}</p><p>What to do: {escape(CATALOG[code].remedy)}</p>"
+        "</section>"
+        for code in codes
+    )
+    html = (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
+        f"</head><body><h1>{escape(title)}</h1><p>Errors of <code>/api/v1/fault</code> are "
+        "<code>{type, code, message, doc_url}</code>; the rest of the API answers its "
+        f'<code>{{"error": {{...}}}}</code> envelope.</p>{sections}</body></html>'
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'none'"})

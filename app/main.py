@@ -22,6 +22,8 @@ from app.db import Database, refuse_rls_bypass
 from app.demo import announce, seed_demo, seed_demo_month
 from app.docs_router import STATIC, docs_router
 from app.errors import install_error_handlers
+from app.faults.gateway import PATH as FAULT_GATEWAY_PATH
+from app.faults.gateway_errors import FaultGatewayErrors
 from app.health.router import router as health_router
 from app.jobs.dispatch import after_commit_dispatcher, celery_client
 from app.jobs.executor import InlineExecutor, install_after_commit_hook
@@ -142,5 +144,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         max_upload_bytes=settings.max_upload_size_bytes,
     )
     app.add_middleware(CorrelationMiddleware, hsts=settings.is_production)
+    # Outside every renderer of errors (even the 500 of CorrelationMiddleware).
+    app.add_middleware(FaultGatewayErrors, paths=(settings.api_v1_prefix + FAULT_GATEWAY_PATH,))
     app.add_middleware(MetricsMiddleware, instruments=app.state.instruments)
     return app

@@ -13,6 +13,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.core.idempotency import KEY_PATTERN
+from app.faults.gateway import PATH as FAULT_GATEWAY_PATH
+from app.faults.gateway_errors import CATALOG as GATEWAY_CATALOG
 from app.openapi_meta import SERVERS, TAGS, document_info, operation_id
 
 EXAMPLES: dict[str, Any] = {
@@ -191,6 +193,58 @@ ERROR_BODY = {
 }
 
 
+GATEWAY_ERROR = {
+    "type": "object",
+    "title": "GatewayError",
+    "description": "Every error of the fault gateway (`/fault`); `doc_url` explains the code.",
+    "properties": {
+        "type": {"type": "string", "enum": sorted({e.type for e in GATEWAY_CATALOG.values()})},
+        "code": {"type": "string", "enum": list(GATEWAY_CATALOG)},
+        "message": {"type": "string"},
+        "doc_url": {"type": "string", "format": "uri"},
+    },
+    "required": ["type", "code", "message", "doc_url"],
+}
+# The gateway's statuses and the code each example shows (400 stands for 422 there).
+_GATEWAY_STATUSES = {
+    "400": "parameter_missing",
+    "401": "api_key_invalid",
+    "403": "permission_denied",
+    "409": "request_conflict",
+    "413": "request_too_large",
+    "429": "rate_limit_exceeded",
+    "500": "internal_server_error",
+    "503": "service_unavailable",
+}
+
+
+def _gateway_errors(method: str, op: dict[str, Any]) -> None:
+    responses = op.setdefault("responses", {})
+    responses.pop("422", None)
+    for status, code in _GATEWAY_STATUSES.items():
+        if status in ("409", "413") and method != "post":
+            continue
+        entry = GATEWAY_CATALOG[code]
+        message = "The 'message' parameter is required for this request."
+        response: dict[str, Any] = {
+            "description": entry.summary,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/GatewayError"},
+                    "example": {
+                        "type": entry.type,
+                        "code": code,
+                        "message": message if code == "parameter_missing" else entry.summary,
+                        "doc_url": f"https://apexchainx.example/docs/errors/{code}",
+                    },
+                }
+            },
+        }
+        if status in ("429", "503"):
+            response["headers"] = RETRY_AFTER
+        responses[status] = response
+
+
 def _statuses(path: str, method: str, op: dict[str, Any]) -> list[str]:
     wanted = ["429", "500", "503"]
     secured = bool(op.get("security"))
@@ -209,11 +263,13 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> list[str]:
     return wanted
 
 
-def _complete(spec: dict[str, Any], path: str, method: str, op: dict[str, Any]) -> None:
+def _complete(
+    spec: dict[str, Any], path: str, method: str, op: dict[str, Any], gateway: bool
+) -> None:
     responses = op.setdefault("responses", {})
     if method == "post" and op.get("security"):
         op["parameters"] = [*op.get("parameters", []), *IDEMPOTENCY_HEADERS]
-    for status in _statuses(path, method, op):
+    for status in [] if gateway else _statuses(path, method, op):
         declared = responses.get(status, {})
         schema = declared.get("content", {}).get("application/json", {}).get("schema", {})
         if schema.get("$ref", "").endswith(("/ReadinessFailureOut",)):
@@ -223,6 +279,8 @@ def _complete(spec: dict[str, Any], path: str, method: str, op: dict[str, Any]) 
         if declared.get("description") and status not in ("422", "429", "503"):
             error["description"] = declared["description"]
         responses[status] = error
+    if gateway:
+        _gateway_errors(method, op)
     body = op.get("requestBody", {}).get("content", {}).get("application/json")
     if body is not None and "example" not in body:
         body["example"] = example(spec, body["schema"])
@@ -312,10 +370,12 @@ def install(app: FastAPI) -> None:
         spec["info"] = document_info(spec["info"])
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
         schemas["ErrorEnvelope"], schemas["ErrorBody"] = ENVELOPE, ERROR_BODY
+        schemas["GatewayError"] = GATEWAY_ERROR
         _name_and_secure(app, spec)
+        gateway = app.state.settings.api_v1_prefix + FAULT_GATEWAY_PATH
         for path, operations in spec.get("paths", {}).items():
             for method, op in operations.items():
-                _complete(spec, path, method, op)
+                _complete(spec, path, method, op, path == gateway)
         _drop_framework_schemas(spec)
         app.openapi_schema = spec
         return spec

@@ -4,6 +4,7 @@ from fastapi import Depends, Request, status
 
 from app.auth import accounts, service
 from app.auth.dependencies import CurrentPrincipal, SettingsDep
+from app.auth.presenter import user_out
 from app.auth.schemas import (
     LoginRequest,
     MeOut,
@@ -58,7 +59,7 @@ async def register(body: RegisterRequest, session: SessionDep) -> UserOut:
     ignored. Password: 12..128 characters with an uppercase and a lowercase letter, a digit and
     a special character."""
     user = await service.register(session, body)
-    return UserOut.model_validate(user)
+    return await user_out(session, user)
 
 
 @router.post(
@@ -139,7 +140,7 @@ async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
     organization = await service.organization_of(session, principal.organization_id)
     return MeOut.model_validate(
         {
-            **UserOut.model_validate(user).model_dump(),
+            **(await user_out(session, user)).model_dump(),
             "organization": OrganizationOut.model_validate(organization),
         }
     )

@@ -123,6 +123,12 @@ class UserOut(OutputModel):
     organization_id: str
     is_active: bool
     created_at: UTCTimestamp
+    stellar_wallet: str | None = Field(
+        default=None,
+        description="The Stellar address registered for this user (`POST /wallets/create`, or "
+        "`POST /wallets` with the user's id as `entity_id`); null when none is.",
+        json_schema_extra={"format": "stellar-public-key"},
+    )
 
 
 class MeOut(UserOut):

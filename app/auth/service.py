@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth import passwords, throttle, tokens
 from app.auth.models import Organization, RefreshToken, TokenFamily, User
+from app.auth.presenter import user_out
 from app.auth.roles import Role
-from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair, UserOut
+from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.ids import new_id
@@ -209,7 +210,7 @@ async def _token_pair(
         access_token=access,
         refresh_token=secret,
         expires_in=expires_in,
-        user=UserOut.model_validate(user),
+        user=await user_out(session, user),
     )
 
 

@@ -161,23 +161,23 @@ async def ingest_batch(
     checked = validate(items)
     outcomes = {i: Outcome(i, "refused", errors=e) for i, e in checked if isinstance(e, list)}
     now = utcnow()
+    settings = settings_of(session)
     # Every valid report as the fault it would be; those that repeat one are dropped below.
     candidates = [
-        (i, service.new_fault(organization_id, r, now))
+        (i, service.new_fault(organization_id, r, now, settings.fault_ttl_days))
         for i, r in checked
         if isinstance(r, FaultCreate)
     ]
     keys = {(f.resource_id, f.type) for _, f in candidates}
     await _lock(session, [_key(organization_id, *key) for key in keys])
-    window = timedelta(seconds=settings_of(session).fault_dedup_window_seconds)
+    window = timedelta(seconds=settings.fault_dedup_window_seconds)
     known = await _repeats(session, organization_id, keys, now - window)
     created: list[Fault] = []
     for index, fault in candidates:
         existing = known.get((fault.resource_id, fault.type))
         if existing is not None:
             # Loaded and locked in this session (or new in this batch): the flush writes it.
-            existing.occurrences += 1
-            existing.last_seen_at = now
+            service.seen_again(existing, now, settings.fault_ttl_days)
             outcomes[index] = Outcome(index, "folded", existing)
             continue
         known[(fault.resource_id, fault.type)] = fault

@@ -58,7 +58,8 @@ class Fault(TenantMixin, Base):
     last_seen_at: Mapped[datetime]
     occurrences: Mapped[int] = mapped_column(default=1)
     resolved_at: Mapped[datetime | None]
-    ttl: Mapped[int | None] = mapped_column(BigInteger)  # unix seconds; set when resolved
+    # Unix second of expiry: FAULT_TTL_DAYS after the last report, then after resolution.
+    ttl: Mapped[int | None] = mapped_column(BigInteger)
     outage_id: Mapped[str | None] = mapped_column(
         ForeignKey("outages.id", ondelete="SET NULL"), index=True
     )

@@ -54,7 +54,19 @@ def _event(session: AsyncSession, fault: Fault, event_type: str) -> None:
     )
 
 
-def new_fault(organization_id: str, data: FaultCreate, now: datetime) -> Fault:
+def expiry(moment: datetime, ttl_days: int) -> int:
+    """The Unix second a fault last seen (or resolved) at `moment` expires."""
+    return int((moment + timedelta(days=ttl_days)).timestamp())
+
+
+def seen_again(fault: Fault, now: datetime, ttl_days: int) -> None:
+    """A repeat folded into `fault`: counted, and its expiry pushed back."""
+    fault.occurrences += 1
+    fault.last_seen_at = now
+    fault.ttl = expiry(now, ttl_days)
+
+
+def new_fault(organization_id: str, data: FaultCreate, now: datetime, ttl_days: int) -> Fault:
     """A fault first seen now, not yet stored (its id is set, so a batch can name it)."""
     path = data.resource_ancestry_path
     return Fault(
@@ -72,6 +84,7 @@ def new_fault(organization_id: str, data: FaultCreate, now: datetime) -> Fault:
         created_at=now,
         last_seen_at=now,
         occurrences=1,
+        ttl=expiry(now, ttl_days),
         correlation_id=get_correlation_id(),
         opened_outage=False,
     )
@@ -84,7 +97,8 @@ async def ingest(
     now = utcnow()
     # One ingestion at a time per (organization, resource, type): a burst is one fault.
     await transaction_lock(session, f"fault:{organization_id}|{data.resource_id}|{data.type}")
-    window = timedelta(seconds=settings_of(session).fault_dedup_window_seconds)
+    settings = settings_of(session)
+    window = timedelta(seconds=settings.fault_dedup_window_seconds)
     repeat = (
         await session.execute(
             select(Fault)
@@ -101,10 +115,9 @@ async def ingest(
         )
     ).scalar_one_or_none()
     if repeat is not None:
-        repeat.occurrences += 1
-        repeat.last_seen_at = now
+        seen_again(repeat, now, settings.fault_ttl_days)
         return repeat, False
-    fault = new_fault(organization_id, data, now)
+    fault = new_fault(organization_id, data, now, settings.fault_ttl_days)
     session.add(fault)
     await session.flush()
     await correlation.correlate(session, fault, actor)
@@ -122,7 +135,7 @@ async def resolve(session: AsyncSession, fault_id: str, actor: Actor) -> Fault:
         raise Conflict("The fault is already resolved.", details={"fault_id": fault.id})
     now = utcnow()
     fault.status, fault.resolved_at = FaultStatus.resolved, now
-    fault.ttl = int((now + timedelta(days=settings_of(session).fault_ttl_days)).timestamp())
+    fault.ttl = expiry(now, settings_of(session).fault_ttl_days)
     await audit.record(
         session,
         organization_id=fault.organization_id,
@@ -323,11 +336,10 @@ async def update_rules(
 
 
 async def purge_expired(database: Database) -> int:
-    """Resolved faults past their `ttl` (the periodic sweep)."""
+    """Faults past their `ttl` (the periodic sweep): resolved ones `FAULT_TTL_DAYS` after
+    their resolution, unresolved ones that no report repeated for as long."""
     now = int(utcnow().timestamp())
     async with system_session(database, "purge expired faults") as session:
-        result = await session.execute(
-            delete(Fault).where(Fault.status == FaultStatus.resolved, Fault.ttl < now)
-        )
+        result = await session.execute(delete(Fault).where(Fault.ttl < now))
         await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)

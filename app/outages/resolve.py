@@ -12,7 +12,7 @@ from app.errors import Conflict, ValidationFailed
 from app.events.service import emit
 from app.outages import service, timeline
 from app.outages.models import Outage, OutageStatus
-from app.outages.schemas import ResolveRequest
+from app.outages.schemas import OutageUpdate, ResolveRequest
 from app.sla import policies
 from app.sla import service as sla
 from app.sla.engine import MAX_MTTR_MINUTES, Severity, evaluate, mttr_between
@@ -82,3 +82,15 @@ async def resolve(
         session, outage, policy, outcome, trigger="resolve", actor=actor
     )
     return outage, result
+
+
+async def update(
+    session: AsyncSession, outage_id: str, actor: Actor, data: OutageUpdate
+) -> tuple[Outage, bool]:
+    """`PUT`/`PATCH`: the changes, then, with `status: resolved`, the resolution, in the
+    request's one transaction. True when the outage was resolved (its SLA computed)."""
+    if data.status != "resolved":
+        return await service.update(session, outage_id, actor, data), False
+    await service.update(session, outage_id, actor, data.changes())
+    outage, _ = await resolve(session, outage_id, actor, data.resolution())
+    return outage, True

@@ -13,6 +13,7 @@ from app.core.schemas import AwareDatetime
 from app.db import SessionDep
 from app.errors import PayloadTooLarge, ValidationFailed, validation_details
 from app.outages import importer, listing, presenter, service
+from app.outages import resolve as resolution
 from app.outages.dependencies import OutageDep, OutageId
 from app.outages.resolve import resolve
 from app.outages.schemas import (
@@ -23,6 +24,7 @@ from app.outages.schemas import (
     OutageDetail,
     OutageOut,
     OutageUpdate,
+    OutageUpdated,
     RcaOut,
     RcaRequest,
     ResolveRequest,
@@ -194,26 +196,29 @@ async def get_outage(outage: OutageDep, session: SessionDep) -> OutageDetail:
 
 async def _update(
     outage_id: str, body: OutageUpdate, principal: Principal, session: Any
-) -> OutageDetail:
-    outage = await service.update(session, outage_id, principal.actor, body)
-    return await presenter.present_detail(session, outage)
+) -> OutageUpdated:
+    outage, resolved = await resolution.update(session, outage_id, principal.actor, body)
+    detail = await presenter.present_detail(session, outage)
+    return OutageUpdated(**dict(detail), sla_triggered=resolved)
 
 
-@router.patch("/{outage_id}", response_model=OutageDetail, summary="Change an open outage")
+@router.patch("/{outage_id}", response_model=OutageUpdated, summary="Change an open outage")
 async def patch_outage(
     outage_id: OutageId, body: OutageUpdate, principal: EngineerPrincipal, session: SessionDep
-) -> OutageDetail:
+) -> OutageUpdated:
     """Only the given fields change. Open outages only (409 once resolved). Raising the
     severity writes an `escalated` timeline entry; a new `assigned_to` emits
-    `outage.assigned`."""
+    `outage.assigned`. `status: resolved` (with `resolved_at`, `root_cause`,
+    `resolution_notes`, `mttr_minutes`) resolves the outage as `POST .../resolve` does, in
+    the same transaction, and answers `sla_triggered: true`."""
     return await _update(outage_id, body, principal, session)
 
 
-@router.put("/{outage_id}", response_model=OutageDetail, summary="Change an open outage")
+@router.put("/{outage_id}", response_model=OutageUpdated, summary="Change an open outage")
 async def put_outage(
     outage_id: OutageId, body: OutageUpdate, principal: EngineerPrincipal, session: SessionDep
-) -> OutageDetail:
-    """The same as PATCH: only the given fields change."""
+) -> OutageUpdated:
+    """The same as PATCH: only the given fields change; `status: resolved` resolves."""
     return await _update(outage_id, body, principal, session)
 
 

@@ -76,9 +76,26 @@ class OutageUpdate(InputModel):
     location: Location | None = None
     region: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     assigned_to: ShortText | None = None
-    status: Literal["open", "active", "investigating"] | SkipJsonSchema[None] = Field(
-        default=None, description="`active` is accepted for `open`. Resolve with /resolve."
+    status: Literal["open", "active", "investigating", "resolved"] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="`active` is accepted for `open`. `resolved` resolves the outage as `POST "
+        "/outages/{id}/resolve` does, in the same transaction as the other changes, with the "
+        "resolve fields below.",
     )
+    mttr_minutes: Mttr | None = Field(
+        default=None, description="With `status: resolved`: as for /resolve."
+    )
+    resolved_at: AwareDatetime | None = Field(
+        default=None, description="With `status: resolved`: defaults to now."
+    )
+    resolution_notes: Description | None = Field(
+        default=None, description="With `status: resolved`."
+    )
+    root_cause: Annotated[str, Field(max_length=5000)] | None = Field(
+        default=None, description="With `status: resolved`."
+    )
+
+    _resolved = field_validator("resolved_at")(_not_in_future)
 
     @model_validator(mode="before")
     @classmethod
@@ -88,6 +105,24 @@ class OutageUpdate(InputModel):
             if nulls:
                 raise ValueError(f"{', '.join(nulls)} cannot be null; leave it out instead")
         return data
+
+    @model_validator(mode="after")
+    def _resolve_fields_need_resolved(self) -> OutageUpdate:
+        given = [name for name in RESOLVE_FIELDS if getattr(self, name) is not None]
+        if given and self.status != "resolved":
+            raise ValueError(f"{', '.join(given)} only go with status 'resolved'")
+        return self
+
+    def resolution(self) -> ResolveRequest:
+        return ResolveRequest(**{name: getattr(self, name) for name in RESOLVE_FIELDS})
+
+    def changes(self) -> OutageUpdate:
+        """The update without its resolution (status and resolve fields left out)."""
+        kept = self.model_dump(exclude_unset=True, exclude={"status", *RESOLVE_FIELDS})
+        return OutageUpdate.model_validate(kept)
+
+
+RESOLVE_FIELDS = ("mttr_minutes", "resolved_at", "resolution_notes", "root_cause")
 
 
 class ResolveRequest(InputModel):
@@ -204,6 +239,16 @@ class OutageCreated(OutageDetail):
     """A new outage, with the seed's confirmation line."""
 
     message: str = "Outage created successfully"
+
+
+class OutageUpdated(OutageDetail):
+    """A changed (or resolved) outage, with the seed's confirmation line."""
+
+    message: str = "Outage updated successfully"
+    sla_triggered: bool = Field(
+        description="True when this request resolved the outage: its SLA result was computed "
+        "(`sla_result`) and the payout that follows was queued."
+    )
 
 
 class BulkImportRequest(InputModel):

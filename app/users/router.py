@@ -7,6 +7,7 @@ from fastapi import Path, Response, status
 from app.auth import accounts
 from app.auth.dependencies import AdminPrincipal, SettingsDep
 from app.auth.models import User
+from app.auth.presenter import user_out, users_out
 from app.auth.schemas import PasswordResetIssued, UserOut
 from app.core.loading import get_or_404
 from app.core.pagination import Page, PageParamsDep, paginate
@@ -24,7 +25,7 @@ async def list_users(
 ) -> Page[UserOut]:
     """The organization's users and their roles."""
     rows, result = await paginate(session, service.list_statement(), page, id_column=User.id)
-    result.results = [UserOut.model_validate(row) for row in rows]
+    result.results = await users_out(session, list(rows))
     return result
 
 
@@ -36,7 +37,7 @@ async def list_users(
 )
 async def create_user(principal: AdminPrincipal, session: SessionDep, body: UserCreate) -> UserOut:
     """The new user's role may not be above the caller's."""
-    return UserOut.model_validate(await service.create(session, principal, body))
+    return await user_out(session, await service.create(session, principal, body))
 
 
 @router.patch("/{user_id}", response_model=UserOut, summary="Change a user's name, role or status")
@@ -44,7 +45,7 @@ async def update_user(
     user_id: str, principal: AdminPrincipal, session: SessionDep, body: UserUpdate
 ) -> UserOut:
     """Nobody grants a role above their own; the last owner cannot be demoted or deactivated."""
-    return UserOut.model_validate(await service.update(session, principal, user_id, body))
+    return await user_out(session, await service.update(session, principal, user_id, body))
 
 
 @router.delete(
