@@ -35,6 +35,7 @@ class Dispute(TenantMixin, Base):
     outage_id: Mapped[str] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"))
     sla_result_id: Mapped[str] = mapped_column(ForeignKey("sla_results.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(Text)
+    # The MTTR the filer claims (`claimed_mttr_minutes` in the API).
     proposed_mttr_minutes: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(16), default=DisputeStatus.open)
     resolution: Mapped[str | None] = mapped_column(String(16))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, computed_field
 
 from app.core.schemas import InputModel, OutputModel, UsdcOut, UTCTimestamp
 from app.outages.schemas import Mttr
@@ -15,8 +15,12 @@ class DisputeCreate(InputModel):
     outage_id: Id
     sla_result_id: Id
     reason: Annotated[str, Field(min_length=3, max_length=5000)]
-    proposed_mttr_minutes: Mttr | None = Field(
-        default=None, description="The MTTR the filer believes is right, if any."
+    claimed_mttr_minutes: Mttr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("claimed_mttr_minutes", "proposed_mttr_minutes"),
+        description="The MTTR the filer claims is right, if any: accepting the dispute without "
+        "`adjusted_mttr_minutes` recomputes with it. (`proposed_mttr_minutes`, its former "
+        "name, is still read.)",
     )
 
 
@@ -25,7 +29,8 @@ class DisputeResolve(InputModel):
     notes: Notes | None = None
     adjusted_mttr_minutes: Mttr | None = Field(
         default=None,
-        description="Accepted: the MTTR to recompute with (default: the dispute's proposal).",
+        description="Accepted: the MTTR to recompute with; wins over the dispute's "
+        "`claimed_mttr_minutes`. Accepting needs one of the two.",
     )
 
 
@@ -44,7 +49,10 @@ class DisputeOut(OutputModel):
     outage_id: str
     sla_result_id: str
     reason: str
-    proposed_mttr_minutes: int | None
+    proposed_mttr_minutes: int | None = Field(
+        description="The same as `claimed_mttr_minutes` (its former name).",
+        json_schema_extra={"deprecated": True},
+    )
     status: str
     resolution: str | None
     notes: str | None
@@ -54,6 +62,11 @@ class DisputeOut(OutputModel):
     resolved_at: UTCTimestamp | None
     new_sla_result_id: str | None
     payment_difference: UsdcOut | None
+
+    @computed_field(description="The MTTR the filer claimed, if any.")  # type: ignore[prop-decorator]
+    @property
+    def claimed_mttr_minutes(self) -> int | None:
+        return self.proposed_mttr_minutes
 
 
 class BulkResolveOut(BaseModel):

@@ -70,7 +70,7 @@ async def file(
         outage_id=outage.id,
         sla_result_id=result.id,
         reason=data.reason,
-        proposed_mttr_minutes=data.proposed_mttr_minutes,
+        proposed_mttr_minutes=data.claimed_mttr_minutes,
         status=DisputeStatus.open,
         filed_by=actor.id,
         created_at=utcnow(),
@@ -156,7 +156,8 @@ async def _accept(
         mttr = dispute.proposed_mttr_minutes
     if mttr is None:
         raise ValidationFailed(
-            "Accepting a dispute needs the corrected MTTR: give adjusted_mttr_minutes.",
+            "Accepting this dispute needs the corrected MTTR: it claimed none when filed "
+            "(claimed_mttr_minutes), so give adjusted_mttr_minutes.",
             details={
                 "errors": [
                     {

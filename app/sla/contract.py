@@ -51,6 +51,7 @@ async def record_on_contract(session: AsyncSession, job: Job) -> dict[str, Any]:
     result.contract_status = "matched" if matched else "mismatch"
     result.contract_tx_hash = outcome.tx_hash
     result.contract_amount = outcome.amount
+    result.contract_outcome = outcome.status
     if not matched:
         log.warning("sla_contract_mismatch", sla_result_id=result.id, contract=outcome.status)
         await _audit(
@@ -65,6 +66,31 @@ async def record_on_contract(session: AsyncSession, job: Job) -> dict[str, Any]:
             },
         )
     return {"status": result.contract_status, "tx_hash": outcome.tx_hash}
+
+
+async def invocation_of(session: AsyncSession, result: SlaResult) -> dict[str, Any] | None:
+    """What the contract is (or was) asked about `result`, and what it answered."""
+    contract = stellar_of(session).contract
+    if contract is None:
+        return None
+    operator = await wallets.wallet_of(session, wallets.OPERATOR)
+    answered = result.contract_outcome is not None and result.contract_amount is not None
+    return {
+        "contract_id": contract.contract_id,
+        "arguments": {
+            "operator": operator.address if operator else contract.network.pool_address,
+            "outage_id": result.outage_id,
+            "severity": result.severity,
+            "mttr_minutes": result.mttr_minutes,
+        },
+        "status": result.contract_status,
+        "tx_hash": result.contract_tx_hash,
+        "result": (
+            {"status": result.contract_outcome, "amount": result.contract_amount}
+            if answered
+            else None
+        ),
+    }
 
 
 async def _audit(

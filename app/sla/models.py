@@ -77,3 +77,4 @@ class SlaResult(TenantMixin, Base):
     contract_status: Mapped[str | None] = mapped_column(String(16))
     contract_tx_hash: Mapped[str | None] = mapped_column(String(64))
     contract_amount: Mapped[Decimal | None]
+    contract_outcome: Mapped[str | None] = mapped_column(String(16))  # the contract's status

@@ -17,7 +17,7 @@ from app.outages.models import OutageStatus
 from app.outages.schemas import SlaResultOut
 from app.payments import service as payments
 from app.payments.models import Payment, PaymentStatus
-from app.sla import policies, service
+from app.sla import contract, policies, service
 from app.sla.engine import PolicyTerms, Severity, evaluate
 from app.sla.models import SlaResult
 from app.sla.schemas import (
@@ -128,7 +128,11 @@ async def calculate(
     # The row lock orders this with resolve, dispute acceptance and recalculation.
     outage = await outages.get(session, body.outage_id, for_update=True)
     result = await service.calculate(session, outage, principal.actor)
-    return CalculateOut(outage_id=outage.id, sla_result=SlaResultOut.model_validate(result))
+    return CalculateOut(
+        outage_id=outage.id,
+        sla_result=SlaResultOut.model_validate(result),
+        contract_invocation=await contract.invocation_of(session, result),
+    )
 
 
 @router.post("/preview", response_model=PreviewOut, summary="Compute an outcome without saving")

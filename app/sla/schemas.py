@@ -87,9 +87,33 @@ class PreviewOut(BaseModel):
     persisted: bool = False
 
 
+class ContractResultOut(BaseModel):
+    status: str = Field(description="The outcome the contract computed (`met`, `violated`...).")
+    amount: UsdcOut = Field(description="Signed: a penalty is negative.")
+
+
+class ContractInvocationOut(BaseModel):
+    contract_id: str
+    function: Literal["calculate_sla"] = "calculate_sla"
+    arguments: dict[str, Any] = Field(
+        description="`operator` (the operator wallet, or the pool when none is registered), "
+        "`outage_id`, `severity`, `mttr_minutes`."
+    )
+    status: str | None = Field(
+        description="`pending` until the call is confirmed (a background job makes it), then "
+        "`matched` (the contract agrees with the result), `mismatch` or `failed`."
+    )
+    tx_hash: str | None
+    result: ContractResultOut | None = Field(description="Null until the call is confirmed.")
+
+
 class CalculateOut(BaseModel):
     outage_id: str
     sla_result: SlaResultOut
+    contract_invocation: ContractInvocationOut | None = Field(
+        description="The Soroban contract call that records this result; null when no "
+        "contract is configured (`SOROBAN_CONTRACT_ID`)."
+    )
 
 
 class RecalculateRequest(InputModel):

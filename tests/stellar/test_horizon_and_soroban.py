@@ -101,3 +101,40 @@ async def test_horizon_down_keeps_the_payment_pending_and_a_later_run_pays_it(
     await _run_retries_now(network_app)
     assert (await payment_of(network_api, owner, outage["id"]))["status"] == "confirmed"
     assert len(standin.net.payments_landed()) == 1
+
+
+async def test_sla_calculate_reports_the_contract_invocation(
+    network_app: Any, network_api: Api, standin: Standin
+) -> None:
+    owner = await with_wallets(network_api, standin)
+    outage = await resolve(network_api, owner, mttr=5)  # critical: reward 1500
+    seed_request = {"outage_id": outage["id"]}  # the seed's body (its id is ours)
+    before = (await network_api.post("/sla/calculate", owner, json=seed_request)).json()
+    invocation = before["contract_invocation"]
+    assert invocation["contract_id"] == network_app.state.settings.soroban_contract_id
+    assert invocation["function"] == "calculate_sla"
+    assert invocation["arguments"] == {
+        "operator": standin.operator.public_key,
+        "outage_id": outage["id"],
+        "severity": "critical",
+        "mttr_minutes": 5,
+    }
+    assert (invocation["status"], invocation["tx_hash"], invocation["result"]) == (
+        "pending",
+        None,
+        None,
+    )
+    await network_app.state.executor.drain()
+    after = (await network_api.post("/sla/calculate", owner, json=seed_request)).json()
+    invocation = after["contract_invocation"]
+    assert invocation["status"] == "matched" and invocation["tx_hash"] in standin.net.transactions
+    assert invocation["result"] == {"status": "met", "amount": 1500.0}
+    assert after["sla_result"]["id"] == before["sla_result"]["id"]
+
+
+async def test_without_a_contract_the_invocation_is_null(api: Api) -> None:
+    owner = await api.owner()
+    outage = await resolve(api, owner, mttr=5)
+    answer = await api.post("/sla/calculate", owner, json={"outage_id": outage["id"]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["contract_invocation"] is None

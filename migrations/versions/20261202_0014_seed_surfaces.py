@@ -1,0 +1,38 @@
+"""a fault's ttl is its expiry from the first report (unresolved faults get one: their last
+report plus 30 days, FAULT_TTL_DAYS' default); an SLA result keeps the outcome the Soroban
+contract computed, beside its amount, for `contract_invocation`
+
+Revision ID: 0014_seed_surfaces
+Revises: 0013_lean_storm_indexes
+Create Date: 2026-12-02 07:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0014_seed_surfaces"
+down_revision: str | None = "0013_lean_storm_indexes"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TTL_SECONDS = 30 * 86400
+
+
+def upgrade() -> None:
+    op.add_column("sla_results", sa.Column("contract_outcome", sa.String(length=16)))
+    if op.get_bind().dialect.name == "postgresql":
+        # Row-level security binds the tables' owner too: this update is for every tenant.
+        op.execute("SET LOCAL app.cross_tenant = 'on'")
+        last_seen = "CAST(EXTRACT(EPOCH FROM last_seen_at) AS BIGINT)"
+    else:
+        last_seen = "CAST(strftime('%s', last_seen_at) AS INTEGER)"
+    op.execute(f"UPDATE faults SET ttl = {last_seen} + {TTL_SECONDS} WHERE ttl IS NULL")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("SET LOCAL app.cross_tenant = 'on'")
+    op.execute("UPDATE faults SET ttl = NULL WHERE status = 'unresolved'")
+    op.drop_column("sla_results", "contract_outcome")

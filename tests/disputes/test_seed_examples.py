@@ -1,0 +1,61 @@
+"""The seed's dispute examples, sent unchanged: accepting with `{"resolution": "accepted",
+"notes"}` recomputes with the MTTR the dispute claimed when filed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.disputes.test_disputes import _disputable
+from tests.helpers import Api, Session
+
+SEED_ACCEPT = {
+    "resolution": "accepted",
+    "notes": "Reviewed engineer call logs — notification delay confirmed",
+}
+
+
+async def _file(api: Api, owner: Session, outage: dict[str, Any], **claim: Any) -> str:
+    seed_filing = {
+        "outage_id": outage["id"],
+        "sla_result_id": outage["sla_result"]["id"],
+        "reason": "MTTR measurement started before engineer was notified",
+    }
+    filed = await api.post("/sla/disputes", owner, json={**seed_filing, **claim})
+    assert filed.status_code == 201, filed.text
+    return str(filed.json()["dispute_id"])
+
+
+async def test_accepting_with_the_seed_body_uses_the_claimed_mttr(api: Api) -> None:
+    owner = await api.owner()
+    outage = await _disputable(api, owner, 25)  # critical: 15 min threshold, penalty
+    dispute_id = await _file(api, owner, outage, claimed_mttr_minutes=14)
+    shown = (await api.get(f"/sla/disputes/{dispute_id}", owner)).json()
+    assert shown["claimed_mttr_minutes"] == 14
+    accepted = await api.post(f"/sla/disputes/{dispute_id}/resolve", owner, json=SEED_ACCEPT)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["resolution"] == "accepted"
+    latest = (await api.get(f"/sla/results/{outage['id']}", owner)).json()
+    assert (latest["mttr_minutes"], latest["status"]) == (14, "met")
+
+
+async def test_an_explicit_adjusted_mttr_wins_over_the_claim(api: Api) -> None:
+    owner = await api.owner()
+    outage = await _disputable(api, owner, 25)
+    dispute_id = await _file(api, owner, outage, claimed_mttr_minutes=14)
+    decision = {**SEED_ACCEPT, "adjusted_mttr_minutes": 20}
+    accepted = await api.post(f"/sla/disputes/{dispute_id}/resolve", owner, json=decision)
+    assert accepted.status_code == 200, accepted.text
+    latest = (await api.get(f"/sla/results/{outage['id']}", owner)).json()
+    assert (latest["mttr_minutes"], latest["status"]) == (20, "violated")
+
+
+async def test_accepting_a_dispute_that_claimed_nothing_says_what_is_missing(api: Api) -> None:
+    owner = await api.owner()
+    outage = await _disputable(api, owner, 25)
+    dispute_id = await _file(api, owner, outage)  # the seed's filing, unchanged
+    refused = await api.post(f"/sla/disputes/{dispute_id}/resolve", owner, json=SEED_ACCEPT)
+    assert refused.status_code == 422, refused.text
+    message = refused.json()["error"]["message"]
+    assert "claimed_mttr_minutes" in message and "adjusted_mttr_minutes" in message
+    still = (await api.get(f"/sla/disputes/{dispute_id}", owner)).json()
+    assert (still["status"], still["resolution"]) == ("open", None)
