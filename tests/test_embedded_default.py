@@ -1,6 +1,7 @@
 """The embedded default (`make run`): SQLite file, inline jobs, no Redis, over real HTTP."""
 
 import asyncio
+import importlib.util
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -16,7 +17,7 @@ from app.stellar.genesis import open_local_account
 from app.stellar.network import LOCAL_PASSPHRASE
 from app.stellar.runtime import stellar_for
 from tests.helpers import PASSWORD
-from tests.live import live_server
+from tests.live import ROOT, live_server
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +194,22 @@ async def _open_accounts(database_url: str, operator: str, ops_team: str) -> Non
         await open_local_account(ledger, ops_team)
     finally:
         await database.dispose()
+
+
+def test_the_quick_start_walk(server: str) -> None:
+    """docs/examples/quickstart_walk.py, as docs/quickstart.md tells a newcomer to run it."""
+    spec = importlib.util.spec_from_file_location(
+        "quickstart_walk", ROOT / "docs/examples/quickstart_walk.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    done = module.walk(server)
+    reward, penalty = done["reward"], done["penalty"]
+    assert (reward["type"], reward["amount"], reward["status"]) == ("reward", 1500.0, "confirmed")
+    assert (penalty["type"], penalty["amount"], penalty["status"]) == (
+        "penalty",
+        1000.0,
+        "confirmed",
+    )
+    assert done["operator_balance"]["usdc_balance"] == "99000.0000000"

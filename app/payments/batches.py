@@ -143,7 +143,8 @@ async def _issue(
                 member,
                 stellar_errors.INSUFFICIENT_BALANCE,
                 None,
-                "The paying account does not exist on the ledger (fund it).",
+                stellar_errors.reason_message(stellar_errors.SOURCE_ACCOUNT_MISSING),
+                reason=stellar_errors.SOURCE_ACCOUNT_MISSING,
             )
         batch.status = PayoutBatchStatus.failed
         batch.envelope_xdr = batch.transaction_hash = ""  # never built: nothing to look up
@@ -313,7 +314,7 @@ def _unsettled(members: list[Payment]) -> list[Payment]:
 
 def _detach(member: Payment) -> None:
     member.status = PaymentStatus.pending
-    member.failure_code = member.failure_message = None
+    member.failure_code = member.failure_message = member.failure_reason = None
     member.batch_id = member.batch_index = None
     member.transaction_hash = member.valid_until = None
 

@@ -53,6 +53,8 @@ class Payment(TenantMixin, TimestampMixin, Base):
     to_address: Mapped[str | None] = mapped_column(String(56))
     status: Mapped[str] = mapped_column(String(24))
     failure_code: Mapped[str | None] = mapped_column(String(48))
+    # What to fix (`destination_account_missing`...), when the ledger's result codes say.
+    failure_reason: Mapped[str | None] = mapped_column(String(48))
     failure_message: Mapped[str | None] = mapped_column(String(500))
     # The envelope as issued (unsigned, for a payer whose key the platform does not hold) or
     # as it will be submitted; stored before submission, with its hash and last valid moment.

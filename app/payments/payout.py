@@ -125,7 +125,8 @@ async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bo
             payment,
             stellar_errors.INSUFFICIENT_BALANCE,
             None,
-            "The paying account does not exist on the ledger (fund it).",
+            stellar_errors.reason_message(stellar_errors.SOURCE_ACCOUNT_MISSING),
+            reason=stellar_errors.SOURCE_ACCOUNT_MISSING,
         )
         return False
     pool_pays = payment.from_address == stellar.network.pool_address
@@ -213,7 +214,7 @@ async def confirm(session: AsyncSession, payment: Payment, verdict: Submission, 
     payment.status = PaymentStatus.confirmed
     payment.ledger = verdict.ledger
     payment.confirmed_at = utcnow()
-    payment.failure_code = payment.failure_message = None
+    payment.failure_code = payment.failure_message = payment.failure_reason = None
     attempt(session, payment, "confirmed" if how == "submitted" else "found", verdict)
     await settled(session, payment, f"Payment confirmed on the ledger ({payment.transaction_hash})")
 
@@ -224,10 +225,13 @@ async def fail(
     code: str,
     verdict: Submission | None,
     message: str | None = None,
+    *,
+    reason: str | None = None,
 ) -> None:
     payment.status = PaymentStatus.failed
     payment.failure_code = code
     payment.failure_message = message or stellar_errors.failure_message(code, verdict)
+    payment.failure_reason = reason or stellar_errors.failure_reason(verdict)
     attempt(session, payment, "failed", verdict, code)
     await settled(session, payment, f"Payment failed: {code}")
 

@@ -63,6 +63,11 @@ class PaymentOut(OutputModel):
     to_address: str | None
     status: Literal["pending", "awaiting_signature", "confirmed", "failed"]
     failure_code: str | None
+    failure_reason: str | None = Field(
+        default=None,
+        description="What to fix, when the ledger says: `destination_account_missing`, "
+        "`destination_trustline_missing`, `source_account_missing`, `source_usdc_insufficient`...",
+    )
     failure_message: str | None
     transaction_hash: str | None
     ledger: int | None

@@ -194,7 +194,7 @@ async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
         payment.batch_id = payment.batch_index = None
         payment.envelope_signed = False
     payment.status = PaymentStatus.pending
-    payment.failure_code = payment.failure_message = None
+    payment.failure_code = payment.failure_message = payment.failure_reason = None
     after = {"from_address": payment.from_address, "to_address": payment.to_address}
     await audit.record(
         session,
@@ -223,7 +223,11 @@ async def _reissue(session: AsyncSession, stellar: Stellar, payment: Payment) ->
     if payment.status == PaymentStatus.failed:
         raise Conflict(
             "The issued envelope has expired and no new one could be built.",
-            details={"payment_id": payment.id, "failure_code": payment.failure_code},
+            details={
+                "payment_id": payment.id,
+                "failure_code": payment.failure_code,
+                "reason": payment.failure_reason,
+            },
             persist=True,
         )
     raise Conflict(

@@ -34,6 +34,47 @@ _MESSAGES = {
 }
 
 
+# Which account or line is at fault, for the one who has to fix it (`failure_reason`,
+# `details.reason`): the code says what kind of failure it is, the reason what to fix.
+_REASONS = {
+    "op_no_destination": "destination_account_missing",
+    "op_no_trust": "destination_trustline_missing",
+    "op_not_authorized": "destination_trustline_not_authorized",
+    "op_src_no_trust": "source_trustline_missing",
+    "op_src_not_authorized": "source_trustline_not_authorized",
+    "op_underfunded": "source_usdc_insufficient",
+    "op_low_reserve": "source_xlm_reserve_insufficient",
+    "tx_insufficient_balance": "source_xlm_insufficient",
+    "tx_no_source_account": "source_account_missing",
+    "op_no_account": "source_account_missing",
+    "op_no_issuer": "asset_issuer_missing",
+    "tx_too_late": "envelope_expired",
+}
+SOURCE_ACCOUNT_MISSING = "source_account_missing"
+_REASON_MESSAGES = {
+    "destination_account_missing": "The receiving account does not exist on the ledger: "
+    "create it with XLM and add the USDC trustline (on the local ledger: "
+    "POST /wallets/{entity_id}/fund), then retry.",
+    "destination_trustline_missing": "The receiving account has no USDC trustline: add it "
+    "(on the local ledger: POST /wallets/{entity_id}/fund), then retry.",
+    SOURCE_ACCOUNT_MISSING: "The paying account does not exist on the ledger: create it with "
+    "XLM and USDC (on the local ledger: POST /wallets/{entity_id}/fund), then retry.",
+}
+
+
+def failure_reason(submission: Submission | None) -> str | None:
+    if submission is None:
+        return None
+    for code in (*submission.operation_codes, submission.transaction_code):
+        if code in _REASONS:
+            return _REASONS[code]
+    return None
+
+
+def reason_message(reason: str) -> str:
+    return _REASON_MESSAGES[reason]
+
+
 def failure_code(submission: Submission) -> str:
     for code in (*submission.operation_codes, submission.transaction_code):
         if code in _BY_RESULT_CODE:
@@ -42,7 +83,8 @@ def failure_code(submission: Submission) -> str:
 
 
 def failure_message(code: str, submission: Submission | None = None) -> str:
-    message = _MESSAGES.get(code, "The payment failed.")
+    reason = failure_reason(submission)
+    message = _REASON_MESSAGES.get(reason or "") or _MESSAGES.get(code, "The payment failed.")
     if submission is not None:
         codes = ", ".join((submission.transaction_code, *submission.operation_codes))
         message = f"{message} Result codes: {codes}."

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated
 
-from fastapi import Path, Query, Response, status
+from fastapi import Body, Path, Query, Response, status
 
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
 from app.core.routing import APIRouter
@@ -21,6 +22,7 @@ from app.wallets.schemas import (
     BalanceOut,
     WalletCreate,
     WalletCreated,
+    WalletFund,
     WalletOut,
     WalletRegister,
 )
@@ -161,6 +163,26 @@ async def balance(
         cache_status=view.cache_status,
         cache_ttl_seconds=view.ttl_remaining,
     )
+
+
+@router.post(
+    "/{entity_id}/fund", response_model=WalletOut, summary="Fund a wallet (local ledger only)"
+)
+async def fund_wallet(
+    entity_id: EntityId,
+    principal: AdminPrincipal,
+    session: SessionDep,
+    body: Annotated[WalletFund | None, Body()] = None,
+) -> WalletOut:
+    """Friendbot for the local ledger (the embedded default): the entity's account is created
+    (or topped up) with `xlm`, given the USDC trustline, and credited `usdc` (defaults: 10 000
+    XLM, 100 000 USDC, as the demo's wallets). 409 `LOCAL_LEDGER_ONLY` on testnet or mainnet
+    and in production."""
+    terms = body or WalletFund()
+    wallet = await service.fund_on_local_ledger(
+        session, entity_id, Decimal(terms.xlm), Decimal(terms.usdc), principal.actor
+    )
+    return await _wallet_out(session, wallet, refresh=True)
 
 
 @router.get("/{entity_id}", response_model=WalletOut, summary="An entity's wallet")

@@ -5,7 +5,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel
+from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel, WholeNumber
 from app.stellar.network import is_public_key, is_secret_seed
 
 ENTITY_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -48,6 +48,15 @@ class WalletRegister(InputModel):
 
 class WalletCreate(InputModel):
     user_id: str = Field(max_length=64)
+
+
+class WalletFund(InputModel):
+    xlm: WholeNumber = Field(
+        default=10_000, ge=1, le=1_000_000, description="XLM for fees and reserves."
+    )
+    usdc: WholeNumber = Field(
+        default=100_000, ge=0, le=1_000_000, description="USDC credited by the issuer."
+    )
 
 
 class AssetBalance(OutputModel):

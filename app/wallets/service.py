@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from app.core.loading import get_or_404
 from app.db import dialect_of, settings_of
 from app.errors import Conflict, NotFound
 from app.stellar.errors import StellarTimeout
+from app.stellar.genesis import FRIENDBOT_XLM, open_local_account
 from app.stellar.network import USDC, amount_text
 from app.stellar.port import AccountInfo, LedgerUnavailable
 from app.stellar.runtime import stellar_of
@@ -175,3 +177,35 @@ def _view(cached: BalanceCache, status: str, remaining: int) -> LedgerView:
         status,
         remaining,
     )
+
+
+LOCAL_ONLY = (
+    "Funding is only available on the local ledger. On testnet, fund the account with "
+    "friendbot (https://friendbot.stellar.org/?addr=<address>) and add the USDC trustline "
+    "from the account itself."
+)
+
+
+async def fund_on_local_ledger(
+    session: AsyncSession, entity_id: str, xlm: Decimal, usdc: Decimal, actor: Actor
+) -> Wallet:
+    """Friendbot for the local ledger: the entity's account gets `xlm` (created when new), the
+    USDC trustline, and `usdc` from the issuer. Each step is the ledger's own transaction, as
+    on a real network; a retry tops the account up again, as friendbot does."""
+    wallet = await get(session, entity_id)
+    local = stellar_of(session).local
+    if local is None or settings_of(session).is_production:
+        raise Conflict(LOCAL_ONLY, code="LOCAL_LEDGER_ONLY", details={"entity_id": entity_id})
+    await open_local_account(local, wallet.address, usdc)
+    if xlm > FRIENDBOT_XLM:
+        await local.fund(wallet.address, xlm - FRIENDBOT_XLM)
+    await audit.record(
+        session,
+        organization_id=wallet.organization_id,
+        actor=actor,
+        event_type="wallet.funded",
+        entity_type="wallet",
+        entity_id=wallet.id,
+        data={"entity_id": entity_id, "address": wallet.address, "usdc": str(usdc)},
+    )
+    return wallet

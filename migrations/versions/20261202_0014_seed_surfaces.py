@@ -1,6 +1,7 @@
 """a fault's ttl is its expiry from the first report (unresolved faults get one: their last
 report plus 30 days, FAULT_TTL_DAYS' default); an SLA result keeps the outcome the Soroban
-contract computed, beside its amount, for `contract_invocation`
+contract computed, beside its amount, for `contract_invocation`; a failed payment says what
+to fix (`failure_reason`: a missing destination account, a missing trustline...)
 
 Revision ID: 0014_seed_surfaces
 Revises: 0013_lean_storm_indexes
@@ -22,6 +23,7 @@ TTL_SECONDS = 30 * 86400
 
 def upgrade() -> None:
     op.add_column("sla_results", sa.Column("contract_outcome", sa.String(length=16)))
+    op.add_column("payments", sa.Column("failure_reason", sa.String(length=48)))
     if op.get_bind().dialect.name == "postgresql":
         # Row-level security binds the tables' owner too: this update is for every tenant.
         op.execute("SET LOCAL app.cross_tenant = 'on'")
@@ -35,4 +37,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("SET LOCAL app.cross_tenant = 'on'")
     op.execute("UPDATE faults SET ttl = NULL WHERE status = 'unresolved'")
+    op.drop_column("payments", "failure_reason")
     op.drop_column("sla_results", "contract_outcome")
