@@ -251,7 +251,7 @@ async def get_fault(
 async def resolve_fault(
     fault_id: FaultId, principal: EngineerPrincipal, session: SessionDep
 ) -> FaultOut:
-    """Starts its `ttl` (`FAULT_TTL_DAYS`). 409 when already resolved."""
+    """Its `ttl` becomes `FAULT_TTL_DAYS` after now. 409 when already resolved."""
     fault = await service.resolve(session, fault_id, principal.actor)
     return (await present(session, [fault]))[0]
 

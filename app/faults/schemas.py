@@ -75,7 +75,10 @@ class FaultOut(OutputModel):
     created_at: datetime
     resolved_at: datetime | None
     resource_ancestry_path: str | None
-    ttl: int | None
+    ttl: int | None = Field(
+        description="The Unix second the fault expires: FAULT_TTL_DAYS after its last report, "
+        "or after its resolution."
+    )
     comments: list[CommentOut] = []
     occurrences: int
     last_seen_at: datetime
