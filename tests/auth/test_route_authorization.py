@@ -24,6 +24,8 @@ PUBLIC = {
     "/api/v1/auth/password/reset",  # the reset token is the credential
     "/docs",
     "/redoc",
+    "/docs/errors",  # the pages the fault gateway's `doc_url` points at
+    "/docs/errors/{code}",
 }
 
 
