@@ -16,7 +16,14 @@ from app.core.tenancy import system_session
 from app.jobs import service as jobs
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
-from tests.helpers import PASSWORD, Api, assert_error, make_app, make_client
+from tests.helpers import (
+    PASSWORD,
+    Api,
+    assert_error,
+    make_app,
+    make_client,
+    start_of_a_fresh_window,
+)
 
 
 async def test_random_api_keys_do_not_escape_the_per_ip_limit() -> None:
@@ -35,6 +42,7 @@ async def test_forwarded_for_uses_the_proxy_appended_address() -> None:
     app = make_app(trusted_proxies=["127.0.0.0/8"])  # the test clients' own addresses
     async with app.router.lifespan_context(app), make_client(app) as http:
         bad = {"email": "nobody@example.com", "password": "Wrong-pass-1!"}
+        start_of_a_fresh_window()
         statuses = [
             (
                 await http.post(

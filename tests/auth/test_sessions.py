@@ -7,7 +7,14 @@ from sqlalchemy import select, update
 
 from app.auth.models import LoginThrottle, User
 from app.core.tenancy import system_session
-from tests.helpers import PASSWORD, Api, assert_error, make_app, make_client
+from tests.helpers import (
+    PASSWORD,
+    Api,
+    assert_error,
+    make_app,
+    make_client,
+    start_of_a_fresh_window,
+)
 
 
 async def test_registration_makes_an_owner_of_a_new_organization_ignoring_role(
@@ -93,6 +100,7 @@ async def test_a_success_resets_the_failure_counter(api: Api) -> None:
 async def test_ten_attempts_per_ip_in_five_minutes() -> None:
     app = make_app()
     async with app.router.lifespan_context(app), make_client(app) as http:
+        start_of_a_fresh_window()
         statuses = [
             (
                 await http.post(

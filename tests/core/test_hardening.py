@@ -22,7 +22,15 @@ import pytest
 from stellar_sdk import Keypair
 
 from app.webhooks.ssrf import TargetRefused, resolve
-from tests.helpers import PASSWORD, PREFIX, Api, assert_error, make_app, make_client
+from tests.helpers import (
+    PASSWORD,
+    PREFIX,
+    Api,
+    assert_error,
+    make_app,
+    make_client,
+    start_of_a_fresh_window,
+)
 from tests.live import free_port
 from tests.outages.conftest import new_outage
 
@@ -120,6 +128,7 @@ def make_run_server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_sign_in_throttle_holds_against_a_rotating_forwarded_for(make_run_server: str) -> None:
+    start_of_a_fresh_window()
     statuses = []
     with httpx.Client(base_url=make_run_server + PREFIX) as http:
         for n in range(12):  # another email each time: the per-account lockout is not the subject
@@ -170,6 +179,7 @@ async def test_a_hanging_redis_opens_the_breaker_and_limits_fail_as_chosen() -> 
         assert silent.bytes_received == asked, "Redis is not called while the breaker is open"
         assert all(a.headers["x-ratelimit-status"] == "unavailable" for a in answers)
         assert all("x-ratelimit-remaining" not in a.headers for a in answers)
+        start_of_a_fresh_window()
         logins = [
             (await http.post(f"{PREFIX}/auth/login", json=BAD)).status_code for _ in range(11)
         ]
