@@ -227,7 +227,7 @@ async def _correlate(
     """As `correlation.correlate` for each new fault in order, with the outages read once."""
     if not created:
         return
-    sites = {s for fault in created for s in (correlation.segments(fault) or [fault.resource_id])}
+    sites = {s for fault in created for s in correlation.sites_of(fault)}
     by_site = await _open_outages(session, sites)
     # Only a quiet site can get a second outage: its lock is taken (after every key lock, in
     # sorted order) and its outages read again. In a storm the sites soon have their outage,
@@ -236,7 +236,7 @@ async def _correlate(
         correlation.site_of(fault)
         for fault in created
         if fault.severity in correlation.OPENING
-        and not any(s in by_site for s in (correlation.segments(fault) or [fault.resource_id]))
+        and not any(s in by_site for s in correlation.sites_of(fault))
     }
     if quiet:
         await _lock(session, [f"fault-site:{organization_id}|{site}" for site in quiet])

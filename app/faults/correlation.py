@@ -5,6 +5,7 @@ it)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import func, or_, select
@@ -21,17 +22,37 @@ from app.outages.schemas import OutageCreate
 OPENING = {FaultSeverity.CRITICAL: "critical", FaultSeverity.HIGH: "high"}
 
 
-def segments(fault: Fault) -> list[str]:
-    return [s for s in fault.ancestry.split("|") if s]
+SITE_ID_MAX = 128  # an outage's `site_id`
+SITE_NAME_MAX = 255  # an outage's `site_name`
+
+
+def site_key(name: str) -> str:
+    """How an outage names a site: the name itself, or, for a name longer than an outage's
+    `site_id` can hold (a path segment may be 2 048 characters), a digest of it, the same for
+    every fault of that site."""
+    if len(name) <= SITE_ID_MAX:
+        return name
+    return "site_" + hashlib.sha256(name.encode()).hexdigest()[:40]
+
+
+def sites_of(fault: Fault) -> list[str]:
+    """Every site a fault can belong to (its ancestors, else the resource), as outages key
+    them."""
+    path = [s for s in fault.ancestry.split("|") if s] or [fault.resource_id]
+    return [site_key(s) for s in path]
+
+
+def _site_name_of(fault: Fault) -> str:
+    path = [s for s in fault.ancestry.split("|") if s]
+    return next(
+        (s for s in path if s.lower().startswith("site")), path[0] if path else fault.resource_id
+    )
 
 
 def site_of(fault: Fault) -> str:
     """The site a fault belongs to: the first ancestor named `site...`, else the root of its
     path, else the resource itself."""
-    path = segments(fault)
-    return next(
-        (s for s in path if s.lower().startswith("site")), path[0] if path else fault.resource_id
-    )
+    return site_key(_site_name_of(fault))
 
 
 async def rules_of(session: AsyncSession, organization_id: str) -> FaultRules:
@@ -66,7 +87,7 @@ def _data(fault: Fault) -> dict[str, object]:
 
 
 async def correlate(session: AsyncSession, fault: Fault, actor: Actor) -> None:
-    sites = segments(fault) or [fault.resource_id]
+    sites = sites_of(fault)
     if fault.severity in OPENING:
         # Two CRITICAL faults on one quiet site at once must open one outage, not two.
         await transaction_lock(session, f"fault-site:{fault.organization_id}|{site_of(fault)}")
@@ -88,7 +109,7 @@ async def correlate_with(
     """`correlate` with the open outages of the sites already read (and the site locks already
     held): a batch reads them once. An outage this opens joins `by_site`. A fault joining an
     outage is collected in `joined` (outage id: faults) for one timeline entry per outage."""
-    found = [by_site[s] for s in (segments(fault) or [fault.resource_id]) if s in by_site]
+    found = [by_site[s] for s in sites_of(fault) if s in by_site]
     outage = max(found, key=lambda o: o.detected_at) if found else None
     if outage is not None:
         fault.outage_id = outage.id
@@ -126,14 +147,16 @@ async def _link_or_open(
         return None
     if not (await rules()).auto_open_outages:
         return None
-    site = site_of(fault)
+    name = _site_name_of(fault)
+    if len(name) > SITE_NAME_MAX:
+        name = name[: SITE_NAME_MAX - 1] + "…"
     outage = await outages.create(
         session,
         fault.organization_id,
         actor,
         OutageCreate(
-            site_name=site,
-            site_id=site,
+            site_name=name,
+            site_id=site_of(fault),
             severity=OPENING[FaultSeverity(fault.severity)],
             description=f"Opened by fault {fault.id}: {fault.message}"[:5000],
             services_affected=[fault.type],

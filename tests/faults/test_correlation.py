@@ -116,3 +116,42 @@ async def test_concurrent_critical_faults_on_a_quiet_site_open_one_outage(api: A
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["outage_id"] for a in answers}) == 1
     assert sum(a.json()["opened_outage"] for a in answers) == 1
+
+
+async def test_a_site_named_longer_than_an_outage_can_hold_still_gets_one_outage(
+    api: Api,
+) -> None:
+    """Found by schemathesis: a path segment may be 2 048 characters, an outage's `site_id`
+    128 and its `site_name` 255. Opening an outage for such a site answered 500."""
+    owner = await api.owner()
+    long_site = "0" * 2040
+    first = await report(
+        api, owner, severity="HIGH", resource_ancestry_path=long_site, resource_id="dev_a"
+    )
+    assert first["opened_outage"] is True
+    outage = (await api.get(f"/outages/{first['outage_id']}", owner)).json()
+    assert len(outage["site_id"]) <= 128 and outage["site_name"].endswith("…")
+    second = await report(
+        api, owner, severity="CRITICAL", resource_ancestry_path=long_site, resource_id="dev_b"
+    )
+    batch = await api.post(
+        "/faults/batch",
+        owner,
+        json={
+            "faults": [
+                {
+                    "resource_id": "dev_c",
+                    "microservice_id": "nms",
+                    "type": "link-down",
+                    "severity": "CRITICAL",
+                    "message": "LOS",
+                    "cause": "fiber cut",
+                    "resource_ancestry_path": f"{long_site}|dev_c",
+                }
+            ]
+        },
+    )
+    assert batch.status_code == 200, batch.text
+    joined = batch.json()["results"][0]["fault"]
+    assert second["outage_id"] == joined["outage_id"] == first["outage_id"]
+    assert (await api.get("/outages", owner)).json()["total"] == 1
