@@ -171,6 +171,7 @@ def payment_event_data(payment: Payment) -> dict[str, object]:
         "status": payment.status,
         "transaction_hash": payment.transaction_hash,
         "failure_code": payment.failure_code,
+        "failure_reason": payment.failure_reason,
     }
 
 

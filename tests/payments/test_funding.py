@@ -59,6 +59,9 @@ async def test_a_reward_to_a_missing_account_says_so_and_pays_once_funded(
     assert failed["failure_code"] == "STELLAR_TRANSACTION_FAILED"
     assert failed["failure_reason"] == "destination_account_missing"
     assert "does not exist on the ledger" in failed["failure_message"]
+    # Webhook receivers and the audit trail are told the same.
+    audited = await api.get("/audit", owner, params={"event_type": "payment.failed"})
+    assert audited.json()["results"][0]["data"]["failure_reason"] == "destination_account_missing"
 
     await api.post("/wallets/ops_team/fund", owner, json={"usdc": 0})
     retried = await api.post("/payments/trigger", owner, json={"outage_id": outage["id"]})
