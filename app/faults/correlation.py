@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.core.locks import transaction_lock
+from app.db import settings_of
 from app.faults.models import Fault, FaultRules, FaultSeverity, FaultStatus
 from app.outages import service as outages
 from app.outages import timeline
@@ -36,13 +37,14 @@ def site_key(name: str) -> str:
 
 
 def sites_of(fault: Fault) -> list[str]:
-    """Every site a fault can belong to (its ancestors, else the resource), as outages key
-    them."""
+    """Every site a fault can belong to (its ancestors, else the resource), as an outage may
+    name it: by the name itself (a `site_name` of up to 255 characters given by a person) or
+    by its key (`site_key`)."""
     path = [s for s in fault.ancestry.split("|") if s] or [fault.resource_id]
-    return [site_key(s) for s in path]
+    return list(dict.fromkeys(form for s in path for form in (s, site_key(s))))
 
 
-def _site_name_of(fault: Fault) -> str:
+def site_name_of(fault: Fault) -> str:
     path = [s for s in fault.ancestry.split("|") if s]
     return next(
         (s for s in path if s.lower().startswith("site")), path[0] if path else fault.resource_id
@@ -52,7 +54,7 @@ def _site_name_of(fault: Fault) -> str:
 def site_of(fault: Fault) -> str:
     """The site a fault belongs to: the first ancestor named `site...`, else the root of its
     path, else the resource itself."""
-    return site_key(_site_name_of(fault))
+    return site_key(site_name_of(fault))
 
 
 async def rules_of(session: AsyncSession, organization_id: str) -> FaultRules:
@@ -147,9 +149,9 @@ async def _link_or_open(
         return None
     if not (await rules()).auto_open_outages:
         return None
-    name = _site_name_of(fault)
-    if len(name) > SITE_NAME_MAX:
-        name = name[: SITE_NAME_MAX - 1] + "…"
+    name, most = site_name_of(fault), min(SITE_NAME_MAX, settings_of(session).max_site_name_length)
+    if len(name) > most:
+        name = name[: most - 1] + "…"
     outage = await outages.create(
         session,
         fault.organization_id,

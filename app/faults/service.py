@@ -25,6 +25,7 @@ from app.events.service import emit
 from app.faults import correlation
 from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken, FaultStatus
 from app.faults.schemas import FaultCreate, RulesUpdate, TokenCreate
+from app.outages.models import Outage, OutageStatus
 
 TOKEN_PREFIX = "fst_"  # noqa: S105 (a prefix, not a secret)
 RECENT = timedelta(hours=24)
@@ -337,9 +338,13 @@ async def update_rules(
 
 async def purge_expired(database: Database) -> int:
     """Faults past their `ttl` (the periodic sweep): resolved ones `FAULT_TTL_DAYS` after
-    their resolution, unresolved ones that no report repeated for as long."""
+    their resolution, unresolved ones that no report repeated for as long, except those of an
+    outage still open (they are part of its story until it is resolved)."""
     now = int(utcnow().timestamp())
+    open_outage = select(Outage.id).where(
+        Outage.id == Fault.outage_id, Outage.status != OutageStatus.resolved
+    )
     async with system_session(database, "purge expired faults") as session:
-        result = await session.execute(delete(Fault).where(Fault.ttl < now))
+        result = await session.execute(delete(Fault).where(Fault.ttl < now, ~open_outage.exists()))
         await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)

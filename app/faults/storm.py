@@ -71,7 +71,7 @@ async def summary(session: AsyncSession, since: datetime, until: datetime) -> di
     )
     sites: Counter[str] = Counter()
     for ancestry, resource_id, count in paths:
-        sites[correlation.site_of(Fault(ancestry=ancestry, resource_id=resource_id))] += count
+        sites[correlation.site_name_of(Fault(ancestry=ancestry, resource_id=resource_id))] += count
     opened = await session.execute(
         select(Outage.id, Outage.site_name, Outage.severity, Outage.status)
         .join(Fault, Fault.outage_id == Outage.id)

@@ -21,7 +21,6 @@ from app.core.loading import get_or_404
 from app.db import dialect_of, settings_of
 from app.errors import Conflict, NotFound
 from app.stellar.errors import StellarTimeout
-from app.stellar.genesis import FRIENDBOT_XLM, open_local_account
 from app.stellar.network import USDC, amount_text
 from app.stellar.port import AccountInfo, LedgerUnavailable
 from app.stellar.runtime import stellar_of
@@ -196,9 +195,10 @@ async def fund_on_local_ledger(
     local = stellar_of(session).local
     if local is None or settings_of(session).is_production:
         raise Conflict(LOCAL_ONLY, code="LOCAL_LEDGER_ONLY", details={"entity_id": entity_id})
-    await open_local_account(local, wallet.address, usdc)
-    if xlm > FRIENDBOT_XLM:
-        await local.fund(wallet.address, xlm - FRIENDBOT_XLM)
+    await local.fund(wallet.address, xlm)
+    await local.trust(wallet.address)
+    if usdc:
+        await local.mint(wallet.address, usdc)
     await audit.record(
         session,
         organization_id=wallet.organization_id,

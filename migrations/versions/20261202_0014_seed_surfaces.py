@@ -1,5 +1,5 @@
 """a fault's ttl is its expiry from the first report (unresolved faults get one: their last
-report plus 30 days, FAULT_TTL_DAYS' default); an SLA result keeps the outcome the Soroban
+report plus FAULT_TTL_DAYS); an SLA result keeps the outcome the Soroban
 contract computed, beside its amount, for `contract_invocation`; a failed payment says what
 to fix (`failure_reason`: a missing destination account, a missing trustline...)
 
@@ -13,15 +13,16 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from app.config import get_settings
+
 revision: str = "0014_seed_surfaces"
 down_revision: str | None = "0013_lean_storm_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TTL_SECONDS = 30 * 86400
-
 
 def upgrade() -> None:
+    ttl_seconds = get_settings().fault_ttl_days * 86400  # this deployment's FAULT_TTL_DAYS
     op.add_column("sla_results", sa.Column("contract_outcome", sa.String(length=16)))
     op.add_column("payments", sa.Column("failure_reason", sa.String(length=48)))
     if op.get_bind().dialect.name == "postgresql":
@@ -30,8 +31,8 @@ def upgrade() -> None:
         last_seen = "CAST(EXTRACT(EPOCH FROM last_seen_at) AS BIGINT)"
     else:
         last_seen = "CAST(strftime('%s', last_seen_at) AS INTEGER)"
-    # Both pieces are constants of this file.
-    op.execute(f"UPDATE faults SET ttl = {last_seen} + {TTL_SECONDS} WHERE ttl IS NULL")  # noqa: S608
+    # Built from a constant of this file and an integer setting only.
+    op.execute(f"UPDATE faults SET ttl = {last_seen} + {ttl_seconds} WHERE ttl IS NULL")  # noqa: S608
 
 
 def downgrade() -> None:

@@ -155,3 +155,17 @@ async def test_a_site_named_longer_than_an_outage_can_hold_still_gets_one_outage
     joined = batch.json()["results"][0]["fault"]
     assert second["outage_id"] == joined["outage_id"] == first["outage_id"]
     assert (await api.get("/outages", owner)).json()["total"] == 1
+
+
+async def test_a_fault_joins_a_reported_outage_whose_site_name_is_long(api: Api) -> None:
+    """A person may name a site with up to 255 characters; a fault on it joins that outage."""
+    owner = await api.owner()
+    site = "S" * 200
+    outage = (
+        await api.post("/outages", owner, json={"site_name": site, "severity": "high"})
+    ).json()
+    fault = await report(
+        api, owner, severity="CRITICAL", resource_ancestry_path=f"{site}|dev_1", resource_id="dev_1"
+    )
+    assert (fault["outage_id"], fault["opened_outage"]) == (outage["id"], False)
+    assert (await api.get("/outages", owner)).json()["total"] == 1

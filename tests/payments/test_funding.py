@@ -35,6 +35,10 @@ async def test_funding_opens_the_account_with_xlm_a_trustline_and_usdc(app: Any,
     more = await api.post("/wallets/ops_team/fund", owner, json={"xlm": 5, "usdc": 250})
     assert more.status_code == 200, more.text
     assert await usdc_of(app, keypair.public_key) == Decimal(100_250)
+    account = await local_ledger(app).account(keypair.public_key)
+    assert account is not None
+    native = next(line.balance for line in account.balances if line.asset_type == "native")
+    assert native == 10_005 * 10_000_000  # stroops: the default 10 000 XLM, then 5
     audit = (await api.get("/audit", owner, params={"event_type": "wallet.funded"})).json()
     assert audit["total"] == 2
 
