@@ -83,8 +83,7 @@ def encode_cursor(last_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
-    value = cursor
-    if not _CURSOR.match(value):
+    if not _CURSOR.match(cursor):
         raise ValidationFailed(
             "Invalid cursor.",
             details={
@@ -93,7 +92,7 @@ def decode_cursor(cursor: str) -> str:
                 ]
             },
         )
-    return value
+    return cursor
 
 
 async def _fetch(session: AsyncSession, stmt: Select[Any], limit: int) -> tuple[list[Any], bool]:

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from app.auth.dependencies import Principal, requires
 from app.auth.roles import Role
+from app.core.clock import utcnow
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
 from app.db import SessionDep
@@ -69,11 +70,8 @@ async def gateway_list_faults(
 ) -> Page[FaultOut]:
     """Faults, newest first, with the site and recent views as query parameters
     (`?site=site_8a7b…`, `?recent=true`)."""
-    stmt = service.filtered(
-        status="recent" if recent else status_, resource_id=resource_id, site=site
-    )
-    if recent and status_ not in (None, "recent"):
-        stmt = stmt.where(Fault.status == status_)
+    since = utcnow() - service.RECENT if recent else None
+    stmt = service.filtered(status=status_, resource_id=resource_id, site=site, start=since)
     rows, result = await paginate(session, stmt, page, id_column=Fault.id)
     result.results = await present(session, list(rows))
     return result

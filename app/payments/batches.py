@@ -143,7 +143,6 @@ async def _issue(
                 member,
                 stellar_errors.INSUFFICIENT_BALANCE,
                 None,
-                stellar_errors.reason_message(stellar_errors.SOURCE_ACCOUNT_MISSING),
                 reason=stellar_errors.SOURCE_ACCOUNT_MISSING,
             )
         batch.status = PayoutBatchStatus.failed
@@ -314,7 +313,7 @@ def _unsettled(members: list[Payment]) -> list[Payment]:
 
 def _detach(member: Payment) -> None:
     member.status = PaymentStatus.pending
-    member.failure_code = member.failure_message = member.failure_reason = None
+    payout.clear_failure(member)
     member.batch_id = member.batch_index = None
     member.transaction_hash = member.valid_until = None
 

@@ -125,7 +125,6 @@ async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bo
             payment,
             stellar_errors.INSUFFICIENT_BALANCE,
             None,
-            stellar_errors.reason_message(stellar_errors.SOURCE_ACCOUNT_MISSING),
             reason=stellar_errors.SOURCE_ACCOUNT_MISSING,
         )
         return False
@@ -214,9 +213,14 @@ async def confirm(session: AsyncSession, payment: Payment, verdict: Submission, 
     payment.status = PaymentStatus.confirmed
     payment.ledger = verdict.ledger
     payment.confirmed_at = utcnow()
-    payment.failure_code = payment.failure_message = payment.failure_reason = None
+    clear_failure(payment)
     attempt(session, payment, "confirmed" if how == "submitted" else "found", verdict)
     await settled(session, payment, f"Payment confirmed on the ledger ({payment.transaction_hash})")
+
+
+def clear_failure(payment: Payment) -> None:
+    """A payment on its way again (or confirmed): its last failure no longer stands."""
+    payment.failure_code = payment.failure_message = payment.failure_reason = None
 
 
 async def fail(
@@ -230,8 +234,10 @@ async def fail(
 ) -> None:
     payment.status = PaymentStatus.failed
     payment.failure_code = code
-    payment.failure_message = message or stellar_errors.failure_message(code, verdict)
     payment.failure_reason = reason or stellar_errors.failure_reason(verdict)
+    payment.failure_message = message or stellar_errors.failure_message(
+        code, verdict, payment.failure_reason
+    )
     attempt(session, payment, "failed", verdict, code)
     await settled(session, payment, f"Payment failed: {code}")
 

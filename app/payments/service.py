@@ -194,7 +194,7 @@ async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
         payment.batch_id = payment.batch_index = None
         payment.envelope_signed = False
     payment.status = PaymentStatus.pending
-    payment.failure_code = payment.failure_message = payment.failure_reason = None
+    payout.clear_failure(payment)
     after = {"from_address": payment.from_address, "to_address": payment.to_address}
     await audit.record(
         session,

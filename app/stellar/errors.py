@@ -71,10 +71,6 @@ def failure_reason(submission: Submission | None) -> str | None:
     return None
 
 
-def reason_message(reason: str) -> str:
-    return _REASON_MESSAGES[reason]
-
-
 def failure_code(submission: Submission) -> str:
     for code in (*submission.operation_codes, submission.transaction_code):
         if code in _BY_RESULT_CODE:
@@ -82,8 +78,10 @@ def failure_code(submission: Submission) -> str:
     return TRANSACTION_FAILED
 
 
-def failure_message(code: str, submission: Submission | None = None) -> str:
-    reason = failure_reason(submission)
+def failure_message(
+    code: str, submission: Submission | None = None, reason: str | None = None
+) -> str:
+    reason = reason or failure_reason(submission)
     message = _REASON_MESSAGES.get(reason or "") or _MESSAGES.get(code, "The payment failed.")
     if submission is not None:
         codes = ", ".join((submission.transaction_code, *submission.operation_codes))

@@ -8,7 +8,6 @@ from decimal import Decimal
 from app.stellar.local import LocalLedger
 
 POOL_USDC = Decimal(1_000_000)
-FRIENDBOT_XLM = Decimal(10_000)  # what testnet's friendbot gives a new account
 
 
 async def ensure_local_pool(ledger: LocalLedger) -> None:
@@ -24,7 +23,7 @@ async def open_local_account(
     ledger: LocalLedger, account_id: str, usdc: Decimal = Decimal(0), *, trust: bool = True
 ) -> None:
     """A funded account, with a USDC trustline (and balance) unless told otherwise."""
-    await ledger.fund(account_id, FRIENDBOT_XLM)
+    await ledger.fund(account_id)
     if trust:
         await ledger.trust(account_id)
         if usdc:
