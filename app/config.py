@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # Queued jobs not picked up this long after they were due are dispatched again by beat.
     jobs_redispatch_after_seconds: int = Field(default=30, ge=1, le=3600)
     jobs_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
-    jobs_lease_seconds: int = Field(default=300, ge=5, le=86400)
+    jobs_lease_seconds: int = Field(default=15, ge=3, le=86400)
 
     secret_key: str = DEFAULT_SECRET_KEY
     # Former SECRET_KEYs, newest first (JSON list): what they encrypted still decrypts.

@@ -42,7 +42,9 @@ celery_app.conf.update(
     task_default_queue="default",
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": settings.jobs_lease_seconds * 2},
+    # Redelivery of unacknowledged messages (a worker lost with a message in hand) is beat's
+    # job, from the lease; the broker's own timeout only has to outlast a retry's ETA.
+    broker_transport_options={"visibility_timeout": 3600},
     worker_hijack_root_logger=False,
     beat_schedule={
         "dispatch-due-jobs": {"task": "apexchainx.dispatch_due", "schedule": BEAT_DISPATCH_SECONDS},

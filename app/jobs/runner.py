@@ -1,8 +1,15 @@
-"""Runs one job: claim, run the handler, record the outcome. Shared by both executors."""
+"""Runs one job: claim, run the handler, record the outcome. Shared by both executors.
+
+While the handler runs, a heartbeat moves the job's lease forward, so the lease can be short:
+a job whose worker died, or whose outcome could not be written, is claimed again within
+seconds of its last heartbeat rather than after a long fixed lease (record 0016).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 
 import structlog
@@ -16,6 +23,11 @@ from app.jobs.models import Job
 from app.jobs.registry import kind_of
 
 log = structlog.get_logger(__name__)
+HEARTBEATS_PER_LEASE = 3
+# Writing a failed attempt's outcome is tried again on a fresh connection: a dropped
+# connection fails the handler and, often, the first write after it (the pool hands out
+# another connection of the same dead batch before it learns they are gone).
+OUTCOME_WRITE_DELAYS = (0.0, 0.25, 1.0, 2.0)
 
 
 async def run_job(database: Database, job_id: str, *, worker: str, lease_seconds: int) -> bool:
@@ -27,7 +39,8 @@ async def run_job(database: Database, job_id: str, *, worker: str, lease_seconds
         return False
     correlation.set_correlation_id(job.correlation_id)
     try:
-        await _execute(database, job)
+        async with _heartbeat(database, job, lease_seconds):
+            await _execute(database, job)
     except asyncio.CancelledError:
         # Shutdown cut the job off: hand it back at once (not counted as an attempt) rather
         # than leaving it to wait for its lease to lapse.
@@ -36,6 +49,33 @@ async def run_job(database: Database, job_id: str, *, worker: str, lease_seconds
     finally:
         correlation.set_correlation_id(None)
     return True
+
+
+@contextlib.asynccontextmanager
+async def _heartbeat(database: Database, job: Job, lease_seconds: int) -> AsyncIterator[None]:
+    beating = asyncio.create_task(_beat(database, job, lease_seconds), name=f"lease-{job.id}")
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+
+
+async def _beat(database: Database, job: Job, lease_seconds: int) -> None:
+    interval = lease_seconds / HEARTBEATS_PER_LEASE
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with system_session(database, "renew a job's lease") as session:
+                held = await service.renew_lease(session, job, lease_seconds)
+                await session.commit()
+        except Exception as exc:  # the database is away: the lease lapses, as it should
+            log.warning("job_lease_not_renewed", job_id=job.id, error=type(exc).__name__)
+            continue
+        if not held:
+            log.warning("job_claim_lost", job_id=job.id, kind=job.kind)
+            return
 
 
 def _session_for(database: Database, job: Job) -> AbstractAsyncContextManager[AsyncSession]:
@@ -66,9 +106,7 @@ async def _execute(database: Database, job: Job) -> None:
             await session.commit()
         log.info("job_succeeded", job_id=job.id, kind=job.kind, attempt=job.attempts)
     except Exception as exc:
-        async with _session_for(database, job) as session:
-            status = await service.mark_failed(session, job, exc)
-            await session.commit()
+        status = await _record_failure(database, job, exc)
         log.warning(
             "job_failed",
             job_id=job.id,
@@ -77,3 +115,18 @@ async def _execute(database: Database, job: Job) -> None:
             status=status,
             error=type(exc).__name__,
         )
+
+
+async def _record_failure(database: Database, job: Job, error: Exception) -> str | None:
+    """The retry (or `dead`) is written at once when the database answers; when it does not,
+    the heartbeat stops with this job and its short lease hands it to the next claim."""
+    for delay in OUTCOME_WRITE_DELAYS:
+        await asyncio.sleep(delay)
+        try:
+            async with _session_for(database, job) as session:
+                status = await service.mark_failed(session, job, error)
+                await session.commit()
+            return status
+        except Exception as exc:
+            log.warning("job_outcome_not_written", job_id=job.id, error=type(exc).__name__)
+    return None

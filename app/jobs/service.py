@@ -110,6 +110,19 @@ async def claim(
     return result.scalar_one_or_none()
 
 
+async def renew_lease(session: AsyncSession, job: Job, lease_seconds: int) -> bool:
+    """The heartbeat of a running job: its lease moves forward while its worker lives. False
+    when the claim was lost (the lease lapsed and another worker took the job)."""
+    now = utcnow()
+    renewed = await session.execute(
+        update(Job)
+        .where(_still_ours(job))
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(renewed, "rowcount", 0))
+
+
 async def mark_succeeded(session: AsyncSession, job: Job, result: dict[str, Any] | None) -> bool:
     """False when the claim was lost (lease lapsed and taken over): the caller rolls back."""
     now = utcnow()

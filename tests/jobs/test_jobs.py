@@ -1,9 +1,12 @@
 """The jobs table as an outbox, the inline executor, retries and dead jobs."""
 
+import asyncio
+import os
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.clock import utcnow
 from app.core.tenancy import system_session
@@ -25,6 +28,30 @@ async def _record(session: Any, job: Job) -> dict[str, Any]:
 @job_handler("test.fail", max_attempts=3)
 async def _fail(session: Any, job: Job) -> None:
     raise RuntimeError("receiver exploded")
+
+
+@job_handler("test.slow")
+async def _slow(session: Any, job: Job) -> dict[str, Any]:
+    await asyncio.sleep(float(job.payload["value"]))
+    CALLS.append("slow")
+    return {}
+
+
+@job_handler("test.cut_off")
+async def _cut_off(session: Any, job: Job) -> None:
+    """Fails the way a handler does when the database drops every connection under it (as a
+    restart would; done as the superuser the suite connects with)."""
+    await session.execute(text("SELECT 1"))
+    engine = create_async_engine(os.environ["TEST_DATABASE_URL"])
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    await engine.dispose()
+    await session.execute(text("SELECT 1"))
 
 
 async def _enqueue(app: Any, kind: str, value: str, *, commit: bool, org: str | None) -> None:
@@ -113,3 +140,36 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
         delays = [retry_delay_seconds(attempt, rng=rng) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1
+
+
+async def test_a_running_job_keeps_its_lease_past_the_lease_time(app: Any) -> None:
+    """The heartbeat renews a short lease while the handler works: nobody else may claim it."""
+    from app.jobs.runner import run_job
+
+    CALLS.clear()
+    await _enqueue(app, "test.slow", "4", commit=True, org=None)
+    async with system_session(app.state.database, "test inspection") as session:
+        (job_id,) = await service.due_job_ids(session)
+    running = asyncio.create_task(
+        run_job(app.state.database, job_id, worker="first", lease_seconds=3)
+    )
+    await asyncio.sleep(3.5)  # past the first lease: only the heartbeat keeps it
+    assert not await run_job(app.state.database, job_id, worker="second", lease_seconds=3)
+    assert await running and CALLS == ["slow"]
+
+
+async def test_a_job_cut_off_by_dropped_connections_is_queued_again_at_once(app: Any) -> None:
+    """Its outcome is written on a fresh connection, not left to a lapsing lease."""
+    from app.jobs.runner import run_job
+
+    await _enqueue(app, "test.cut_off", "x", commit=True, org=None)
+    async with system_session(app.state.database, "test inspection") as session:
+        (job_id,) = await service.due_job_ids(session)
+    assert await run_job(app.state.database, job_id, worker="w", lease_seconds=600)
+    async with system_session(app.state.database, "test inspection") as session:
+        job = (await session.execute(select(Job))).scalar_one()
+    assert job.status == "queued" and job.lease_expires_at is None
+    assert (
+        "terminat" in (job.last_error or "").lower()
+        or "connection" in (job.last_error or "").lower()
+    )

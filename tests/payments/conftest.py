@@ -63,7 +63,9 @@ async def resolve(api: Api, session: Session, mttr: int, **fields: Any) -> dict[
 
 
 async def payment_of(api: Api, session: Session, outage_id: str) -> dict[str, Any]:
-    detail = (await api.get(f"/outages/{outage_id}", session)).json()
+    response = await api.get(f"/outages/{outage_id}", session)
+    assert response.status_code == 200, response.text
+    detail = response.json()
     assert detail["payment"] is not None, detail
     response = await api.get(f"/payments/{detail['payment']['id']}", session)
     assert response.status_code == 200, response.text

@@ -4,15 +4,18 @@ whatever the broker and the workers do."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from sqlalchemy.exc import DBAPIError
 
 from app.jobs import dispatch
 from tests.celery_worker import celery_worker, start_worker, stop_worker
@@ -51,15 +54,18 @@ def _app(standin: Standin, batch: int, broker: str = BROKER) -> Any:
 async def _confirmed(
     api: Api, owner: Session, outage_id: str, *, beat: Any = None
 ) -> dict[str, Any]:
-    """Waits for the payout; `beat` (when given) is run every second, as Celery beat would."""
+    """Waits for the payout; `beat` (when given) is run every second, as Celery beat would. A
+    503 (a connection the database dropped, found dead by this request) is read again."""
     deadline = time.monotonic() + 60
     payment: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        payment = await payment_of(api, owner, outage_id)
-        if payment["status"] == "confirmed":
-            return payment
+        if (await api.get(f"/outages/{outage_id}", owner)).status_code != 503:
+            payment = await payment_of(api, owner, outage_id)
+            if payment["status"] == "confirmed":
+                return payment
         if beat is not None:
-            await beat()
+            with contextlib.suppress(DBAPIError):  # the same, for beat's own connection
+                await beat()
         await asyncio.sleep(1)
     raise AssertionError(f"payment not confirmed: {payment}")
 
@@ -146,3 +152,68 @@ async def test_redis_down_at_commit_loses_no_payout(
 
             await _confirmed(api, owner, outage["id"], beat=beat)
     assert len(standin.net.payments_landed()) == 1
+
+
+@batch_sizes
+async def test_a_payout_cut_off_by_the_database_going_away_recovers_in_seconds(
+    standin: Standin, tmp_path: Path, batch: int
+) -> None:
+    """The database drops every connection and refuses new ones for a few seconds while the
+    worker waits for the ledger's answer, so the worker can neither record the payment nor
+    the failed attempt. The job's short lease (no longer renewed) lapses and beat hands it to
+    a worker again: it finds the payment on the ledger by its hash and records it, paid once,
+    within seconds rather than after a long fixed lease."""
+    app = _app(standin, batch)
+    standin.net.delay_after_apply = 2
+    env = {k: v for k, v in _worker_env(standin, batch).items() if k != "JOBS_LEASE_SECONDS"}
+    with celery_worker(tmp_path / "worker.log", env):  # the default lease
+        async with app.router.lifespan_context(app), make_client(app) as http:
+            api = Api(http)
+            owner = await with_wallets(api, standin)
+            outage = await resolve(api, owner, mttr=12)
+            assert await asyncio.to_thread(standin.net.applied_event.wait, 30)
+            async with _database_away(app.state.settings.database_url, seconds=6):
+                standin.net.delay_after_apply = 0
+            started = time.monotonic()
+
+            async def beat() -> None:
+                await dispatch.redispatch_due(
+                    app.state.database,
+                    dispatch.celery_client(app.state.settings),
+                    app.state.settings,
+                )
+
+            payment = await _confirmed(api, owner, outage["id"], beat=beat)
+            recovered_in = time.monotonic() - started
+    assert len(standin.net.payments_landed()) == 1
+    assert standin.net.usdc_balance(standin.ops_team.public_key) == Decimal(750)
+    assert payment["transaction_hash"] == standin.net.payments_landed()[0]["hash"]
+    # Far sooner than the 300 s lease it used to wait for (the bound is generous on purpose).
+    assert recovered_in < 45, recovered_in
+
+
+@contextlib.asynccontextmanager
+async def _database_away(url: str, *, seconds: float) -> AsyncIterator[None]:
+    """As a restart would: every connection dropped, new ones refused for `seconds` (done as
+    the superuser the suite connects with, from the maintenance database)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = make_url(url).database
+    engine = create_async_engine(
+        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            await connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+        yield
+        await asyncio.sleep(seconds)
+    finally:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        await engine.dispose()
