@@ -15,6 +15,7 @@ from app.health.router import router as health_router
 from app.incidents.router import router as incidents_router
 from app.jobs.router import router as jobs_router
 from app.outages.router import router as outages_router
+from app.overrides.router import router as overrides_router
 from app.payments.router import router as payments_router
 from app.sla.router import router as sla_router
 from app.stellar.router import router as stellar_router
@@ -30,6 +31,7 @@ FEATURE_ROUTERS = (
     outages_router,
     sla_router,
     disputes_router,
+    overrides_router,
     faults_router,
     fault_gateway_router,
     incidents_router,

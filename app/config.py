@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     wallet_cache_ttl_seconds: int = Field(default=60, ge=0)
 
     # Resolved faults expire (are purged) this many days after resolution.
+    # A claimed MTTR (or a backdated `resolved_at`) further than this from the measured clock
+    # is an override request a second person approves; the outcome stays on the clock.
+    mttr_claim_tolerance_minutes: int = Field(default=1, ge=0, le=60)
     fault_ttl_days: int = Field(default=30, ge=1, le=3650)
     # A repeat of an unresolved fault (same resource and type) within this window folds into it.
     fault_dedup_window_seconds: int = Field(default=300, ge=0, le=86400)

@@ -71,16 +71,16 @@ async def seed_demo_data(database: Database, organization_id: str, *, days: int 
                 _faults(session, organization_id, outage, kind, cause, rng)
                 if day > 2 or rng.random() < 0.4:
                     mttr = max(3, int(rng.lognormvariate(3.3, 0.6)))
+                    restored = min(now, detected + timedelta(minutes=mttr))
                     await resolve(
                         session,
                         outage.id,
                         DEMO,
                         ResolveRequest(
-                            mttr_minutes=mttr,
-                            resolved_at=min(now, detected + timedelta(minutes=mttr)),
                             resolution_notes=f"Restored after {mttr} minutes",
                             root_cause=cause,
                         ),
+                        clock_reading=restored,  # history: the clock stopped back then
                     )
             await session.commit()
     return created

@@ -17,6 +17,7 @@ from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken
 from app.incidents.models import Incident, Investigation, MonthlyUsage
 from app.jobs.models import Job
 from app.outages.models import Outage, RootCauseAnalysis, TimelineEntry
+from app.overrides.models import MttrOverride
 from app.payments.models import Payment, PaymentAttempt, PayoutBatch
 from app.sla.models import SlaPolicy, SlaResult
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
@@ -44,6 +45,7 @@ __all__ = [
     "LedgerTransaction",
     "LedgerTrustline",
     "MonthlyUsage",
+    "MttrOverride",
     "Organization",
     "Outage",
     "PasswordReset",

@@ -4,6 +4,7 @@ import asyncio
 import importlib.util
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from stellar_sdk import Keypair, TransactionEnvelope
 
 from app.config import Settings
+from app.core.clock import isoformat, utcnow
 from app.db import Database
 from app.stellar.genesis import open_local_account
 from app.stellar.network import LOCAL_PASSPHRASE
@@ -70,6 +72,7 @@ def test_outage_life_and_analytics_on_sqlite(server: str) -> None:
         http.post("/auth/register", json={"email": "ops@example.com", "password": PASSWORD})
         login = http.post("/auth/login", json={"email": "ops@example.com", "password": PASSWORD})
         auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        detected, resolved_at = _lasting(25)
         created = http.post(
             "/outages",
             headers=auth,
@@ -79,6 +82,7 @@ def test_outage_life_and_analytics_on_sqlite(server: str) -> None:
                 "region": "west",
                 "services_affected": ["4G", "5G"],
                 "description": "Fiber cut at the river",
+                "detected_at": detected,
             },
         )
         assert created.status_code == 201, created.text
@@ -96,7 +100,7 @@ def test_outage_life_and_analytics_on_sqlite(server: str) -> None:
         )
         assert imported.status_code == 201
         resolved = http.post(
-            f"/outages/{outage_id}/resolve", headers=auth, json={"mttr_minutes": 25}
+            f"/outages/{outage_id}/resolve", headers=auth, json={"resolved_at": resolved_at}
         ).json()
         assert resolved["sla_result"]["amount"] == 1000.0
         summary = http.get("/sla/analytics/summary", headers=auth).json()
@@ -125,12 +129,23 @@ def test_outage_life_and_analytics_on_sqlite(server: str) -> None:
                 "proposed_mttr_minutes": 10,
             },
         ).json()
+        approver = {"email": "approver@example.com", "password": PASSWORD, "role": "admin"}
+        assert http.post("/users", headers=auth, json=approver).status_code == 201
+        second = http.post(
+            "/auth/login", json={"email": approver["email"], "password": PASSWORD}
+        ).json()
         accepted = http.post(
             f"/sla/disputes/{dispute['dispute_id']}/resolve",
-            headers=auth,
+            headers={"Authorization": f"Bearer {second['access_token']}"},
             json={"resolution": "accepted"},
         ).json()
         assert accepted["payment_difference"] == 2125.0  # -1000 -> +1125
+
+
+def _lasting(minutes: int) -> tuple[str, str]:
+    """detected_at `minutes` ago, and a resolved_at that stops the clock now."""
+    detected = utcnow() - timedelta(minutes=minutes)
+    return isoformat(detected), isoformat(detected + timedelta(minutes=minutes))
 
 
 def _payment(http: httpx.Client, auth: dict[str, str], outage_id: str, status: str) -> dict:  # type: ignore[type-arg]
@@ -154,11 +169,16 @@ def test_payouts_on_the_local_ledger_with_inline_jobs(server: str, database_url:
             assert http.post("/wallets", headers=auth, json=wallet).status_code == 201
         ids = []
         for mttr in (5, 25):  # a reward of 1500, a penalty of 1000
+            detected, resolved_at = _lasting(mttr)
             outage = http.post(
-                "/outages", headers=auth, json={"site_name": "Site", "severity": "critical"}
+                "/outages",
+                headers=auth,
+                json={"site_name": "Site", "severity": "critical", "detected_at": detected},
             ).json()
             resolved = http.post(
-                f"/outages/{outage['id']}/resolve", headers=auth, json={"mttr_minutes": mttr}
+                f"/outages/{outage['id']}/resolve",
+                headers=auth,
+                json={"resolved_at": resolved_at},
             )
             assert resolved.status_code == 200
             ids.append(outage["id"])

@@ -48,6 +48,13 @@ PREFIXES: Final = frozenset(
         "fst",
         "frl",
         "use",
+        "ovr",
+        "mnt",
+        "pse",
+        "cpy",
+        "ctr",
+        "stm",
+        "rcn",
     }
 )
 _ID_RE: Final = re.compile(r"^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$")

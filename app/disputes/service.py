@@ -17,9 +17,9 @@ from app.errors import Conflict, ValidationFailed
 from app.events.service import emit
 from app.outages import service as outages
 from app.outages import timeline
-from app.sla import policies
+from app.overrides import service as overrides
+from app.sla import policies, settlement
 from app.sla import service as sla
-from app.sla.engine import evaluate
 
 
 async def get(session: AsyncSession, dispute_id: str, *, for_update: bool = False) -> Dispute:
@@ -149,8 +149,10 @@ async def resolve(
 async def _accept(
     session: AsyncSession, dispute: Dispute, outage: Any, actor: Actor, data: DisputeResolve
 ) -> None:
-    """Recompute with the corrected MTTR under the policy version the disputed result used;
-    the difference in what changes hands is recorded for settlement."""
+    """The corrected MTTR becomes an approved override (the same approval path as a claim at
+    resolve: the person accepting must not be the one who filed), and the outcome is settled
+    with it under the policy version the disputed result used; the difference in what
+    changes hands is recorded for settlement."""
     mttr = data.adjusted_mttr_minutes
     if mttr is None:
         mttr = dispute.proposed_mttr_minutes
@@ -176,12 +178,18 @@ async def _accept(
             details={"sla_result_id": disputed.id},
         )
     policy = await policies.policy_by_id(session, disputed.policy_id)
-    outcome = evaluate(mttr, policies.terms_of(policy))
-    outage.mttr_minutes = mttr
-    result = await sla.record_result(
-        session, outage, policy, outcome, trigger="dispute", actor=actor
+    await overrides.record_approved(
+        session,
+        outage,
+        actor,
+        claimed=mttr,
+        requested_by=dispute.filed_by,
+        dispute_id=dispute.id,
+        notes=data.notes,
     )
+    result = await settlement.settle(session, outage, actor, trigger="dispute", policy=policy)
     old_signed = -disputed.amount if disputed.payment_type == "penalty" else disputed.amount
+    new_signed = -result.amount if result.payment_type == "penalty" else result.amount
     dispute.status = DisputeStatus.resolved
     dispute.new_sla_result_id = result.id
-    dispute.payment_difference = outcome.signed_amount - Decimal(old_signed)
+    dispute.payment_difference = Decimal(new_signed) - Decimal(old_signed)

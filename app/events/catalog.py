@@ -13,6 +13,8 @@ EVENT_TYPES: Final = (
     "sla.calculated",
     "sla.at_risk",
     "sla.violated",
+    "sla.override_requested",
+    "sla.override_decided",
     "payment.completed",
     "payment.failed",
     "dispute.created",

@@ -48,7 +48,7 @@ MAX_WORDS = 20
 _COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("location", "sla_status"))
 _RESULT_COLUMNS: tuple[str, ...] = (
     *("id", "status", "severity", "threshold_minutes", "mttr_minutes", "amount"),
-    *("payment_type", "rating", "policy_version"),
+    *("payment_type", "rating", "policy_version", "mttr_source"),
 )
 _PAGE_COLUMNS = (*_COLUMNS, "latitude", "longitude", "threshold")
 _PAGE_COLUMNS += tuple(f"sla_{name}" for name in _RESULT_COLUMNS)
@@ -246,7 +246,7 @@ _RESULT = tuple(_AT[f"sla_{name}"] for name in _RESULT_COLUMNS)
 
 def _status(row: Sequence[Any], now: datetime) -> dict[str, Any]:
     """The row's SLA state in the `SlaStatusOut` shape (the hot path: plain indexing)."""
-    result_id, status, severity, threshold, mttr, amount, payment_type, rating, version = (
+    result_id, status, severity, threshold, mttr, amount, payment_type, rating, version, source = (
         row[index] for index in _RESULT
     )
     if result_id is not None:
@@ -262,6 +262,7 @@ def _status(row: Sequence[Any], now: datetime) -> dict[str, Any]:
             "payment_type": payment_type,
             "policy_version": version,
             "sla_result_id": result_id,
+            "mttr_source": source,
         }
     limit = row[_THRESHOLD] or 0
     state = clock(row[_DETECTED], row[_RESOLVED] or now, limit)

@@ -66,7 +66,13 @@ class Outage(TenantMixin, TimestampMixin, Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
     detected_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    # The MTTR the outcome used, the measured clock (resolved_at - detected_at less excluded
+    # time) and where the former came from (`clock`, `approved_override`, `reported`).
     mttr_minutes: Mapped[int | None]
+    measured_mttr_minutes: Mapped[int | None]
+    excluded_minutes: Mapped[int | None]
+    mttr_source: Mapped[str | None] = mapped_column(String(24))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolution_notes: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
     correlation_id: Mapped[str | None] = mapped_column(String(128))

@@ -21,11 +21,14 @@ from app.outages.schemas import (
     SlaResultOut,
     TimelineOut,
 )
+from app.overrides import service as overrides
+from app.overrides.schemas import OverrideOut
 from app.payments import service as payments
 from app.payments.presenter import present as present_payment
 from app.payments.schemas import PaymentOut
 from app.sla import policies
 from app.sla.engine import clock
+from app.sla.holds import hold_reason
 from app.sla.models import SlaPolicy, SlaResult
 
 _COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("location", "sla_status"))
@@ -46,6 +49,7 @@ def sla_status(outage: Outage, threshold: int, result: SlaResult | None) -> dict
             "payment_type": result.payment_type,
             "policy_version": result.policy_version,
             "sla_result_id": result.id,
+            "mttr_source": result.mttr_source,
         }
     state = clock(outage.detected_at, outage.resolved_at or utcnow(), threshold)
     return {
@@ -116,6 +120,7 @@ async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
     result = (await _latest_results(session, [outage.id])).get(outage.id)
     rca = await service.rca_of(session, outage.id)
     entries = await timeline.entries(session, outage.id)
+    claims = await overrides.of_outage(session, outage.id)
     return OutageDetail.model_validate(
         {
             **_fields(outage),
@@ -123,6 +128,8 @@ async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
             "sla_result": SlaResultOut.model_validate(result) if result else None,
             "rca": RcaOut.model_validate(rca) if rca else None,
             "payment": await _payment(session, outage.id),
+            "settlement_hold": await hold_reason(session, outage.id) if result else None,
+            "overrides": [OverrideOut.model_validate(o) for o in claims],
             "timeline": [TimelineOut.model_validate(e) for e in entries],
         }
     )

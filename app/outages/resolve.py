@@ -1,21 +1,29 @@
-"""Resolving an outage: one transaction for the status, MTTR, SLA result, timeline, audit,
-events and the work that follows."""
+"""Resolving an outage: one transaction for the status, the measured clock, the SLA result,
+timeline, audit, events and the work that follows.
+
+The outcome is computed on the service's clock: `resolved_at - detected_at` less excluded
+time. A claimed MTTR (`mttr_minutes`, or a `resolved_at` backdated beyond the tolerance) that
+the clock does not bear out is recorded as an override request for a second person; the
+payment waits for that decision (record 0017).
+"""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.clock import isoformat, utcnow
+from app.db import settings_of
 from app.errors import Conflict, ValidationFailed
 from app.events.service import emit
 from app.outages import service, timeline
 from app.outages.models import Outage, OutageStatus
 from app.outages.schemas import OutageUpdate, ResolveRequest
-from app.sla import policies
-from app.sla import service as sla
-from app.sla.engine import MAX_MTTR_MINUTES, Severity, evaluate, mttr_between
+from app.overrides import service as overrides
+from app.sla import settlement
 from app.sla.models import SlaResult
 
 
@@ -26,40 +34,58 @@ def _field_error(field: str, message: str) -> ValidationFailed:
     )
 
 
+def clock_stop(reported: datetime, now: datetime, tolerance: timedelta) -> datetime:
+    """Where the clock stops: the reported moment when it agrees with the service's clock
+    (within the tolerance), else the moment the service learnt of the resolution."""
+    return reported if abs(reported - now) <= tolerance else now
+
+
 async def resolve(
-    session: AsyncSession, outage_id: str, actor: Actor, data: ResolveRequest
+    session: AsyncSession,
+    outage_id: str,
+    actor: Actor,
+    data: ResolveRequest,
+    *,
+    clock_reading: datetime | None = None,
 ) -> tuple[Outage, SlaResult]:
-    """The row lock makes a concurrent second resolve wait, then see `resolved` (409)."""
+    """The row lock makes a concurrent second resolve wait, then see `resolved` (409).
+
+    `clock_reading` is the service's clock at the resolution: now, except for history the
+    platform itself writes (the demo month), never from a request."""
     outage = await service.get(session, outage_id, for_update=True)
     if outage.status == OutageStatus.resolved:
         raise Conflict("The outage is already resolved.", details={"outage_id": outage.id})
-    resolved_at = data.resolved_at or utcnow()
-    if resolved_at < outage.detected_at:
+    now = clock_reading or utcnow()
+    reported = data.resolved_at or now
+    if reported < outage.detected_at:
         raise _field_error("resolved_at", "resolved_at is before the outage was detected")
-    mttr = (
-        data.mttr_minutes
-        if data.mttr_minutes is not None
-        else mttr_between(outage.detected_at, resolved_at)
-    )
-    if mttr > MAX_MTTR_MINUTES:
-        raise _field_error(
-            "resolved_at",
-            f"the outage would have lasted over {MAX_MTTR_MINUTES} minutes; give mttr_minutes",
-        )
-    policy = await policies.current_policy(
-        session, outage.organization_id, Severity(outage.severity)
-    )
-    outcome = evaluate(mttr, policies.terms_of(policy))
+    tolerance = settings_of(session).mttr_claim_tolerance_minutes
+    stopped = max(clock_stop(reported, now, timedelta(minutes=tolerance)), outage.detected_at)
     outage.status = OutageStatus.resolved
-    outage.resolved_at = resolved_at
-    outage.mttr_minutes = mttr
+    outage.resolved_at, outage.resolved_by = stopped, actor.id
     outage.resolution_notes = data.resolution_notes
     if data.root_cause:
         outage.root_cause = data.root_cause
-    outage.updated_at = utcnow()
-    details = {"mttr_minutes": mttr, "resolved_at": isoformat(resolved_at)}
+    outage.updated_at = now
+    clock = await settlement.measured(session, outage)
+    claimed = data.mttr_minutes
+    if claimed is None and reported != stopped:
+        claimed = (await settlement.measured(session, outage, reported)).mttr_minutes
+    details = {
+        "mttr_minutes": clock.mttr_minutes,
+        "measured_mttr_minutes": clock.mttr_minutes,
+        "excluded_minutes": clock.excluded_minutes,
+        "claimed_mttr_minutes": claimed,
+        "resolved_at": isoformat(stopped),
+        "reported_resolved_at": isoformat(reported),
+    }
     timeline.append(
-        session, outage, "resolved", f"Outage resolved (MTTR {mttr} min)", actor, details
+        session,
+        outage,
+        "resolved",
+        f"Outage resolved (measured MTTR {clock.mttr_minutes} min)",
+        actor,
+        details,
     )
     await audit.record(
         session,
@@ -78,9 +104,17 @@ async def resolve(
         entity_id=outage.id,
         data={**service.summary(outage), **details},
     )
-    result = await sla.record_result(
-        session, outage, policy, outcome, trigger="resolve", actor=actor
-    )
+    if claimed is not None and abs(claimed - clock.mttr_minutes) > tolerance:
+        await overrides.request(
+            session,
+            outage,
+            actor,
+            claimed=claimed,
+            measured=clock.mttr_minutes,
+            claimed_resolved_at=reported if reported != stopped else None,
+            reason=data.resolution_notes,
+        )
+    result = await settlement.settle(session, outage, actor, trigger="resolve")
     return outage, result
 
 

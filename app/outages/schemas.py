@@ -17,6 +17,7 @@ from app.core.schemas import (
     UTCTimestamp,
     integer_only,
 )
+from app.overrides.schemas import OverrideOut
 from app.payments.schemas import PaymentOut
 from app.sla.engine import MAX_MTTR_MINUTES, Rating, Severity, SlaStatus
 
@@ -29,6 +30,12 @@ ShortText = Annotated[str, Field(min_length=1, max_length=128)]
 Mttr = Annotated[int, Field(ge=0, le=MAX_MTTR_MINUTES, description="Whole minutes."), integer_only]
 Subscribers = Annotated[int, Field(ge=0, le=1_000_000_000), integer_only]
 CLOCK_SKEW = timedelta(minutes=5)
+MttrSource = Literal["clock", "approved_override", "reported"]
+MTTR_SOURCE_DOC = (
+    "Which MTTR the outcome used: `clock` (measured: resolved_at - detected_at less excluded "
+    "time), `approved_override` (a claim a second person approved), `reported` (typed by the "
+    "resolver, on results from before the clock was measured)."
+)
 
 
 def _not_in_future(value: Any) -> Any:
@@ -83,7 +90,7 @@ class OutageUpdate(InputModel):
         "resolve fields below.",
     )
     mttr_minutes: Mttr | None = Field(
-        default=None, description="With `status: resolved`: as for /resolve."
+        default=None, description="With `status: resolved`: a claim, as for /resolve."
     )
     resolved_at: AwareDatetime | None = Field(
         default=None, description="With `status: resolved`: defaults to now."
@@ -127,9 +134,16 @@ RESOLVE_FIELDS = ("mttr_minutes", "resolved_at", "resolution_notes", "root_cause
 
 class ResolveRequest(InputModel):
     mttr_minutes: Mttr | None = Field(
-        default=None, description="Defaults to resolved_at - detected_at, rounded up."
+        default=None,
+        description="A claimed MTTR. The outcome uses the measured clock (resolved_at - "
+        "detected_at less excluded time, rounded up); a claim further from it than "
+        "MTTR_CLAIM_TOLERANCE_MINUTES becomes an override request for a second person.",
     )
-    resolved_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
+    resolved_at: AwareDatetime | None = Field(
+        default=None,
+        description="Defaults to now. A moment further back than the tolerance is a claim: "
+        "the clock stops now and the claim waits for approval, as with `mttr_minutes`.",
+    )
     resolution_notes: Description | None = None
     root_cause: Annotated[str, Field(max_length=5000)] | None = None
 
@@ -163,6 +177,7 @@ class SlaStatusOut(BaseModel):
     payment_type: str | None = None
     policy_version: int | None = None
     sla_result_id: str | None = None
+    mttr_source: MttrSource | None = None
 
 
 class TimelineOut(OutputModel):
@@ -193,6 +208,12 @@ class SlaResultOut(OutputModel):
         validation_alias="payment_type", description="`penalty`, `reward` or `none` (amount zero)."
     )
     mttr_minutes: int
+    mttr_source: MttrSource = Field(description=MTTR_SOURCE_DOC)
+    measured_mttr_minutes: int | None = Field(description="The clock, whatever was used.")
+    excluded_minutes: int = Field(
+        description="Minutes the clock did not count (maintenance windows, approved pauses)."
+    )
+    override_id: str | None = Field(description="The approved override, when one was used.")
     threshold_minutes: int
     amount: UsdcOut
     rating: Rating
@@ -218,8 +239,14 @@ class OutageOut(OutputModel):
     assigned_to: str | None
     created_by: str | None
     detected_at: UTCTimestamp
-    resolved_at: UTCTimestamp | None
-    mttr_minutes: int | None
+    resolved_at: UTCTimestamp | None = Field(description="Where the clock stopped.")
+    mttr_minutes: int | None = Field(description="The MTTR the SLA outcome used.")
+    measured_mttr_minutes: int | None = Field(
+        description="resolved_at - detected_at less excluded time, rounded up."
+    )
+    excluded_minutes: int | None
+    mttr_source: MttrSource | None = Field(description=MTTR_SOURCE_DOC)
+    resolved_by: str | None
     root_cause: str | None
     resolution_notes: str | None
     correlation_id: str | None
@@ -232,6 +259,16 @@ class OutageDetail(OutageOut):
     sla_result: SlaResultOut | None = None
     rca: RcaOut | None = None
     payment: PaymentOut | None = Field(default=None, description="The outage's latest payment.")
+    settlement_hold: Literal["awaiting_override_approval", "awaiting_pause_approval"] | None = (
+        Field(
+            default=None,
+            description="Why no payment is planned yet: a decision a second person has not "
+            "taken (its request is in `overrides` or `pauses`).",
+        )
+    )
+    overrides: list[OverrideOut] = Field(
+        default_factory=list, description="MTTR claims made on this outage and their decisions."
+    )
     timeline: list[TimelineOut] = Field(default_factory=list)
 
 

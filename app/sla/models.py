@@ -61,6 +61,12 @@ class SlaResult(TenantMixin, Base):
     policy_version: Mapped[int]
     severity: Mapped[str] = mapped_column(String(16))
     mttr_minutes: Mapped[int]
+    # Which MTTR the outcome used: `clock` (measured), `approved_override` (a second person
+    # approved a claim), `reported` (typed by the resolver, before the clock was measured).
+    mttr_source: Mapped[str] = mapped_column(String(24), default="clock")
+    measured_mttr_minutes: Mapped[int | None]
+    excluded_minutes: Mapped[int] = mapped_column(default=0)
+    override_id: Mapped[str | None] = mapped_column(String(30))
     threshold_minutes: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
     rating: Mapped[str] = mapped_column(String(16))

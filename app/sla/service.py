@@ -22,6 +22,7 @@ from app.outages.models import Outage, OutageStatus
 from app.payments.planning import plan_for_result
 from app.sla import policies
 from app.sla.engine import Outcome, Severity, evaluate
+from app.sla.holds import hold_reason
 from app.sla.models import SlaPolicy, SlaResult
 
 RECORD_ON_CONTRACT = "sla.record_on_contract"
@@ -45,6 +46,10 @@ def outcome_data(result: SlaResult) -> dict[str, Any]:
         "outage_id": result.outage_id,
         "status": result.status,
         "mttr_minutes": result.mttr_minutes,
+        "mttr_source": result.mttr_source,
+        "measured_mttr_minutes": result.measured_mttr_minutes,
+        "excluded_minutes": result.excluded_minutes,
+        "override_id": result.override_id,
         "threshold_minutes": result.threshold_minutes,
         "payment_type": result.payment_type,
         "amount": str(result.amount),
@@ -61,9 +66,12 @@ async def record_result(
     *,
     trigger: str,
     actor: Actor,
+    override_id: str | None = None,
 ) -> SlaResult:
     """Persists the outcome as the outage's latest result; the previous latest is kept, no
-    longer latest. Timeline, audit and the `sla.calculated` event join the transaction."""
+    longer latest. Timeline, audit and the `sla.calculated` event join the transaction. The
+    MTTR's source and the measured clock are the outage's (`settlement.settle` sets them).
+    The payment is planned unless a decision is pending (`holds`)."""
     previous = await latest_result(session, outage.id)
     if previous is not None:
         await session.execute(
@@ -76,6 +84,10 @@ async def record_result(
         policy_version=policy.version,
         severity=policy.severity,
         mttr_minutes=outcome.mttr_minutes,
+        mttr_source=outage.mttr_source or "clock",
+        measured_mttr_minutes=outage.measured_mttr_minutes,
+        excluded_minutes=outage.excluded_minutes or 0,
+        override_id=override_id,
         threshold_minutes=outcome.threshold_minutes,
         status=outcome.status.value,
         rating=outcome.rating.value,
@@ -116,7 +128,8 @@ async def record_result(
         entity_id=result.id,
         data=data,
     )
-    await plan_for_result(session, outage, result, actor)
+    if await hold_reason(session, outage.id) is None:
+        await plan_for_result(session, outage, result, actor)
     if settings_of(session).soroban_contract_id:
         result.contract_status = "pending"
         jobs.enqueue(

@@ -34,7 +34,9 @@ URL_SCHEMA: dict[str, Any] = {
     "format": "uri",
     "pattern": r"^https?://[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9.-]*"
     + _PORT
-    + r"(?:[/?#](?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?$",
+    + r"(?:/(?:[A-Za-z0-9\-._~:/@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?"
+    + r"(?:\?(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?"
+    + r"(?:#(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?$",
     "description": "http(s) URL of your receiver (https only in production).",
 }
 # `whsec_` and the base64 of 24 to 63 bytes, unpadded (the server also takes padded ones).

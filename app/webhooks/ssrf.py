@@ -109,6 +109,8 @@ def parse(url: str, *, https_only: bool) -> SplitResult:
         raise TargetRefused(f"the URL {what}") from exc
     if any(c in part for part in (parts.path, parts.query, parts.fragment) for c in "[]"):
         raise TargetRefused("the URL holds characters that must be percent-encoded")
+    if "#" in parts.fragment:  # RFC 3986: the fragment is everything after the one `#`
+        raise TargetRefused("the URL holds a second '#', which must be percent-encoded")
     allowed = ("https",) if https_only else ("http", "https")
     if parts.scheme not in allowed:
         raise TargetRefused(f"the URL scheme must be {' or '.join(allowed)}")

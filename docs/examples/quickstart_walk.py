@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -34,12 +35,25 @@ def wait_for_payment(api: httpx.Client, outage_id: str, status: str) -> dict[str
         time.sleep(0.2)
 
 
-def resolve_outage(api: httpx.Client, mttr_minutes: int) -> str:
-    outage = api.post("/outages", json={"site_name": "Cell Tower Alpha", "severity": "critical"})
+def resolve_outage(api: httpx.Client, minutes: int) -> str:
+    """An outage detected `minutes` ago, resolved now. The SLA outcome uses the service's own
+    clock (resolved_at - detected_at): `resolved_at` is the moment service came back, which
+    is now (a moment further back, or a typed `mttr_minutes` the clock does not bear out,
+    would be a claim for a second person to approve)."""
+    detected = datetime.now(UTC) - timedelta(minutes=minutes)
+    outage = api.post(
+        "/outages",
+        json={
+            "site_name": "Cell Tower Alpha",
+            "severity": "critical",
+            "detected_at": detected.isoformat(),
+        },
+    )
     outage.raise_for_status()
     outage_id = str(outage.json()["id"])
+    restored = detected + timedelta(minutes=minutes)
     api.post(
-        f"/outages/{outage_id}/resolve", json={"mttr_minutes": mttr_minutes}
+        f"/outages/{outage_id}/resolve", json={"resolved_at": restored.isoformat()}
     ).raise_for_status()
     return outage_id
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.clock import isoformat, utcnow
 from tests.helpers import Api, Session, assert_error
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import approve_claims, new_outage, outage_lasting
 
 # (site, region, severity, services, mttr or None for still open)
 DATA = [
@@ -23,7 +23,10 @@ DATA = [
 
 @pytest.fixture
 async def owner(api: Api) -> Session:
+    """Outages detected three hours ago, resolved with the MTTRs of DATA as claims (the clock
+    stopped now) that a second person approved."""
     session = await api.owner()
+    approver = await api.member(session, "admin")
     detected = utcnow() - timedelta(hours=3)
     for site, region, severity, services, mttr in DATA:
         fields: dict[str, Any] = {
@@ -41,6 +44,7 @@ async def owner(api: Api) -> Session:
                 f"/outages/{outage['id']}/resolve", session, json={"resolved_at": resolved}
             )
             assert response.status_code == 200
+            await approve_claims(api, approver, outage["id"])
     return session
 
 
@@ -149,8 +153,10 @@ async def test_analytics_see_one_organization(api: Api, owner: Session) -> None:
 
 async def test_csv_export_neutralizes_spreadsheet_formulas(api: Api) -> None:
     owner = await api.owner()
-    outage = await new_outage(api, owner, site_name='=HYPERLINK("http://evil.example","x")')
-    await api.post(f"/outages/{outage['id']}/resolve", owner, json={"mttr_minutes": 5})
+    outage, lasting = await outage_lasting(
+        api, owner, 5, site_name='=HYPERLINK("http://evil.example","x")'
+    )
+    await api.post(f"/outages/{outage['id']}/resolve", owner, json=lasting)
     rows = list(
         csv.DictReader(
             io.StringIO((await api.get("/sla/export", owner, params={"format": "csv"})).text)

@@ -11,7 +11,7 @@ from app.auth.models import Organization
 from app.core.tenancy import system_session
 from app.demo import DEMO_EMAIL, seed_demo
 from tests.helpers import Api, make_app, make_client
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import outage_lasting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,8 +53,8 @@ async def test_the_demo_on_sqlite_has_wallets_and_a_resolve_pays(tmp_path: Path)
                 assert wallet["funded"] is True and wallet["trustline_ready"] is True
             history = (await api.get("/outages", owner)).json()
             assert history["total"] > 20  # a month of history was seeded on first start
-            outage = await new_outage(api, owner)
-            await api.post(f"/outages/{outage['id']}/resolve", owner, json={"mttr_minutes": 5})
+            outage, lasting = await outage_lasting(api, owner, 5)
+            await api.post(f"/outages/{outage['id']}/resolve", owner, json=lasting)
             await app.state.executor.drain()
             detail = (await api.get(f"/outages/{outage['id']}", owner)).json()
             assert detail["payment"]["status"] == "confirmed"

@@ -121,9 +121,10 @@ def test_the_main_flow_through_the_generated_client(client_package: str, server:
     assert isinstance(page.results[0], models.OutageOut)
 
     resolved = _api("outages.resolve_outage").sync(
-        outage.id, client=client, body=models.ResolveRequest(mttr_minutes=5)
+        outage.id, client=client, body=models.ResolveRequest()
     )
     assert isinstance(resolved, models.OutageDetail) and resolved.status == "resolved"
+    assert resolved.mttr_source == "clock" and resolved.overrides == []
     result = _api("sla.get_sla_result").sync(outage.id, client=client)
     assert isinstance(result, models.SlaResultOut) and result.outcome == "reward"
     detail = _api("outages.get_outage").sync(outage.id, client=client)

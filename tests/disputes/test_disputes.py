@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import Api, Session, assert_error
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import resolved_lasting
 
 
 @pytest.fixture
@@ -13,12 +13,14 @@ async def owner(api: Api) -> Session:
     return await api.owner()
 
 
+@pytest.fixture
+async def engineer(api: Api, owner: Session) -> Session:
+    """Files disputes: accepting one takes a second person (the owner here)."""
+    return await api.member(owner, "engineer")
+
+
 async def _disputable(api: Api, session: Session, mttr: int = 25) -> dict[str, Any]:
-    outage = await new_outage(api, session)
-    resolved = await api.post(
-        f"/outages/{outage['id']}/resolve", session, json={"mttr_minutes": mttr}
-    )
-    return dict(resolved.json())
+    return await resolved_lasting(api, session, mttr)
 
 
 async def _file(api: Api, session: Session, outage: dict[str, Any], **extra: Any) -> Any:
@@ -35,10 +37,10 @@ async def _file(api: Api, session: Session, outage: dict[str, Any], **extra: Any
 
 
 async def test_file_and_accept_recomputes_and_records_the_difference(
-    api: Api, owner: Session
+    api: Api, owner: Session, engineer: Session
 ) -> None:
     outage = await _disputable(api, owner, 25)  # penalty 1000
-    filed = await _file(api, owner, outage, proposed_mttr_minutes=14)
+    filed = await _file(api, engineer, outage, proposed_mttr_minutes=14)
     assert filed.status_code == 201
     assert filed.json()["status"] == "open" and filed.json()["dispute_id"].startswith("dsp_")
     dispute_id = filed.json()["dispute_id"]
@@ -55,8 +57,9 @@ async def test_file_and_accept_recomputes_and_records_the_difference(
     assert (latest["status"], latest["amount"], latest["trigger"]) == ("met", 750.0, "dispute")
     detail = (await api.get(f"/outages/{outage['id']}", owner)).json()
     # No wallet is registered here, so the new result's payment fails at once.
-    assert [e["event"] for e in detail["timeline"]][-4:] == [
+    assert [e["event"] for e in detail["timeline"]][-5:] == [
         "dispute_filed",
+        "override_approved",
         "sla_evaluated",
         "payment_triggered",
         "dispute_resolved",
@@ -120,9 +123,11 @@ async def test_a_dispute_on_another_organizations_result_is_404(api: Api, owner:
     assert_error(mixed, 404, "NOT_FOUND")
 
 
-async def test_bulk_resolve_reports_each_dispute(api: Api, owner: Session) -> None:
+async def test_bulk_resolve_reports_each_dispute(
+    api: Api, owner: Session, engineer: Session
+) -> None:
     first = (
-        await _file(api, owner, await _disputable(api, owner), proposed_mttr_minutes=5)
+        await _file(api, engineer, await _disputable(api, owner), proposed_mttr_minutes=5)
     ).json()["dispute_id"]
     second = (await _file(api, owner, await _disputable(api, owner))).json()["dispute_id"]
     await api.post(f"/sla/disputes/{second}/resolve", owner, json={"resolution": "rejected"})

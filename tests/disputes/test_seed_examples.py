@@ -27,8 +27,9 @@ async def _file(api: Api, owner: Session, outage: dict[str, Any], **claim: Any) 
 
 async def test_accepting_with_the_seed_body_uses_the_claimed_mttr(api: Api) -> None:
     owner = await api.owner()
+    filer = await api.member(owner, "engineer")  # accepting takes a second person
     outage = await _disputable(api, owner, 25)  # critical: 15 min threshold, penalty
-    dispute_id = await _file(api, owner, outage, claimed_mttr_minutes=14)
+    dispute_id = await _file(api, filer, outage, claimed_mttr_minutes=14)
     shown = (await api.get(f"/sla/disputes/{dispute_id}", owner)).json()
     assert shown["claimed_mttr_minutes"] == 14
     accepted = await api.post(f"/sla/disputes/{dispute_id}/resolve", owner, json=SEED_ACCEPT)
@@ -40,8 +41,9 @@ async def test_accepting_with_the_seed_body_uses_the_claimed_mttr(api: Api) -> N
 
 async def test_an_explicit_adjusted_mttr_wins_over_the_claim(api: Api) -> None:
     owner = await api.owner()
+    filer = await api.member(owner, "engineer")
     outage = await _disputable(api, owner, 25)
-    dispute_id = await _file(api, owner, outage, claimed_mttr_minutes=14)
+    dispute_id = await _file(api, filer, outage, claimed_mttr_minutes=14)
     decision = {**SEED_ACCEPT, "adjusted_mttr_minutes": 20}
     accepted = await api.post(f"/sla/disputes/{dispute_id}/resolve", owner, json=decision)
     assert accepted.status_code == 200, accepted.text

@@ -12,18 +12,19 @@ from app.core.tenancy import system_session
 from app.events.models import DomainEvent
 from app.sla.models import SlaResult
 from tests.helpers import Api, Session, assert_error
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import new_outage, outage_lasting
 
 
 async def test_resolve_computes_the_sla_and_writes_everything(
     api: Api, engineer: Session, owner: Session, app: Any
 ) -> None:
-    outage = await new_outage(api, engineer)
+    outage, lasting = await outage_lasting(api, engineer, 25)
     response = await api.post(
         f"/outages/{outage['id']}/resolve",
         engineer,
         json={
-            "mttr_minutes": 25,
+            **lasting,
+            "mttr_minutes": 25,  # a claim the clock bears out: no override request
             "root_cause": "UPS battery failure",
             "resolution_notes": "Battery replaced",
         },
@@ -31,6 +32,8 @@ async def test_resolve_computes_the_sla_and_writes_everything(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "resolved" and body["mttr_minutes"] == 25
+    assert (body["measured_mttr_minutes"], body["mttr_source"]) == (25, "clock")
+    assert body["overrides"] == [] and body["settlement_hold"] is None
     result = body["sla_result"]
     assert (result["status"], result["outcome"], result["amount"]) == (
         "violated",
@@ -38,6 +41,7 @@ async def test_resolve_computes_the_sla_and_writes_everything(
         1000.0,
     )
     assert result["policy_version"] == 1 and result["is_latest"] is True
+    assert result["mttr_source"] == "clock" and result["measured_mttr_minutes"] == 25
     assert body["sla_status"]["penalty_amount"] == 1000.0
     assert [e["event"] for e in body["timeline"]] == [
         "created",
@@ -63,16 +67,12 @@ async def test_resolve_computes_the_sla_and_writes_everything(
     assert {"outage.resolved", "sla.calculated"} <= {row["event_type"] for row in audit}
 
 
-async def test_mttr_defaults_to_resolved_minus_detected(api: Api, engineer: Session) -> None:
-    detected = utcnow() - timedelta(minutes=40)
+async def test_mttr_is_the_clock_from_detection_to_now(api: Api, engineer: Session) -> None:
+    detected = utcnow() - timedelta(minutes=12, seconds=30)
     outage = await new_outage(api, engineer, severity="high", detected_at=isoformat(detected))
-    resolved = detected + timedelta(minutes=12, seconds=30)
-    body = (
-        await api.post(
-            f"/outages/{outage['id']}/resolve", engineer, json={"resolved_at": isoformat(resolved)}
-        )
-    ).json()
+    body = (await api.post(f"/outages/{outage['id']}/resolve", engineer, json={})).json()
     assert body["mttr_minutes"] == 13  # rounded up
+    assert body["mttr_source"] == "clock" and body["overrides"] == []
     assert body["sla_result"]["rating"] == "exceptional"  # 13 < 50% of 30
     assert body["sla_result"]["amount"] == 1500.0
 
@@ -108,7 +108,7 @@ async def test_resolved_before_detected_is_422(api: Api, engineer: Session) -> N
 
 async def test_a_second_resolve_is_409(api: Api, engineer: Session) -> None:
     outage = await new_outage(api, engineer)
-    await api.post(f"/outages/{outage['id']}/resolve", engineer, json={"mttr_minutes": 5})
+    await api.post(f"/outages/{outage['id']}/resolve", engineer, json={})
     again = await api.post(f"/outages/{outage['id']}/resolve", engineer, json={"mttr_minutes": 50})
     assert_error(again, 409, "CONFLICT")
 
@@ -132,12 +132,12 @@ async def test_a_failure_inside_resolve_leaves_nothing_behind(
     api: Api, engineer: Session, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outage = await new_outage(api, engineer)
-    from app.outages import resolve as resolve_module
+    from app.sla import settlement
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the SLA store is on fire")
 
-    monkeypatch.setattr(resolve_module.sla, "record_result", broken)
+    monkeypatch.setattr(settlement.sla, "record_result", broken)
     response = await api.post(
         f"/outages/{outage['id']}/resolve", engineer, json={"mttr_minutes": 5}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers import Api
+from tests.outages.conftest import approve_claims
 
 # "Create a new outage record", as the seed documents it.
 SEED_CREATE = {
@@ -38,7 +39,11 @@ SEED_RESOLVE = {
 
 
 async def test_the_seeds_update_example_resolves_through_put_and_patch(api: Api) -> None:
+    """Sent today, the seed's January `resolved_at` is a claim the clock does not bear out:
+    the outage resolves on the clock and the 25 minutes wait for a second person, whose
+    approval makes them the outcome."""
     owner = await api.owner()
+    approver = await api.member(owner, "admin")
     for method in (api.put, api.patch):
         seed_create = {**SEED_CREATE, "detected_at": "2026-01-16T10:15:00Z"}
         outage = (await api.post("/outages", owner, json=seed_create)).json()
@@ -48,11 +53,17 @@ async def test_the_seeds_update_example_resolves_through_put_and_patch(api: Api)
         assert (body["id"], body["status"]) == (outage["id"], "resolved")
         assert body["message"] == "Outage updated successfully"
         assert body["sla_triggered"] is True
-        # The resolve of POST .../resolve: MTTR from the times, SLA result, timeline.
-        assert body["mttr_minutes"] == 25 and body["resolved_at"] == "2026-01-16T10:40:00Z"
+        # The resolve of POST .../resolve: the clock, the claim, the SLA result, timeline.
+        assert body["mttr_source"] == "clock" and body["mttr_minutes"] > 25
+        (claim,) = body["overrides"]
+        assert claim["claimed_mttr_minutes"] == 25
+        assert claim["claimed_resolved_at"] == "2026-01-16T10:40:00Z"
         assert body["root_cause"] == "Fiber cut"
-        assert body["sla_result"]["status"] == "met" and body["sla_result"]["mttr_minutes"] == 25
         assert "resolved" in [entry["event"] for entry in body["timeline"]]
+        await approve_claims(api, approver, outage["id"])
+        result = (await api.get(f"/sla/results/{outage['id']}", owner)).json()
+        assert (result["status"], result["mttr_minutes"]) == ("met", 25)
+        assert result["mttr_source"] == "approved_override"
         again = await method(f"/outages/{outage['id']}", owner, json=SEED_RESOLVE)
         assert again.status_code == 409, again.text
 

@@ -11,7 +11,7 @@ from app.stellar.genesis import open_local_account
 from app.stellar.local import LocalLedger
 from app.stellar.runtime import stellar_for
 from tests.helpers import Api, Session
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import outage_lasting
 
 
 @dataclass
@@ -53,11 +53,10 @@ async def usdc_of(app: Any, address: str) -> Decimal:
 
 
 async def resolve(api: Api, session: Session, mttr: int, **fields: Any) -> dict[str, Any]:
-    """A critical outage resolved with this MTTR: 15 min threshold, 100/min, reward 750."""
-    outage = await new_outage(api, session, **fields)
-    response = await api.post(
-        f"/outages/{outage['id']}/resolve", session, json={"mttr_minutes": mttr}
-    )
+    """A critical outage resolved on a measured MTTR of `mttr`: 15 min threshold, 100/min,
+    reward 750."""
+    outage, body = await outage_lasting(api, session, mttr, **fields)
+    response = await api.post(f"/outages/{outage['id']}/resolve", session, json=body)
     assert response.status_code == 200, response.text
     return outage
 

@@ -215,7 +215,7 @@ async def test_an_accepted_dispute_after_payment_settles_only_the_difference(
     result = (await api.get(f"/sla/results/{outage['id']}", owner)).json()
     dispute = await api.post(
         "/sla/disputes",
-        owner,
+        await api.member(owner, "engineer"),  # accepting takes a second person
         json={
             "outage_id": outage["id"],
             "sla_result_id": result["id"],
@@ -248,7 +248,7 @@ async def test_trigger_retries_every_failed_payment_of_the_outage(
     result = (await api.get(f"/sla/results/{outage['id']}", owner)).json()
     filed = await api.post(
         "/sla/disputes",
-        owner,
+        await api.member(owner, "engineer"),  # accepting takes a second person
         json={
             "outage_id": outage["id"],
             "sla_result_id": result["id"],

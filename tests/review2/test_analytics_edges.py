@@ -2,11 +2,12 @@ from datetime import timedelta
 
 from app.core.clock import isoformat, utcnow
 from tests.helpers import Api
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import approve_claims, new_outage
 
 
 async def test_medians_and_filters(api: Api) -> None:
     s = await api.owner()
+    approver = await api.member(s, "admin")
     empty = (await api.get("/analytics/mttr", s)).json()
     print("EMPTY", empty)
     print("EMPTYSUM", (await api.get("/sla/analytics/summary", s)).json())
@@ -25,6 +26,7 @@ async def test_medians_and_filters(api: Api) -> None:
             },
         )
         assert r.status_code == 200
+        await approve_claims(api, approver, o["id"])  # the claimed MTTRs, approved
     m = (await api.get("/analytics/mttr", s, params={"group_by": "day"})).json()
     print("MTTR", m)
     assert m["overall"]["median_mttr_minutes"] == 25.0

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import Api, Session
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import resolved_lasting
 
 
 async def _latest_counts() -> list[Any]:
@@ -28,10 +28,7 @@ async def _latest_counts() -> list[Any]:
 
 
 async def _resolved(api: Api, s: Session, mttr: int = 40) -> dict[str, Any]:
-    o = await new_outage(api, s)
-    r = await api.post(f"/outages/{o['id']}/resolve", s, json={"mttr_minutes": mttr})
-    assert r.status_code == 200
-    return r.json()
+    return await resolved_lasting(api, s, mttr)
 
 
 async def _change_policy(api: Api, s: Session) -> None:

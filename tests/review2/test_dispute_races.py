@@ -27,7 +27,7 @@ async def _file(api: Api, s: Session, o: dict[str, Any], mttr: int = 10) -> str:
 async def test_a_dispute_on_a_superseded_result_cannot_be_accepted(api: Api) -> None:
     s = await api.owner()
     o = await _resolved(api, s, 40)  # critical: -2500 under v1
-    dispute_id = await _file(api, s, o)
+    dispute_id = await _file(api, await api.member(s, "engineer"), o)
     await _change_policy(api, s)  # penalty 7/min
     c = await api.post("/sla/calculate", s, json={"outage_id": o["id"]})
     assert c.json()["sla_result"]["amount"] == 175.0  # new latest: -175
@@ -43,7 +43,7 @@ async def test_calculate_overrides_accepted_dispute(
 ) -> None:
     s = await api.owner()
     o = await _resolved(api, s, 40)
-    dispute_id = await _file(api, s, o)
+    dispute_id = await _file(api, await api.member(s, "engineer"), o)
     await _change_policy(api, s)
     from app.sla import service as sla_service
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.tenancy import system_session
 from app.sla.models import SlaResult
 from tests.helpers import Api, Session, assert_error
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import new_outage, resolved_lasting
 
 
 @pytest.fixture
@@ -18,12 +18,7 @@ async def owner(api: Api) -> Session:
 
 
 async def _resolved(api: Api, session: Session, mttr: int, **fields: Any) -> dict[str, Any]:
-    outage = await new_outage(api, session, **fields)
-    response = await api.post(
-        f"/outages/{outage['id']}/resolve", session, json={"mttr_minutes": mttr}
-    )
-    assert response.status_code == 200
-    return dict(response.json())
+    return await resolved_lasting(api, session, mttr, **fields)
 
 
 async def test_config_starts_with_the_defaults(api: Api, owner: Session) -> None:

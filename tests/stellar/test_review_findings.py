@@ -16,7 +16,7 @@ async def _accept_dispute(api: Api, owner: Any, outage_id: str, mttr: int) -> No
     result = (await api.get(f"/sla/results/{outage_id}", owner)).json()
     filed = await api.post(
         "/sla/disputes",
-        owner,
+        await api.member(owner, "engineer"),  # accepting takes a second person
         json={
             "outage_id": outage_id,
             "sla_result_id": result["id"],

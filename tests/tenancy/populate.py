@@ -48,10 +48,16 @@ async def populate(
     ids["open_outage_id"] = open_one["id"]
     rewarded = await new_outage(api, engineer, site_name=f"{site} South", region="south")
     penalised = await new_outage(api, engineer, site_name=f"{site} East", severity="medium")
-    await _ok(await api.post(f"/outages/{rewarded['id']}/resolve", owner, json={"mttr_minutes": 5}))
-    await _ok(
-        await api.post(f"/outages/{penalised['id']}/resolve", owner, json={"mttr_minutes": 95})
-    )
+    # Resolved with claimed MTTRs, which the owner (a second person) approves.
+    for outage, claimed in ((rewarded, 5), (penalised, 95)):
+        resolved = await _ok(
+            await api.post(
+                f"/outages/{outage['id']}/resolve", engineer, json={"mttr_minutes": claimed}
+            )
+        )
+        claim = resolved["overrides"][0]
+        await _ok(await api.post(f"/sla/overrides/{claim['id']}/approve", owner, json={}))
+        ids["override_id"] = claim["id"]
     ids["outage_id"] = rewarded["id"]
     await _ok(
         await api.post(

@@ -1,0 +1,209 @@
+"""Override requests: a claimed MTTR recorded beside the measured clock, and the second
+person's decision on it. Approving re-settles the outage on the claimed MTTR; rejecting
+settles it on the clock. Either way the held payment is planned once nothing else waits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.auth.roles import Role
+from app.core.clock import isoformat, utcnow
+from app.core.loading import get_or_404
+from app.errors import Conflict, Forbidden
+from app.events.service import emit
+from app.outages import service as outages
+from app.outages import timeline
+from app.outages.models import Outage
+from app.overrides.models import MttrOverride, OverrideSource, OverrideStatus
+from app.sla import settlement
+
+APPROVER_ROLE = Role.admin
+
+
+def data_of(override: MttrOverride) -> dict[str, Any]:
+    return {
+        "override_id": override.id,
+        "outage_id": override.outage_id,
+        "source": override.source,
+        "dispute_id": override.dispute_id,
+        "claimed_mttr_minutes": override.claimed_mttr_minutes,
+        "measured_mttr_minutes": override.measured_mttr_minutes,
+        "claimed_resolved_at": (
+            isoformat(override.claimed_resolved_at) if override.claimed_resolved_at else None
+        ),
+        "status": override.status,
+        "requested_by": override.requested_by,
+        "decided_by": override.decided_by,
+    }
+
+
+def second_person(actor: Actor, *parties: str | None, what: str) -> None:
+    """An approval counts only from a person other than the ones whose claim it settles."""
+    if actor.type != "user":
+        raise Forbidden(f"{what} needs a person with approver rights, not an API key.")
+    if actor.id in {p for p in parties if p}:
+        raise Forbidden(
+            f"{what} needs a second person: whoever made or stands behind the claim cannot "
+            "approve it.",
+            details={"rule": "second_person", "actor_id": actor.id},
+        )
+
+
+async def _announce(
+    session: AsyncSession, outage: Outage, override: MttrOverride, actor: Actor, event: str
+) -> None:
+    data = data_of(override)
+    messages = {
+        "override_requested": f"MTTR override requested: {override.claimed_mttr_minutes} min "
+        f"claimed, {override.measured_mttr_minutes} min measured; awaiting a second person",
+        "override_approved": f"MTTR override approved: {override.claimed_mttr_minutes} min",
+        "override_rejected": "MTTR override rejected: the measured "
+        f"{override.measured_mttr_minutes} min stands",
+    }
+    timeline.append(session, outage, event, messages[event], actor, data)
+    event_type = (
+        "sla.override_requested" if event == "override_requested" else "sla.override_decided"
+    )
+    await audit.record(
+        session,
+        organization_id=outage.organization_id,
+        actor=actor,
+        event_type=f"sla.{event}",
+        entity_type="mttr_override",
+        entity_id=override.id,
+        data=data,
+    )
+    emit(
+        session,
+        organization_id=outage.organization_id,
+        event_type=event_type,
+        entity_type="mttr_override",
+        entity_id=override.id,
+        data=data,
+    )
+
+
+async def request(
+    session: AsyncSession,
+    outage: Outage,
+    actor: Actor,
+    *,
+    claimed: int,
+    measured: int,
+    claimed_resolved_at: datetime | None,
+    reason: str | None,
+) -> MttrOverride:
+    """A claim the clock does not bear out, recorded, not applied."""
+    override = MttrOverride(
+        organization_id=outage.organization_id,
+        outage_id=outage.id,
+        source=OverrideSource.resolve,
+        claimed_mttr_minutes=claimed,
+        measured_mttr_minutes=measured,
+        claimed_resolved_at=claimed_resolved_at,
+        reason=reason,
+        status=OverrideStatus.pending,
+        requested_by=actor.id,
+        requested_at=utcnow(),
+    )
+    session.add(override)
+    await session.flush()
+    await _announce(session, outage, override, actor, "override_requested")
+    return override
+
+
+async def record_approved(
+    session: AsyncSession,
+    outage: Outage,
+    approver: Actor,
+    *,
+    claimed: int,
+    requested_by: str | None,
+    dispute_id: str,
+    notes: str | None,
+) -> MttrOverride:
+    """A dispute accepted with a corrected MTTR: a request and its approval at once, by the
+    person resolving the dispute (who must not be the one who filed it)."""
+    second_person(approver, requested_by, what="Accepting a dispute's MTTR")
+    now = utcnow()
+    override = MttrOverride(
+        organization_id=outage.organization_id,
+        outage_id=outage.id,
+        source=OverrideSource.dispute,
+        dispute_id=dispute_id,
+        claimed_mttr_minutes=claimed,
+        measured_mttr_minutes=outage.measured_mttr_minutes
+        if outage.measured_mttr_minutes is not None
+        else claimed,
+        status=OverrideStatus.approved,
+        requested_by=requested_by,
+        requested_at=now,
+        decided_by=approver.id,
+        decided_at=now,
+        notes=notes,
+    )
+    session.add(override)
+    await session.flush()
+    await _announce(session, outage, override, approver, "override_approved")
+    return override
+
+
+async def get(session: AsyncSession, override_id: str) -> MttrOverride:
+    return await get_or_404(session, MttrOverride, override_id, "Override request not found.")
+
+
+async def _locked(session: AsyncSession, override_id: str) -> MttrOverride:
+    """Re-read under its row lock: a decision committed meanwhile is seen."""
+    return (
+        await session.execute(
+            select(MttrOverride)
+            .where(MttrOverride.id == override_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+
+
+async def decide(
+    session: AsyncSession, override_id: str, actor: Actor, *, approve: bool, notes: str | None
+) -> MttrOverride:
+    override = await get(session, override_id)
+    # The outage first, then the request: every writer of an outage's results locks in that
+    # order (resolve, disputes, recalculation), so two cannot deadlock.
+    outage = await outages.get(session, override.outage_id, for_update=True)
+    override = await _locked(session, override_id)
+    if override.status != OverrideStatus.pending:
+        raise Conflict(
+            "This override request has already been decided.",
+            details={"override_id": override.id, "status": override.status},
+        )
+    second_person(actor, override.requested_by, outage.resolved_by, what="Deciding an override")
+    override.status = OverrideStatus.approved if approve else OverrideStatus.rejected
+    override.decided_by, override.decided_at, override.notes = actor.id, utcnow(), notes
+    await session.flush()
+    event = "override_approved" if approve else "override_rejected"
+    await _announce(session, outage, override, actor, event)
+    await settlement.settle(session, outage, actor, trigger="override")
+    return override
+
+
+def listing(status: str | None, outage_id: str | None) -> Select[Any]:
+    stmt = select(MttrOverride)
+    if status is not None:
+        stmt = stmt.where(MttrOverride.status == status)
+    if outage_id is not None:
+        stmt = stmt.where(MttrOverride.outage_id == outage_id)
+    return stmt
+
+
+async def of_outage(session: AsyncSession, outage_id: str) -> list[MttrOverride]:
+    rows = await session.execute(
+        select(MttrOverride).where(MttrOverride.outage_id == outage_id).order_by(MttrOverride.id)
+    )
+    return list(rows.scalars())

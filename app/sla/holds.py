@@ -1,0 +1,26 @@
+"""Why an outage's settlement waits: a decision a second person has not taken yet.
+
+While an override request (or, later, a pause awaiting approval) is open, the outcome is
+recorded on the measured clock but no payment is planned: the money waits for the decision,
+whichever way it goes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.overrides.models import MttrOverride, OverrideStatus
+
+AWAITING_OVERRIDE = "awaiting_override_approval"
+
+
+async def hold_reason(session: AsyncSession, outage_id: str) -> str | None:
+    pending = await session.execute(
+        select(MttrOverride.id).where(
+            MttrOverride.outage_id == outage_id, MttrOverride.status == OverrideStatus.pending
+        )
+    )
+    if pending.first() is not None:
+        return AWAITING_OVERRIDE
+    return None

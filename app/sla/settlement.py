@@ -1,0 +1,106 @@
+"""Settling a resolved outage: which MTTR counts, the outcome under the terms in force, and the
+payment once nothing waits for a decision.
+
+The MTTR is the measured clock (`resolved_at - detected_at` less excluded time), unless a
+second person approved an override (a claim made at resolve, or a dispute accepted with a
+corrected MTTR). Every path that decides the outcome of a resolved outage comes through here:
+resolve, an override's decision, a dispute's acceptance. Record 0017.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import Actor
+from app.outages.models import Outage
+from app.overrides.models import MttrOverride, OverrideStatus
+from app.payments.planning import plan_for_result
+from app.sla import policies
+from app.sla import service as sla
+from app.sla.engine import Severity, evaluate
+from app.sla.holds import hold_reason
+from app.sla.measure import Measurement, Span, measure
+from app.sla.models import SlaPolicy, SlaResult
+
+CLOCK = "clock"
+APPROVED_OVERRIDE = "approved_override"
+
+
+async def exclusions(session: AsyncSession, outage: Outage) -> list[Span]:
+    """The spans taken off an outage's clock."""
+    return []
+
+
+async def measured(
+    session: AsyncSession, outage: Outage, end: datetime | None = None
+) -> Measurement:
+    """The outage's clock from detection to `end` (its resolution by default), with the
+    exclusions known now."""
+    stop = end or outage.resolved_at
+    assert stop is not None
+    return measure(outage.detected_at, stop, await exclusions(session, outage))
+
+
+async def approved_override(session: AsyncSession, outage_id: str) -> MttrOverride | None:
+    """The latest approved override of the outage: it replaces the measured MTTR."""
+    return (
+        await session.execute(
+            select(MttrOverride)
+            .where(
+                MttrOverride.outage_id == outage_id,
+                MttrOverride.status == OverrideStatus.approved,
+            )
+            .order_by(MttrOverride.decided_at.desc(), MttrOverride.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def settle(
+    session: AsyncSession,
+    outage: Outage,
+    actor: Actor,
+    *,
+    trigger: str,
+    policy: SlaPolicy | None = None,
+) -> SlaResult:
+    """The outage's latest result, recorded anew when the MTTR, its source or the outcome
+    changed; its payment is planned unless a decision is pending."""
+    clock = await measured(session, outage)
+    override = await approved_override(session, outage.id)
+    outage.measured_mttr_minutes = clock.mttr_minutes
+    outage.excluded_minutes = clock.excluded_minutes
+    outage.mttr_minutes = override.claimed_mttr_minutes if override else clock.mttr_minutes
+    outage.mttr_source = APPROVED_OVERRIDE if override else CLOCK
+    policy = policy or await policies.current_policy(
+        session, outage.organization_id, Severity(outage.severity)
+    )
+    outcome = evaluate(outage.mttr_minutes, policies.terms_of(policy))
+    latest = await sla.latest_result(session, outage.id)
+    override_id = override.id if override else None
+    if latest is not None and _unchanged(latest, outage, policy, override_id, outcome.amount):
+        if await hold_reason(session, outage.id) is None:
+            await plan_for_result(session, outage, latest, actor)
+        return latest
+    result = await sla.record_result(
+        session, outage, policy, outcome, trigger=trigger, actor=actor, override_id=override_id
+    )
+    if override is not None and override.sla_result_id is None:
+        override.sla_result_id = result.id
+    return result
+
+
+def _unchanged(
+    latest: SlaResult, outage: Outage, policy: SlaPolicy, override_id: str | None, amount: object
+) -> bool:
+    return (
+        latest.policy_id == policy.id
+        and latest.mttr_minutes == outage.mttr_minutes
+        and latest.mttr_source == outage.mttr_source
+        and latest.measured_mttr_minutes == outage.measured_mttr_minutes
+        and latest.override_id == override_id
+        and latest.amount == amount
+    )
