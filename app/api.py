@@ -14,8 +14,10 @@ from app.faults.router import router as faults_router
 from app.health.router import router as health_router
 from app.incidents.router import router as incidents_router
 from app.jobs.router import router as jobs_router
+from app.maintenance.router import router as maintenance_router
 from app.outages.router import router as outages_router
 from app.overrides.router import router as overrides_router
+from app.pauses.router import router as pauses_router
 from app.payments.router import router as payments_router
 from app.sla.router import router as sla_router
 from app.stellar.router import router as stellar_router
@@ -32,6 +34,8 @@ FEATURE_ROUTERS = (
     sla_router,
     disputes_router,
     overrides_router,
+    pauses_router,
+    maintenance_router,
     faults_router,
     fault_gateway_router,
     incidents_router,

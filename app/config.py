@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # A claimed MTTR (or a backdated `resolved_at`) further than this from the measured clock
     # is an override request a second person approves; the outcome stays on the clock.
     mttr_claim_tolerance_minutes: int = Field(default=1, ge=0, le=60)
+    # A clock pause longer than this (or started further back than the tolerance) counts only
+    # once a second person approves it.
+    clock_pause_approval_minutes: int = Field(default=30, ge=0, le=10080)
     fault_ttl_days: int = Field(default=30, ge=1, le=3650)
     # A repeat of an unresolved fault (same resource and type) within this window folds into it.
     fault_dedup_window_seconds: int = Field(default=300, ge=0, le=86400)

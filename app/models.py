@@ -16,8 +16,10 @@ from app.events.models import DomainEvent
 from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken
 from app.incidents.models import Incident, Investigation, MonthlyUsage
 from app.jobs.models import Job
+from app.maintenance.models import MaintenanceWindow
 from app.outages.models import Outage, RootCauseAnalysis, TimelineEntry
 from app.overrides.models import MttrOverride
+from app.pauses.models import ClockPause
 from app.payments.models import Payment, PaymentAttempt, PayoutBatch
 from app.sla.models import SlaPolicy, SlaResult
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
@@ -31,6 +33,7 @@ __all__ = [
     "AuditLog",
     "BalanceCache",
     "Base",
+    "ClockPause",
     "Dispute",
     "DomainEvent",
     "Fault",
@@ -44,6 +47,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerTransaction",
     "LedgerTrustline",
+    "MaintenanceWindow",
     "MonthlyUsage",
     "MttrOverride",
     "Organization",

@@ -60,6 +60,10 @@ TAGS: list[dict[str, str]] = [
     {"name": "Outages", "description": "Outages from detection to resolution, with RCA."},
     {"name": "SLA", "description": "Policies, SLA outcomes, recalculation and status."},
     {"name": "Disputes", "description": "Disputes of an SLA outcome and their resolution."},
+    {
+        "name": "Maintenance",
+        "description": "Maintenance windows: faults open no outage, and time does not count.",
+    },
     {"name": "Faults", "description": "Faults reported by machines: intake, batches, storms."},
     {"name": "Incidents", "description": "Incidents reported by people, and investigations."},
     {"name": "Payments", "description": "USDC rewards and penalties settled on Stellar."},

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import isoformat
 from app.outages.models import Outage
 from app.sla.engine import clock
+from app.sla.exclusions import ClockOf, excluded_seconds
 from app.sla.models import SlaPolicy, SlaResult
 
 EXPORT_MAX_ROWS = 100_000
@@ -64,10 +65,13 @@ async def snapshot(
         .order_by(Outage.detected_at, Outage.id)
     )
     rows = list((await session.execute(open_at.limit(limit + 1).offset(offset))).scalars())
+    excluded = await excluded_seconds(
+        session, [ClockOf.of(outage, at) for outage in rows[:limit]], now=at
+    )
     outages = []
     for outage in rows[:limit]:
         threshold = thresholds.get(outage.severity)
-        state = clock(outage.detected_at, at, threshold) if threshold else None
+        state = clock(outage.detected_at, at, threshold, excluded[outage.id]) if threshold else None
         outages.append(
             {
                 "outage_id": outage.id,

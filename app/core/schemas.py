@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.core.clock import isoformat
+from app.core.clock import isoformat, utcnow
 
 MIN_YEAR, MAX_YEAR = 1970, 9998
 
@@ -87,6 +87,18 @@ UTCTimestamp = Annotated[
     PlainSerializer(isoformat, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]
+
+
+# How far ahead of this server's clock a client's clock may run: a moment further ahead is
+# "in the future" and refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def not_in_future(value: Any) -> Any:
+    """A field validator: a reported moment cannot be ahead of the server's clock."""
+    if value is not None and value > utcnow() + CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return value
 
 
 def usdc_number(value: Decimal) -> float:

@@ -242,9 +242,12 @@ async def _correlate(
         await _lock(session, [f"fault-site:{organization_id}|{site}" for site in quiet])
         by_site = await _open_outages(session, sites)
     rules = await correlation.rules_of(session, organization_id)
+    windows = await correlation.active_windows(session, created[0].created_at)
     joined: dict[str, list[Fault]] = {}
     for fault in created:
-        await correlation.correlate_with(session, fault, actor, by_site, rules=rules, joined=joined)
+        await correlation.correlate_with(
+            session, fault, actor, by_site, rules=rules, windows=windows, joined=joined
+        )
     outages = {o.id: o for o in by_site.values()}
     for outage_id, faults in joined.items():
         _summarize(session, outages[outage_id], faults, actor)

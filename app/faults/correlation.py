@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,8 @@ from app.audit.service import Actor
 from app.core.locks import transaction_lock
 from app.db import settings_of
 from app.faults.models import Fault, FaultRules, FaultSeverity, FaultStatus
+from app.maintenance import service as maintenance
+from app.maintenance.models import MaintenanceWindow
 from app.outages import service as outages
 from app.outages import timeline
 from app.outages.models import Outage, OutageStatus
@@ -88,6 +91,10 @@ def _data(fault: Fault) -> dict[str, object]:
     }
 
 
+async def active_windows(session: AsyncSession, at: datetime) -> list[MaintenanceWindow]:
+    return await maintenance.overlapping(session, at, at + timedelta(microseconds=1))
+
+
 async def correlate(session: AsyncSession, fault: Fault, actor: Actor) -> None:
     sites = sites_of(fault)
     if fault.severity in OPENING:
@@ -95,7 +102,12 @@ async def correlate(session: AsyncSession, fault: Fault, actor: Actor) -> None:
         await transaction_lock(session, f"fault-site:{fault.organization_id}|{site_of(fault)}")
     outage = await _open_outage_on(session, sites)
     await _link_or_open(
-        session, fault, actor, outage, lambda: rules_of(session, fault.organization_id)
+        session,
+        fault,
+        actor,
+        outage,
+        lambda: rules_of(session, fault.organization_id),
+        lambda: active_windows(session, fault.created_at),
     )
 
 
@@ -106,6 +118,7 @@ async def correlate_with(
     by_site: dict[str, Outage],
     *,
     rules: FaultRules,
+    windows: list[MaintenanceWindow],
     joined: dict[str, list[Fault]],
 ) -> None:
     """`correlate` with the open outages of the sites already read (and the site locks already
@@ -121,7 +134,10 @@ async def correlate_with(
     async def known_rules() -> FaultRules:
         return rules
 
-    opened = await _link_or_open(session, fault, actor, outage, known_rules)
+    async def known_windows() -> list[MaintenanceWindow]:
+        return windows
+
+    opened = await _link_or_open(session, fault, actor, outage, known_rules, known_windows)
     if opened is not None:
         by_site[site_of(fault)] = opened
 
@@ -132,8 +148,11 @@ async def _link_or_open(
     actor: Actor,
     outage: Outage | None,
     rules: Callable[[], Awaitable[FaultRules]],
+    windows: Callable[[], Awaitable[list[MaintenanceWindow]]],
 ) -> Outage | None:
-    """Links the fault to `outage`, or opens one for its site: the outage opened, if any."""
+    """Links the fault to `outage`, or opens one for its site: the outage opened, if any. In
+    a maintenance window of its site, a fault that would open an outage is recorded as
+    suppressed by the window instead."""
     if outage is not None:
         fault.outage_id = outage.id
         timeline.append(
@@ -148,6 +167,11 @@ async def _link_or_open(
     if fault.severity not in OPENING:
         return None
     if not (await rules()).auto_open_outages:
+        return None
+    sites = sites_of(fault)
+    window = next((w for w in await windows() if w.covers(sites)), None)
+    if window is not None:
+        fault.maintenance_window_id = window.id
         return None
     name, most = site_name_of(fault), min(SITE_NAME_MAX, settings_of(session).max_site_name_length)
     if len(name) > most:

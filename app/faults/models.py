@@ -65,6 +65,8 @@ class Fault(TenantMixin, Base):
     )
     # True when this fault opened its outage (so the outage is "auto-opened").
     opened_outage: Mapped[bool] = mapped_column(default=False)
+    # Reported during this maintenance window of its site: it opened no outage.
+    maintenance_window_id: Mapped[str | None] = mapped_column(String(30))
     correlation_id: Mapped[str | None] = mapped_column(String(128))
 
 

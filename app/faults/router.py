@@ -129,6 +129,7 @@ _FAULT_FIELDS = tuple(
 def _fault_fields(fault: Fault, comments: list[Any]) -> dict[str, Any]:
     fields = {name: getattr(fault, name) for name in _FAULT_FIELDS}
     fields["customer_id"] = fault.organization_id
+    fields["suppressed"] = fault.maintenance_window_id is not None  # FaultOut's computed field
     fields["comments"] = [
         {"user_id": c.user_id, "comment": c.comment, "created_at": c.created_at} for c in comments
     ]
@@ -149,10 +150,15 @@ async def list_faults(
     ] = None,
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: AwareDatetime | None = None,
+    suppressed: Annotated[
+        bool | None,
+        Query(description="Only faults a maintenance window kept from opening outages (true)."),
+    ] = None,
 ) -> Page[FaultOut]:
     """Faults, newest first. `site` matches any ancestor in `resource_ancestry_path`;
     `status=recent` is the last 24 hours. Offset or cursor paging."""
     stmt = service.filtered(
+        suppressed=suppressed,
         status=status_,
         severity=severity.value if severity else None,
         type_=type_,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema
+from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema, computed_field
 
 from app.core.schemas import (
     PYTHON_BLANKS,
@@ -84,6 +84,16 @@ class FaultOut(OutputModel):
     last_seen_at: datetime
     outage_id: str | None
     opened_outage: bool
+    maintenance_window_id: str | None = Field(
+        default=None,
+        description="Reported during this maintenance window of its site: it is recorded, "
+        "and suppressed (it opened no outage).",
+    )
+
+    @computed_field(description="True when a maintenance window kept it from opening an outage.")  # type: ignore[prop-decorator]
+    @property
+    def suppressed(self) -> bool:
+        return self.maintenance_window_id is not None
 
 
 class TokenCreate(InputModel):

@@ -206,8 +206,12 @@ def filtered(
     site: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    suppressed: bool | None = None,
 ) -> Select[Any]:
     stmt = select(Fault)
+    if suppressed is not None:
+        window = Fault.maintenance_window_id
+        stmt = stmt.where(window.is_not(None) if suppressed else window.is_(None))
     if status == "recent":
         stmt = stmt.where(Fault.created_at >= utcnow() - RECENT)
     elif status:

@@ -42,6 +42,7 @@ from app.outages.models import Outage
 from app.outages.schemas import OutageOut
 from app.outages.service import STATUS_ALIASES
 from app.sla.engine import clock
+from app.sla.exclusions import ClockOf, excluded_seconds
 from app.sla.models import SlaPolicy, SlaResult
 
 MAX_WORDS = 20
@@ -239,12 +240,13 @@ def _statements(
 
 
 _ID, _SEVERITY = _AT["id"], _AT["severity"]
+_SITE_ID, _SITE_NAME = _AT["site_id"], _AT["site_name"]
 _DETECTED, _RESOLVED = _AT["detected_at"], _AT["resolved_at"]
 _LATITUDE, _LONGITUDE, _THRESHOLD = _AT["latitude"], _AT["longitude"], _AT["threshold"]
 _RESULT = tuple(_AT[f"sla_{name}"] for name in _RESULT_COLUMNS)
 
 
-def _status(row: Sequence[Any], now: datetime) -> dict[str, Any]:
+def _status(row: Sequence[Any], now: datetime, excluded: float) -> dict[str, Any]:
     """The row's SLA state in the `SlaStatusOut` shape (the hot path: plain indexing)."""
     result_id, status, severity, threshold, mttr, amount, payment_type, rating, version, source = (
         row[index] for index in _RESULT
@@ -265,7 +267,7 @@ def _status(row: Sequence[Any], now: datetime) -> dict[str, Any]:
             "mttr_source": source,
         }
     limit = row[_THRESHOLD] or 0
-    state = clock(row[_DETECTED], row[_RESOLVED] or now, limit)
+    state = clock(row[_DETECTED], row[_RESOLVED] or now, limit, excluded)
     return {
         "status": state.status.value,
         "severity": row[_SEVERITY],
@@ -276,7 +278,7 @@ def _status(row: Sequence[Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def _fields(row: Sequence[Any], now: datetime) -> dict[str, Any]:
+def _fields(row: Sequence[Any], now: datetime, excluded: float) -> dict[str, Any]:
     fields = dict(zip(_COLUMNS, row, strict=False))  # the columns come first, in this order
     latitude, longitude = row[_LATITUDE], row[_LONGITUDE]
     fields["location"] = (
@@ -284,8 +286,27 @@ def _fields(row: Sequence[Any], now: datetime) -> dict[str, Any]:
         if latitude is not None and longitude is not None
         else None
     )
-    fields["sla_status"] = _status(row, now)
+    fields["sla_status"] = _status(row, now, excluded)
     return fields
+
+
+async def _live_exclusions(
+    session: AsyncSession, organization_id: str, rows: Sequence[Sequence[Any]], now: datetime
+) -> dict[str, float]:
+    """The excluded time of the page's open outages (their live clocks): one read of their
+    pauses and one of the organization's windows, and none when every row is resolved."""
+    clocks = [
+        ClockOf(
+            id=row[_ID],
+            organization_id=organization_id,
+            sites=tuple(s for s in (row[_SITE_ID], row[_SITE_NAME]) if s),
+            detected_at=row[_DETECTED],
+            end=now,
+        )
+        for row in rows
+        if row[_RESULT[0]] is None and row[_RESOLVED] is None
+    ]
+    return await excluded_seconds(session, clocks, now=now) if clocks else {}
 
 
 async def page(
@@ -313,6 +334,7 @@ async def page(
     counted = rows[0][-1] if rows else (await connection.execute(total_alone, values)).scalar()
     has_next = len(rows) > params.limit
     offset, limit = params.offset, params.limit
+    excluded = await _live_exclusions(session, organization_id, rows[:limit], now)
     body = {
         "total": min(counted or 0, total_cap),
         "total_exact": (counted or 0) <= total_cap,
@@ -323,6 +345,6 @@ async def page(
         "next_offset": offset + limit if has_next else None,
         "previous_offset": max(0, offset - limit) if offset > 0 else None,
         "next_cursor": encode_cursor(rows[limit - 1][_ID]) if has_next else None,
-        "results": [_fields(row, now) for row in rows[:limit]],
+        "results": [_fields(row, now, excluded.get(row[_ID], 0.0)) for row in rows[:limit]],
     }
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")

@@ -23,19 +23,25 @@ from app.outages.schemas import (
 )
 from app.overrides import service as overrides
 from app.overrides.schemas import OverrideOut
+from app.pauses import service as pauses
+from app.pauses.schemas import PauseOut
 from app.payments import service as payments
 from app.payments.presenter import present as present_payment
 from app.payments.schemas import PaymentOut
 from app.sla import policies
 from app.sla.engine import clock
+from app.sla.exclusions import ClockOf, excluded_seconds
 from app.sla.holds import hold_reason
 from app.sla.models import SlaPolicy, SlaResult
 
 _COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("location", "sla_status"))
 
 
-def sla_status(outage: Outage, threshold: int, result: SlaResult | None) -> dict[str, Any]:
-    """The SLA state as the API shows it (the `SlaStatusOut` shape)."""
+def sla_status(
+    outage: Outage, threshold: int, result: SlaResult | None, excluded_seconds: float = 0
+) -> dict[str, Any]:
+    """The SLA state as the API shows it (the `SlaStatusOut` shape). An open outage's clock
+    leaves out `excluded_seconds` (maintenance windows, pauses: `live_exclusions`)."""
     if result is not None:
         amount = usdc_number(result.amount)
         return {
@@ -51,7 +57,7 @@ def sla_status(outage: Outage, threshold: int, result: SlaResult | None) -> dict
             "sla_result_id": result.id,
             "mttr_source": result.mttr_source,
         }
-    state = clock(outage.detected_at, outage.resolved_at or utcnow(), threshold)
+    state = clock(outage.detected_at, outage.resolved_at or utcnow(), threshold, excluded_seconds)
     return {
         "status": state.status.value,
         "severity": outage.severity,
@@ -115,16 +121,28 @@ async def present_new(session: AsyncSession, outage: Outage) -> OutageCreated:
     )
 
 
+async def live_exclusions(session: AsyncSession, outage: Outage) -> float:
+    """Seconds an open outage's clock has not counted so far."""
+    now = utcnow()
+    if outage.resolved_at is not None:
+        return 0.0
+    found = await excluded_seconds(session, [ClockOf.of(outage, now)], now=now)
+    return found[outage.id]
+
+
 async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
     thresholds = await _thresholds(session, outage.organization_id)
     result = (await _latest_results(session, [outage.id])).get(outage.id)
     rca = await service.rca_of(session, outage.id)
     entries = await timeline.entries(session, outage.id)
     claims = await overrides.of_outage(session, outage.id)
+    stops = await pauses.of_outage(session, outage.id)
+    excluded = await live_exclusions(session, outage) if result is None else 0.0
     return OutageDetail.model_validate(
         {
             **_fields(outage),
-            "sla_status": sla_status(outage, thresholds.get(outage.severity, 0), result),
+            "sla_status": sla_status(outage, thresholds.get(outage.severity, 0), result, excluded),
+            "pauses": [PauseOut.model_validate(p) for p in stops],
             "sla_result": SlaResultOut.model_validate(result) if result else None,
             "rca": RcaOut.model_validate(rca) if rca else None,
             "payment": await _payment(session, outage.id),

@@ -23,6 +23,7 @@ from app.outages import service, timeline
 from app.outages.models import Outage, OutageStatus
 from app.outages.schemas import OutageUpdate, ResolveRequest
 from app.overrides import service as overrides
+from app.pauses import service as pauses
 from app.sla import settlement
 from app.sla.models import SlaResult
 
@@ -67,6 +68,7 @@ async def resolve(
     if data.root_cause:
         outage.root_cause = data.root_cause
     outage.updated_at = now
+    await pauses.end_running(session, outage, stopped, actor)
     clock = await settlement.measured(session, outage)
     claimed = data.mttr_minutes
     if claimed is None and reported != stopped:

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from app.config import get_settings
-from app.core.clock import utcnow
 from app.core.schemas import (
     AwareDatetime,
     InputModel,
@@ -16,8 +14,10 @@ from app.core.schemas import (
     UsdcOut,
     UTCTimestamp,
     integer_only,
+    not_in_future,
 )
 from app.overrides.schemas import OverrideOut
+from app.pauses.schemas import PauseOut
 from app.payments.schemas import PaymentOut
 from app.sla.engine import MAX_MTTR_MINUTES, Rating, Severity, SlaStatus
 
@@ -29,19 +29,12 @@ Services = Annotated[list[ServiceName], Field(max_length=_limits.max_affected_se
 ShortText = Annotated[str, Field(min_length=1, max_length=128)]
 Mttr = Annotated[int, Field(ge=0, le=MAX_MTTR_MINUTES, description="Whole minutes."), integer_only]
 Subscribers = Annotated[int, Field(ge=0, le=1_000_000_000), integer_only]
-CLOCK_SKEW = timedelta(minutes=5)
 MttrSource = Literal["clock", "approved_override", "reported"]
 MTTR_SOURCE_DOC = (
     "Which MTTR the outcome used: `clock` (measured: resolved_at - detected_at less excluded "
     "time), `approved_override` (a claim a second person approved), `reported` (typed by the "
     "resolver, on results from before the clock was measured)."
 )
-
-
-def _not_in_future(value: Any) -> Any:
-    if value is not None and value > utcnow() + CLOCK_SKEW:
-        raise ValueError("must not be in the future")
-    return value
 
 
 class Location(InputModel):
@@ -64,7 +57,7 @@ class OutageCreate(InputModel):
     assigned_to: ShortText | None = None
     detected_at: AwareDatetime | None = None
 
-    _detected = field_validator("detected_at")(_not_in_future)
+    _detected = field_validator("detected_at")(not_in_future)
 
 
 _NOT_NULLABLE = ("site_name", "severity", "services_affected", "affected_services", "status")
@@ -102,7 +95,7 @@ class OutageUpdate(InputModel):
         default=None, description="With `status: resolved`."
     )
 
-    _resolved = field_validator("resolved_at")(_not_in_future)
+    _resolved = field_validator("resolved_at")(not_in_future)
 
     @model_validator(mode="before")
     @classmethod
@@ -147,7 +140,7 @@ class ResolveRequest(InputModel):
     resolution_notes: Description | None = None
     root_cause: Annotated[str, Field(max_length=5000)] | None = None
 
-    _resolved = field_validator("resolved_at")(_not_in_future)
+    _resolved = field_validator("resolved_at")(not_in_future)
 
 
 class RcaRequest(InputModel):
@@ -268,6 +261,9 @@ class OutageDetail(OutageOut):
     )
     overrides: list[OverrideOut] = Field(
         default_factory=list, description="MTTR claims made on this outage and their decisions."
+    )
+    pauses: list[PauseOut] = Field(
+        default_factory=list, description="Its clock pauses, oldest first."
     )
     timeline: list[TimelineOut] = Field(default_factory=list)
 

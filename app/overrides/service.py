@@ -12,18 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
-from app.auth.roles import Role
+from app.auth.approval import second_person
 from app.core.clock import isoformat, utcnow
 from app.core.loading import get_or_404
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict
 from app.events.service import emit
 from app.outages import service as outages
 from app.outages import timeline
 from app.outages.models import Outage
 from app.overrides.models import MttrOverride, OverrideSource, OverrideStatus
 from app.sla import settlement
-
-APPROVER_ROLE = Role.admin
 
 
 def data_of(override: MttrOverride) -> dict[str, Any]:
@@ -41,18 +39,6 @@ def data_of(override: MttrOverride) -> dict[str, Any]:
         "requested_by": override.requested_by,
         "decided_by": override.decided_by,
     }
-
-
-def second_person(actor: Actor, *parties: str | None, what: str) -> None:
-    """An approval counts only from a person other than the ones whose claim it settles."""
-    if actor.type != "user":
-        raise Forbidden(f"{what} needs a person with approver rights, not an API key.")
-    if actor.id in {p for p in parties if p}:
-        raise Forbidden(
-            f"{what} needs a second person: whoever made or stands behind the claim cannot "
-            "approve it.",
-            details={"rule": "second_person", "actor_id": actor.id},
-        )
 
 
 async def _announce(

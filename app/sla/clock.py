@@ -22,6 +22,7 @@ from app.outages import timeline
 from app.outages.models import Outage, OutageStatus
 from app.outages.service import summary
 from app.sla.engine import clock
+from app.sla.exclusions import ClockOf, excluded_seconds
 from app.sla.models import SlaPolicy
 
 BATCH = 2000
@@ -52,15 +53,21 @@ async def sweep(database: Database) -> int:
                 .limit(BATCH)
             )
         ).all()
+        clocks = [ClockOf.of(outage, now) for outage, _ in rows]
+        excluded = await excluded_seconds(session, clocks, now=now)
         emitted = 0
         for outage, threshold in rows:
-            emitted += await _notify(session, outage, threshold, now)
+            emitted += await _notify(session, outage, threshold, now, excluded[outage.id])
         await session.commit()
     return emitted
 
 
-async def _notify(session: AsyncSession, outage: Outage, threshold: int, now: datetime) -> int:
-    state = clock(outage.detected_at, now, threshold)
+async def _notify(
+    session: AsyncSession, outage: Outage, threshold: int, now: datetime, excluded: float
+) -> int:
+    """Maintenance windows and pauses hold the clock back: an outage inside a window is not
+    announced at risk for time that does not count."""
+    state = clock(outage.detected_at, now, threshold, excluded)
     emitted = 0
     if (
         state.at_risk

@@ -149,8 +149,11 @@ class Clock:
     time_remaining_minutes: int
 
 
-def clock(detected_at: datetime, now: datetime, threshold_minutes: int) -> Clock:
-    elapsed = max(0, int((now - detected_at).total_seconds() // 60))
+def clock(
+    detected_at: datetime, now: datetime, threshold_minutes: int, excluded_seconds: float = 0
+) -> Clock:
+    """`excluded_seconds`: time the clock did not count so far (maintenance windows, pauses)."""
+    elapsed = max(0, int(((now - detected_at).total_seconds() - excluded_seconds) // 60))
     violated = elapsed > threshold_minutes
     return Clock(
         elapsed_minutes=elapsed,

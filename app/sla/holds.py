@@ -1,6 +1,6 @@
 """Why an outage's settlement waits: a decision a second person has not taken yet.
 
-While an override request (or, later, a pause awaiting approval) is open, the outcome is
+While an override request or a clock pause awaiting approval is open, the outcome is
 recorded on the measured clock but no payment is planned: the money waits for the decision,
 whichever way it goes.
 """
@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.overrides.models import MttrOverride, OverrideStatus
+from app.pauses.models import ClockPause, PauseStatus
 
 AWAITING_OVERRIDE = "awaiting_override_approval"
+AWAITING_PAUSE = "awaiting_pause_approval"
 
 
 async def hold_reason(session: AsyncSession, outage_id: str) -> str | None:
@@ -23,4 +25,11 @@ async def hold_reason(session: AsyncSession, outage_id: str) -> str | None:
     )
     if pending.first() is not None:
         return AWAITING_OVERRIDE
+    paused = await session.execute(
+        select(ClockPause.id).where(
+            ClockPause.outage_id == outage_id, ClockPause.status == PauseStatus.pending
+        )
+    )
+    if paused.first() is not None:
+        return AWAITING_PAUSE
     return None

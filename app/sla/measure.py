@@ -38,11 +38,11 @@ class Measurement:
 
 
 def clipped(spans: Iterable[Span], start: datetime, end: datetime) -> list[Span]:
-    """The spans' parts inside [start, end], in order of start."""
+    """The spans' parts inside [start, end], in order of start (empty parts dropped)."""
     inside = [
         Span(max(s.start, start), min(s.end, end), s.kind, s.ref)
         for s in spans
-        if s.end > start and s.start < end
+        if s.end > start and s.start < end and s.end > s.start
     ]
     return sorted(inside, key=lambda s: (s.start, s.end, s.ref))
 

@@ -85,7 +85,8 @@ async def sla_status(
         session, principal.organization_id, Severity(outage.severity)
     )
     latest = await service.latest_result(session, outage.id)
-    state = presenter.sla_status(outage, policy.threshold_minutes, latest)
+    excluded = await presenter.live_exclusions(session, outage) if latest is None else 0.0
+    state = presenter.sla_status(outage, policy.threshold_minutes, latest, excluded)
     payment = await payments.latest_for_outage(session, outage.id)
     return SlaStatusReport.model_validate(
         {

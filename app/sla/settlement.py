@@ -21,6 +21,7 @@ from app.payments.planning import plan_for_result
 from app.sla import policies
 from app.sla import service as sla
 from app.sla.engine import Severity, evaluate
+from app.sla.exclusions import ClockOf, spans_of
 from app.sla.holds import hold_reason
 from app.sla.measure import Measurement, Span, measure
 from app.sla.models import SlaPolicy, SlaResult
@@ -29,9 +30,11 @@ CLOCK = "clock"
 APPROVED_OVERRIDE = "approved_override"
 
 
-async def exclusions(session: AsyncSession, outage: Outage) -> list[Span]:
-    """The spans taken off an outage's clock."""
-    return []
+async def exclusions(session: AsyncSession, outage: Outage, end: datetime) -> list[Span]:
+    """The spans taken off an outage's clock up to `end`: its site's maintenance windows and
+    its counted or approved pauses."""
+    spans = await spans_of(session, [ClockOf.of(outage, end)], now=end)
+    return spans[outage.id]
 
 
 async def measured(
@@ -41,7 +44,7 @@ async def measured(
     exclusions known now."""
     stop = end or outage.resolved_at
     assert stop is not None
-    return measure(outage.detected_at, stop, await exclusions(session, outage))
+    return measure(outage.detected_at, stop, await exclusions(session, outage, stop))
 
 
 async def approved_override(session: AsyncSession, outage_id: str) -> MttrOverride | None:

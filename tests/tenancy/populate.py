@@ -5,10 +5,12 @@ all of that writes. Returns the ids a client would use to read it back."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from stellar_sdk import TransactionEnvelope
 
+from app.core.clock import isoformat, utcnow
 from app.stellar.network import LOCAL_PASSPHRASE
 from tests.helpers import Api, Session
 from tests.outages.conftest import new_outage
@@ -46,6 +48,27 @@ async def populate(
     site = f"{label} Tower"
     open_one = await new_outage(api, engineer, site_name=f"{site} North", severity="high")
     ids["open_outage_id"] = open_one["id"]
+    pause = await _ok(
+        await api.post(
+            f"/outages/{open_one['id']}/pauses", engineer, json={"reason": f"{label} gate"}
+        ),
+        201,
+    )
+    ids["pause_id"] = pause["id"]
+    window = await _ok(
+        await api.post(
+            "/maintenance-windows",
+            owner,
+            json={
+                "name": f"{label} works",
+                "sites": [f"{site} West"],
+                "starts_at": isoformat(utcnow()),
+                "ends_at": isoformat(utcnow() + timedelta(hours=1)),
+            },
+        ),
+        201,
+    )
+    ids["window_id"] = window["id"]
     rewarded = await new_outage(api, engineer, site_name=f"{site} South", region="south")
     penalised = await new_outage(api, engineer, site_name=f"{site} East", severity="medium")
     # Resolved with claimed MTTRs, which the owner (a second person) approves.
