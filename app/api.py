@@ -8,6 +8,7 @@ from app.analytics.router import router as analytics_router
 from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.contracts.router import router as contracts_router
 from app.disputes.router import router as disputes_router
 from app.faults.gateway import router as fault_gateway_router
 from app.faults.router import router as faults_router
@@ -18,6 +19,7 @@ from app.maintenance.router import router as maintenance_router
 from app.outages.router import router as outages_router
 from app.overrides.router import router as overrides_router
 from app.pauses.router import router as pauses_router
+from app.payments.reconciliation_router import router as reconciliation_router
 from app.payments.router import router as payments_router
 from app.sla.router import router as sla_router
 from app.stellar.router import router as stellar_router
@@ -36,9 +38,11 @@ FEATURE_ROUTERS = (
     overrides_router,
     pauses_router,
     maintenance_router,
+    contracts_router,
     faults_router,
     fault_gateway_router,
     incidents_router,
+    reconciliation_router,
     payments_router,
     wallets_router,
     stellar_router,

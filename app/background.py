@@ -25,6 +25,7 @@ def register_background_work() -> None:
     from app.faults import service as faults
     from app.faults import storm
     from app.incidents import tasks as incident_tasks  # noqa: F401
+    from app.payments import reconcile
     from app.payments import tasks as payment_tasks  # noqa: F401
     from app.sla import clock, contract, tasks  # noqa: F401
     from app.webhooks import tasks as webhook_tasks  # noqa: F401
@@ -36,3 +37,6 @@ def register_background_work() -> None:
     )
     register_sweep(Sweep("purge_expired_faults", 3600, faults.purge_expired))
     register_sweep(Sweep("fault_storm_summaries", 60, storm.sweep))
+    register_sweep(
+        Sweep("reconcile_payments", get_settings().reconcile_every_seconds, reconcile.sweep)
+    )

@@ -1,6 +1,7 @@
 """The `apexchainx` command: run, migrate, administer and seed the service.
 
-apexchainx serve | worker | beat | migrate | create-admin | reset-password | seed-demo | export
+apexchainx serve | worker | beat | migrate | create-admin | reset-password | seed-demo | reconcile |
+export
 """
 
 from __future__ import annotations
@@ -197,6 +198,40 @@ async def _seed_demo(days: int) -> None:
         ran = await InlineExecutor(database, poll_interval=1, lease_seconds=60).drain()
         typer.echo(f"{count} outages created, {ran} background jobs run (payouts and more)")
         announce(credentials, database)
+    finally:
+        await database.dispose()
+
+
+@cli.command()
+def reconcile(
+    organization_id: Annotated[
+        str | None, typer.Argument(help="One organization; every one with payments if absent")
+    ] = None,
+) -> None:
+    """Compare payments with the ledger (by hash, amount, destination, source, asset) and
+    print what disagrees, as JSON. Exits 1 when anything does; nothing is changed."""
+    runs = asyncio.run(_reconcile(organization_id))
+    json.dump(runs, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+    if any(run["mismatch_count"] for run in runs):
+        raise typer.Exit(1)
+
+
+async def _reconcile(organization_id: str | None) -> list[dict[str, object]]:
+    from app.background import register_background_work
+    from app.db import Database
+    from app.logging import configure_logging
+    from app.payments import reconcile as reconciliation
+
+    configure_logging(get_settings(), stream=sys.stderr)  # standard output is the report
+    register_background_work()
+    database = Database(get_settings())
+    try:
+        if organization_id is None:
+            found = await reconciliation.reconcile_all(database, trigger="cli")
+        else:
+            found = [await reconciliation.reconcile_one(database, organization_id, trigger="cli")]
+        return [{"organization_id": r.organization_id, **reconciliation.summary(r)} for r in found]
     finally:
         await database.dispose()
 

@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     # A clock pause longer than this (or started further back than the tolerance) counts only
     # once a second person approves it.
     clock_pause_approval_minutes: int = Field(default=30, ge=0, le=10080)
+    # How often every organization's payments are compared with the ledger (the sweep).
+    reconcile_every_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
     fault_ttl_days: int = Field(default=30, ge=1, le=3650)
     # A repeat of an unresolved fault (same resource and type) within this window folds into it.
     fault_dedup_window_seconds: int = Field(default=300, ge=0, le=86400)

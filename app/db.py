@@ -90,6 +90,9 @@ class Money(TypeDecorator[Decimal]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# For a column where null means something ("every site"): Python's None is stored as SQL NULL,
+# not as the JSON value `null`, so `IS NULL` finds it.
+NullableJSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):

@@ -9,6 +9,7 @@ from app.auth.models import (
     TokenFamily,
     User,
 )
+from app.contracts.models import Counterparty, SlaContract
 from app.core.idempotency import IdempotencyKey
 from app.db import Base
 from app.disputes.models import Dispute
@@ -20,7 +21,7 @@ from app.maintenance.models import MaintenanceWindow
 from app.outages.models import Outage, RootCauseAnalysis, TimelineEntry
 from app.overrides.models import MttrOverride
 from app.pauses.models import ClockPause
-from app.payments.models import Payment, PaymentAttempt, PayoutBatch
+from app.payments.models import Payment, PaymentAttempt, PayoutBatch, ReconciliationRun
 from app.sla.models import SlaPolicy, SlaResult
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.wallets.models import BalanceCache, Wallet
@@ -34,6 +35,7 @@ __all__ = [
     "BalanceCache",
     "Base",
     "ClockPause",
+    "Counterparty",
     "Dispute",
     "DomainEvent",
     "Fault",
@@ -56,8 +58,10 @@ __all__ = [
     "Payment",
     "PaymentAttempt",
     "PayoutBatch",
+    "ReconciliationRun",
     "RefreshToken",
     "RootCauseAnalysis",
+    "SlaContract",
     "SlaPolicy",
     "SlaResult",
     "TimelineEntry",

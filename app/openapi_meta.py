@@ -61,6 +61,10 @@ TAGS: list[dict[str, str]] = [
     {"name": "SLA", "description": "Policies, SLA outcomes, recalculation and status."},
     {"name": "Disputes", "description": "Disputes of an SLA outcome and their resolution."},
     {
+        "name": "Contracts",
+        "description": "Counterparties and their SLA contracts: sites, dates, versioned terms.",
+    },
+    {
         "name": "Maintenance",
         "description": "Maintenance windows: faults open no outage, and time does not count.",
     },

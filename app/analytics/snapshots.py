@@ -36,18 +36,23 @@ EXPORT_COLUMNS = (
 
 async def thresholds_at(
     session: AsyncSession, organization_id: str, at: datetime
-) -> dict[str, int]:
-    """Each severity's threshold in the policy version in force at `at`; before the first
-    version existed (an outage recorded after the fact), the first version's."""
+) -> dict[tuple[str, str], int]:
+    """Each (contract, severity)'s threshold in the version in force at `at`; before the
+    first version existed (an outage recorded after the fact), the first version's."""
     rows = await session.execute(
-        select(SlaPolicy.severity, SlaPolicy.created_at, SlaPolicy.threshold_minutes)
+        select(
+            SlaPolicy.contract_id,
+            SlaPolicy.severity,
+            SlaPolicy.created_at,
+            SlaPolicy.threshold_minutes,
+        )
         .where(SlaPolicy.organization_id == organization_id)
         .order_by(SlaPolicy.version)
     )
-    thresholds: dict[str, int] = {}
-    for severity, created_at, threshold in rows:
-        if severity not in thresholds or created_at <= at:
-            thresholds[severity] = threshold
+    thresholds: dict[tuple[str, str], int] = {}
+    for contract_id, severity, created_at, threshold in rows:
+        if (contract_id, severity) not in thresholds or created_at <= at:
+            thresholds[(contract_id, severity)] = threshold
     return thresholds
 
 
@@ -70,7 +75,7 @@ async def snapshot(
     )
     outages = []
     for outage in rows[:limit]:
-        threshold = thresholds.get(outage.severity)
+        threshold = thresholds.get((outage.contract_id, outage.severity))
         state = clock(outage.detected_at, at, threshold, excluded[outage.id]) if threshold else None
         outages.append(
             {

@@ -19,13 +19,13 @@ from app.auth.presenter import user_out
 from app.auth.roles import Role
 from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair
 from app.config import Settings
+from app.contracts import service as contracts
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from app.core.locks import transaction_lock
 from app.core.tenancy import cross_tenant, scope_session_to
 from app.core.unit_of_work import release_connection
 from app.errors import Conflict, RateLimited, Unauthorized
-from app.sla import policies
 
 INVALID_CREDENTIALS = "Invalid email or password."
 # An email belongs to few organizations; a login verifies at most this many of its accounts
@@ -53,7 +53,7 @@ async def register(session: AsyncSession, data: RegisterRequest) -> User:
     session.add(organization)
     await session.flush()
     await audit.start_chain(session, organization.id)
-    policies.seed_defaults(session, organization.id)
+    contracts.seed_default(session, organization.id)
     user = User(
         organization_id=organization.id,
         email=data.email,

@@ -195,3 +195,23 @@ async def release(session: AsyncSession, job_id: str) -> None:
         .values(status=JobStatus.queued, lease_expires_at=None, attempts=Job.attempts - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+async def waiting_for(
+    session: AsyncSession, organization_id: str, kind: str, key: str, value: str
+) -> Job | None:
+    """The organization's queued or running job of `kind` whose payload names `value` under
+    `key` (the newest). Few jobs wait at a time: the status index keeps this cheap."""
+    return (
+        await session.execute(
+            select(Job)
+            .where(
+                Job.status.in_((JobStatus.queued, JobStatus.running)),
+                Job.organization_id == organization_id,
+                Job.kind == kind,
+                Job.payload[key].as_string() == value,
+            )
+            .order_by(Job.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()

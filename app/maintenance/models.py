@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, TimestampMixin
+from app.db import Base, NullableJSONType, TimestampMixin
 
 
 class MaintenanceWindow(TenantMixin, TimestampMixin, Base):
@@ -23,7 +23,7 @@ class MaintenanceWindow(TenantMixin, TimestampMixin, Base):
     id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("mnt"))
     name: Mapped[str] = mapped_column(String(255))
     # Site names or ids (as outages and faults name them); null: every site.
-    sites: Mapped[list[str] | None]
+    sites: Mapped[list[str] | None] = mapped_column(NullableJSONType)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     reason: Mapped[str | None] = mapped_column(Text)

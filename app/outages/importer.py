@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
+from app.contracts import service as contracts
 from app.core.clock import utcnow
 from app.errors import ValidationFailed
 from app.events.service import emit_many, event_values
@@ -122,6 +123,9 @@ async def import_outages(
     outages in one round trip each, not three thousand ORM objects."""
     now = utcnow()
     rows = [service.outage_values(data, organization_id, actor, now) for data in records]
+    known = await contracts.contracts(session)
+    for row in rows:  # each under the contract in force for its site at its detection
+        row["contract_id"] = contracts.choose(known, row).id
     await session.execute(insert(Outage), rows)
     await session.execute(
         insert(TimelineEntry),

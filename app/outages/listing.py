@@ -226,7 +226,7 @@ def _statements(
         .outerjoin(
             SlaPolicy,
             and_(
-                SlaPolicy.organization_id == window.c.organization_id,
+                SlaPolicy.contract_id == window.c.contract_id,
                 SlaPolicy.severity == window.c.severity,
                 SlaPolicy.is_current.is_(True),
             ),

@@ -65,6 +65,8 @@ class Outage(TenantMixin, TimestampMixin, Base):
     assigned_to: Mapped[str | None] = mapped_column(String(128))
     created_by: Mapped[str | None] = mapped_column(String(64))
     detected_at: Mapped[datetime]
+    # The SLA contract in force for its site at detection (re-read when it is settled).
+    contract_id: Mapped[str] = mapped_column(ForeignKey("sla_contracts.id"))
     resolved_at: Mapped[datetime | None]
     # The MTTR the outcome used, the measured clock (resolved_at - detected_at less excluded
     # time) and where the former came from (`clock`, `approved_override`, `reported`).

@@ -28,7 +28,6 @@ from app.pauses.schemas import PauseOut
 from app.payments import service as payments
 from app.payments.presenter import present as present_payment
 from app.payments.schemas import PaymentOut
-from app.sla import policies
 from app.sla.engine import clock
 from app.sla.exclusions import ClockOf, excluded_seconds
 from app.sla.holds import hold_reason
@@ -75,9 +74,10 @@ def _fields(outage: Outage) -> dict[str, Any]:
     return {name: getattr(outage, name) for name in _COLUMNS} | {"location": location}
 
 
-async def _thresholds(session: AsyncSession, organization_id: str) -> dict[str, int]:
-    current = await policies.current_policies(session, organization_id)
-    return {p.severity: p.threshold_minutes for p in current}
+async def _threshold(session: AsyncSession, outage: Outage) -> int:
+    connection = await session.connection()
+    values = {"contract": outage.contract_id, "severity": outage.severity}
+    return (await connection.execute(_THRESHOLD, values)).scalar_one_or_none() or 0
 
 
 async def _latest_results(session: AsyncSession, outage_ids: Sequence[str]) -> dict[str, SlaResult]:
@@ -95,7 +95,7 @@ async def _payment(session: AsyncSession, outage_id: str) -> PaymentOut | None:
 
 
 _THRESHOLD = select(SlaPolicy.threshold_minutes).where(
-    SlaPolicy.organization_id == bindparam("org"),
+    SlaPolicy.contract_id == bindparam("contract"),
     SlaPolicy.severity == bindparam("severity"),
     SlaPolicy.is_current.is_(True),
 )
@@ -105,12 +105,7 @@ async def present_new(session: AsyncSession, outage: Outage) -> OutageCreated:
     """A just-created outage: no result, RCA or payment yet, and its timeline is the entries
     this session added; only its SLA threshold is read."""
     known = session.info.get(service.THRESHOLDS_KEY, {})
-    if outage.id in known:
-        threshold = known[outage.id]
-    else:
-        connection = await session.connection()
-        values = {"org": outage.organization_id, "severity": outage.severity}
-        threshold = (await connection.execute(_THRESHOLD, values)).scalar_one_or_none()
+    threshold = known[outage.id] if outage.id in known else await _threshold(session, outage)
     entries = timeline.added(session, outage.id)
     return OutageCreated.model_validate(
         {
@@ -131,7 +126,7 @@ async def live_exclusions(session: AsyncSession, outage: Outage) -> float:
 
 
 async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
-    thresholds = await _thresholds(session, outage.organization_id)
+    threshold = await _threshold(session, outage)
     result = (await _latest_results(session, [outage.id])).get(outage.id)
     rca = await service.rca_of(session, outage.id)
     entries = await timeline.entries(session, outage.id)
@@ -141,7 +136,7 @@ async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
     return OutageDetail.model_validate(
         {
             **_fields(outage),
-            "sla_status": sla_status(outage, thresholds.get(outage.severity, 0), result, excluded),
+            "sla_status": sla_status(outage, threshold, result, excluded),
             "pauses": [PauseOut.model_validate(p) for p in stops],
             "sla_result": SlaResultOut.model_validate(result) if result else None,
             "rca": RcaOut.model_validate(rca) if rca else None,

@@ -207,6 +207,8 @@ class SlaResultOut(OutputModel):
         description="Minutes the clock did not count (maintenance windows, approved pauses)."
     )
     override_id: str | None = Field(description="The approved override, when one was used.")
+    contract_id: str = Field(description="The contract the outage was settled under.")
+    counterparty_id: str = Field(description="Who is paid (reward) or charged (penalty).")
     threshold_minutes: int
     amount: UsdcOut
     rating: Rating
@@ -232,6 +234,9 @@ class OutageOut(OutputModel):
     assigned_to: str | None
     created_by: str | None
     detected_at: UTCTimestamp
+    contract_id: str = Field(
+        description="The SLA contract in force for its site at detection (`GET /sla/contracts`)."
+    )
     resolved_at: UTCTimestamp | None = Field(description="Where the clock stopped.")
     mttr_minutes: int | None = Field(description="The MTTR the SLA outcome used.")
     measured_mttr_minutes: int | None = Field(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.audit.models import AuditLog
 from app.audit.service import Actor
+from app.contracts import service as contracts
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import new_id
@@ -100,7 +101,9 @@ async def create(
 ) -> Outage:
     if dialect_of(session) == "postgresql":
         return await _create_in_one_statement(session, organization_id, actor, data)
-    outage = Outage(**outage_values(data, organization_id, actor, utcnow()))
+    values = outage_values(data, organization_id, actor, utcnow())
+    values["contract_id"] = (await session.execute(_contract_of(values))).scalar_one()
+    outage = Outage(**values)
     session.add(outage)
     await session.flush()
     record_created(session, outage, actor)
@@ -120,9 +123,12 @@ async def _create_in_one_statement(
     session: AsyncSession, organization_id: str, actor: Actor, data: OutageCreate
 ) -> Outage:
     """The same rows as the ORM path (outage, timeline entry, event, audit row), written in one
-    statement that also reads the severity's current threshold (for the response) and whether
-    the organization has an active webhook (the fan-out, at commit, reads no more than that)."""
+    statement that also chooses the contract in force for the site (written into the outage),
+    reads the severity's current threshold under it (for the response) and whether the
+    organization has an active webhook (the fan-out, at commit, reads no more than that)."""
     values = outage_values(data, organization_id, actor, utcnow())
+    contract = _contract_of(values).scalar_subquery()
+    values["contract_id"] = contract
     entry = timeline.entry_values(
         organization_id,
         values["id"],
@@ -146,11 +152,12 @@ async def _create_in_one_statement(
         entity_id=values["id"],
         data=summary(values),
     )
-    threshold, subscribed = await insert_together(
+    threshold, subscribed, values["contract_id"] = await insert_together(
         session,
         [(Outage, values), (TimelineEntry, entry), (DomainEvent, event), (AuditLog, audit_row)],
-        policies.threshold_statement(organization_id, values["severity"]),
+        policies.threshold_statement(contract, values["severity"]),
         subscriptions_exist(organization_id),
+        _contract_of(values),
     )
     timeline.remember(session, TimelineEntry(**entry))
     if subscribed:  # the fan-out would find no subscription to deliver to: skip its query
@@ -158,6 +165,12 @@ async def _create_in_one_statement(
     audit.remember(session, organization_id)
     session.info.setdefault(THRESHOLDS_KEY, {})[values["id"]] = threshold
     return Outage(**values)
+
+
+def _contract_of(values: dict[str, Any]) -> Any:
+    """The contract in force for the new outage's site at its detection."""
+    sites = [s for s in (values["site_id"], values["site_name"]) if s]
+    return contracts.in_force_statement(values["organization_id"], sites, values["detected_at"])
 
 
 _PLAIN_FIELDS = ("site_name", "site_id", "description", "affected_subscribers", "region")
@@ -187,6 +200,8 @@ async def update(session: AsyncSession, outage_id: str, actor: Actor, data: Outa
         status = STATUS_ALIASES.get(data.status, data.status)
         if status != outage.status:
             changed["status"] = outage.status = status
+    if {"site_name", "site_id"} & changed.keys():
+        await contracts.assign(session, outage)  # another site may be under another contract
     _apply_severity(session, outage, data.severity, actor, changed)
     _apply_assignment(session, outage, changes, actor, changed)
     if changed:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, TimestampMixin
+from app.db import Base, JSONType, TimestampMixin
 
 
 class PaymentStatus(StrEnum):
@@ -45,6 +46,8 @@ class Payment(TenantMixin, TimestampMixin, Base):
     # A dispute or recalculation that changes a settled outcome pays only the difference, as
     # a new payment linked to the first.
     parent_payment_id: Mapped[str | None] = mapped_column(String(30))
+    # Who is paid (reward) or charged (penalty): the counterparty of the result's contract.
+    counterparty_id: Mapped[str | None] = mapped_column(String(30))
     type: Mapped[str] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(16), default=PaymentOrigin.automatic)
     amount: Mapped[Decimal]
@@ -61,6 +64,12 @@ class Payment(TenantMixin, TimestampMixin, Base):
     envelope_xdr: Mapped[str | None] = mapped_column(Text)
     envelope_signed: Mapped[bool] = mapped_column(default=False)
     transaction_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The envelope's sequence number (a payer's penalties are issued in order: signing them
+    # all settles them all, whatever order they come back in).
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
+    # Why a pending payment has not settled yet: `queued`, `ledger_unreachable`,
+    # `waiting_for_earlier_payment`... (null once it has).
+    pending_reason: Mapped[str | None] = mapped_column(String(40))
     valid_until: Mapped[datetime | None]
     ledger: Mapped[int | None]
     attempts: Mapped[int] = mapped_column(default=0)
@@ -121,3 +130,21 @@ class PaymentAttempt(TenantMixin, Base):
     result_codes: Mapped[list[str]]
     error_code: Mapped[str | None] = mapped_column(String(48))
     created_at: Mapped[datetime]
+
+
+class ReconciliationRun(TenantMixin, Base):
+    """One comparison of an organization's payments with the ledger, and what it found."""
+
+    __tablename__ = "reconciliation_runs"
+    __table_args__ = (Index("ix_reconciliation_runs_org_id", "organization_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("rcn"))
+    trigger: Mapped[str] = mapped_column(String(16))  # api | sweep | cli
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    checked: Mapped[int] = mapped_column(default=0)
+    mismatch_count: Mapped[int] = mapped_column(default=0)
+    # [{payment_id, kind, transaction_hash, expected, on_ledger}]
+    mismatches: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)

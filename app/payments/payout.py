@@ -22,7 +22,7 @@ from app.db import database_of
 from app.jobs.models import Job
 from app.outages import timeline
 from app.outages.models import Outage
-from app.payments import envelopes
+from app.payments import envelopes, sequencing
 from app.payments.models import Payment, PaymentAttempt, PaymentStatus, PaymentType
 from app.payments.planning import emit_outcome, payment_event_data
 from app.stellar import errors as stellar_errors
@@ -36,6 +36,9 @@ EXPIRY_GRACE = timedelta(seconds=120)
 # A penalty's unsigned envelope waits this long for the payer's signature.
 SIGNATURE_WINDOW_SECONDS = 7 * 24 * 3600
 REBUILD_CODES = {"tx_bad_seq", "tx_too_late"}
+# Why a pending payment waits (`pending_reason`), besides `queued` and `sequencing.WAITING`.
+UNREACHABLE = "ledger_unreachable"  # no verdict from the ledger: retried with backoff
+CONFIRMING = "confirming"  # sent without an answer: looked up by hash until it shows or dies
 MAX_REBUILDS = 3
 
 
@@ -63,7 +66,12 @@ async def execute(session: AsyncSession, job: Job) -> dict[str, Any]:
             status = await _advance(session, stellar_of(session), payment, job)
         except LedgerUnavailable:
             if job.attempts < job.max_attempts:
-                raise  # the job retries with backoff, and looks the hash up first
+                # The job retries with backoff, and looks the hash up first; meanwhile the
+                # payment says why it waits.
+                if payment.pending_reason != CONFIRMING:
+                    payment.pending_reason = UNREACHABLE
+                await session.commit()
+                raise
             # Out of attempts with no verdict: failed, but the envelope is kept, so a
             # retry (POST /payments/trigger) looks it up before anything new is built.
             await fail(session, payment, stellar_errors.TIMEOUT, None)
@@ -100,10 +108,30 @@ async def _advance(session: AsyncSession, stellar: Stellar, payment: Payment, jo
         if found is not None:
             return await _record(session, payment, found, "found")
         if not expired(payment) and payment.envelope_signed:
-            return await _submit(session, stellar, payment, job, rebuilds=0)
+            order = await _turn(session, stellar, payment)
+            if order is sequencing.Turn.later:
+                payment.pending_reason = sequencing.WAITING  # sent when the one before lands
+                return payment.status
+            if order is sequencing.Turn.now:
+                return await _submit(session, stellar, payment, job, rebuilds=0)
     if not await _issue_and_store(session, stellar, payment):
         return payment.status
     return await _submit(session, stellar, payment, job, rebuilds=0)
+
+
+def _pool_pays(stellar: Stellar, payment: Payment) -> bool:
+    return payment.from_address == stellar.network.pool_address
+
+
+async def _turn(session: AsyncSession, stellar: Stellar, payment: Payment) -> sequencing.Turn:
+    """The pool's envelopes are built under its lock with its next number: always its turn.
+    A payer's signed envelope may have to wait for an earlier one (`sequencing`)."""
+    if _pool_pays(stellar, payment) or payment.from_address is None:
+        return sequencing.Turn.now
+    payer = await stellar.ledger.account(payment.from_address)
+    if payer is None:
+        return sequencing.Turn.now  # the submission says what is wrong
+    return await sequencing.turn(session, payment, payer.sequence)
 
 
 async def _issue_and_store(session: AsyncSession, stellar: Stellar, payment: Payment) -> bool:
@@ -128,12 +156,19 @@ async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bo
             reason=stellar_errors.SOURCE_ACCOUNT_MISSING,
         )
         return False
-    pool_pays = payment.from_address == stellar.network.pool_address
+    pool_pays = _pool_pays(stellar, payment)
+    # The pool builds under its lock with its next number; a payer's envelope takes the lowest
+    # number its other outstanding envelopes leave free (`sequencing`).
+    number = (
+        payer.sequence + 1
+        if pool_pays
+        else await sequencing.next_free(session, payer.account_id, payer.sequence, payment.id)
+    )
     envelope = envelopes.build_payment(
         stellar.network,
         payment_id=payment.id,
         source=payment.from_address,
-        sequence=payer.sequence,
+        sequence=number - 1,  # the builder uses the next one
         destination=payment.to_address,
         amount=payment.amount,
         now=utcnow(),
@@ -144,8 +179,10 @@ async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bo
     built = envelopes.describe(envelope)
     payment.envelope_xdr, payment.transaction_hash = built.xdr, built.hash
     payment.valid_until, payment.envelope_signed = built.valid_until, pool_pays
+    payment.sequence = envelope.transaction.sequence
     if payment.type == PaymentType.penalty and not pool_pays:
         payment.status = PaymentStatus.awaiting_signature
+        payment.pending_reason = None
     attempt(session, payment, "issued")
     return pool_pays
 
@@ -182,6 +219,7 @@ async def _submit(
         verdict = await stellar.ledger.submit(payment.envelope_xdr)
     except LedgerUnavailable:
         attempt(session, payment, "unknown", error_code=stellar_errors.TIMEOUT)
+        payment.pending_reason = UNREACHABLE
         await session.commit()
         raise
     if verdict.landed:
@@ -190,6 +228,7 @@ async def _submit(
         # An earlier send of this envelope got no answer: `tx_bad_seq` may mean it landed
         # and the lookup has not caught up. Look again later; rebuild only once it is dead.
         attempt(session, payment, "refused", verdict)
+        payment.pending_reason = CONFIRMING
         await session.commit()
         raise LedgerUnavailable("the envelope may have landed; looking it up again later")
     if verdict.transaction_code in REBUILD_CODES and rebuilds < MAX_REBUILDS:
@@ -202,6 +241,9 @@ async def _submit(
 
 
 async def _record(session: AsyncSession, payment: Payment, verdict: Submission, how: str) -> str:
+    # Landed (applied, or failed: its number is used either way): a payer's signed envelopes
+    # waiting behind it may go.
+    await sequencing.wake_successors(session, payment)
     if not verdict.successful:
         await fail(session, payment, stellar_errors.failure_code(verdict), verdict)
         return payment.status
@@ -221,6 +263,7 @@ async def confirm(session: AsyncSession, payment: Payment, verdict: Submission, 
 def clear_failure(payment: Payment) -> None:
     """A payment on its way again (or confirmed): its last failure no longer stands."""
     payment.failure_code = payment.failure_message = payment.failure_reason = None
+    payment.pending_reason = None
 
 
 async def fail(
@@ -233,6 +276,7 @@ async def fail(
     reason: str | None = None,
 ) -> None:
     payment.status = PaymentStatus.failed
+    payment.pending_reason = None
     payment.failure_code = code
     payment.failure_reason = reason or stellar_errors.failure_reason(verdict)
     payment.failure_message = message or stellar_errors.failure_message(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
+from app.contracts.models import Counterparty
 from app.core.correlation import get_correlation_id
 from app.events.service import emit
 from app.jobs import service as jobs
@@ -21,6 +22,7 @@ from app.stellar.runtime import stellar_of
 from app.wallets import service as wallets
 
 EXECUTE = "payments.execute"
+QUEUED = "queued"  # a pending payment's reason: its job has not run yet
 WALLET_NOT_REGISTERED = "wallet_not_registered"
 SUPERSEDED = "superseded"
 TIMED_OUT = "STELLAR_TIMEOUT"
@@ -97,6 +99,7 @@ async def plan_for_result(
         organization_id=outage.organization_id,
         outage_id=outage.id,
         sla_result_id=result.id,
+        counterparty_id=result.counterparty_id,
         parent_payment_id=parent.id if parent else None,
         type=payment_type,
         origin=origin,
@@ -111,18 +114,32 @@ async def plan_for_result(
     return payment
 
 
-async def assign_parties(session: AsyncSession, payment: Payment) -> None:
-    """Reward: pool -> ops team. Penalty: operator -> pool. A missing wallet fails the
-    payment with `wallet_not_registered`; `POST /payments/trigger` retries it later."""
-    pool = stellar_of(session).network.pool_address
+async def _counterpart(session: AsyncSession, payment: Payment) -> tuple[str, str | None]:
+    """(who, address) on the other side of the pool: the counterparty's own wallet, else the
+    organization's registered `ops_team` (rewards) or `operator` (penalties) wallet."""
+    counterparty = (
+        await session.get(Counterparty, payment.counterparty_id)
+        if payment.counterparty_id
+        else None
+    )
+    if counterparty is not None and counterparty.wallet_address:
+        return f"counterparty {counterparty.name}", counterparty.wallet_address
     entity = wallets.OPS_TEAM if payment.type == PaymentType.reward else wallets.OPERATOR
     wallet = await wallets.wallet_of(session, entity)
-    counterpart = wallet.address if wallet else None
+    return entity, wallet.address if wallet else None
+
+
+async def assign_parties(session: AsyncSession, payment: Payment) -> None:
+    """Reward: pool -> the counterparty (or the ops team). Penalty: the counterparty (or the
+    operator) -> pool. A missing wallet fails the payment with `wallet_not_registered`;
+    `POST /payments/trigger` retries it later."""
+    pool = stellar_of(session).network.pool_address
+    entity, counterpart = await _counterpart(session, payment)
     if payment.type == PaymentType.reward:
         payment.from_address, payment.to_address = pool, counterpart
     else:
         payment.from_address, payment.to_address = counterpart, pool
-    if wallet is None:
+    if counterpart is None:
         payment.status = PaymentStatus.failed
         payment.failure_code = WALLET_NOT_REGISTERED
         payment.failure_message = (
@@ -153,6 +170,7 @@ async def _announce(session: AsyncSession, outage: Outage, payment: Payment, act
     if payment.status == PaymentStatus.failed:
         emit_outcome(session, payment)
     else:
+        payment.pending_reason = QUEUED
         jobs.enqueue(
             session, EXECUTE, {"payment_id": payment.id}, organization_id=payment.organization_id
         )

@@ -18,11 +18,10 @@ from app.outages.models import Outage
 from app.payments import service
 from app.payments.analytics import payment_trends
 from app.payments.models import Payment
-from app.payments.presenter import present
+from app.payments.presenter import present, present_detail
 from app.payments.schemas import (
     ExecuteRequest,
     PaymentAnalyticsOut,
-    PaymentAttemptOut,
     PaymentDetail,
     PaymentOut,
     PaymentPage,
@@ -135,14 +134,10 @@ async def list_payments(
 async def get_payment(
     payment_id: PaymentId, principal: CurrentPrincipal, session: SessionDep
 ) -> PaymentDetail:
-    """One payment with its attempt log (issued, unknown, refused, found, confirmed, failed) and,
-    while it awaits the payer's signature, `unsigned_xdr`."""
-    payment = await service.get(session, payment_id)
-    attempts = await service.attempts_of(session, payment.id)
-    return PaymentDetail(
-        **present(session, payment).model_dump(),
-        attempt_log=[PaymentAttemptOut.model_validate(a, from_attributes=True) for a in attempts],
-    )
+    """One payment with its attempt log (issued, unknown, refused, found, confirmed, failed);
+    while it awaits the payer's signature, `unsigned_xdr`; while pending, why
+    (`pending_reason`) and when its job runs next (`next_attempt_at`)."""
+    return await present_detail(session, await service.get(session, payment_id))
 
 
 @router.post(

@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 
 from app.analytics.schemas import BucketDate, PeriodOut
 from app.core.pagination import Page
-from app.core.schemas import InputModel, OutputModel, UsdcOut
+from app.core.schemas import InputModel, OutputModel, UsdcOut, UTCTimestamp
 from app.wallets.schemas import PUBLIC_KEY_SCHEMA, public_key
 
 
@@ -55,6 +55,9 @@ class PaymentOut(OutputModel):
     outage_id: str
     sla_result_id: str
     parent_payment_id: str | None
+    counterparty_id: str | None = Field(
+        default=None, description="Who is paid (reward) or charged (penalty)."
+    )
     type: Literal["reward", "penalty"]
     origin: str
     amount: UsdcOut
@@ -62,6 +65,15 @@ class PaymentOut(OutputModel):
     from_address: str | None
     to_address: str | None
     status: Literal["pending", "awaiting_signature", "confirmed", "failed"]
+    pending_reason: (
+        Literal["queued", "ledger_unreachable", "confirming", "waiting_for_earlier_payment"] | None
+    ) = Field(
+        default=None,
+        description="Why a pending payment has not settled: `queued` (its job has not run "
+        "yet), `ledger_unreachable` (no answer from the ledger: retried with backoff, see "
+        "`next_attempt_at`), `confirming` (sent without an answer: looked up by hash), "
+        "`waiting_for_earlier_payment` (the payer's envelope before it has to land first).",
+    )
     failure_code: str | None
     failure_reason: str | None = Field(
         default=None,
@@ -84,6 +96,46 @@ class PaymentOut(OutputModel):
 
 class PaymentDetail(PaymentOut):
     attempt_log: list[PaymentAttemptOut]
+    next_attempt_at: datetime | None = Field(
+        default=None,
+        description="While pending: when its job runs next (retry sooner with "
+        "`POST /payments/{id}/retry`).",
+    )
+    last_error: str | None = Field(default=None, description="Its job's last error, if any.")
+
+
+class MismatchOut(OutputModel):
+    payment_id: str
+    kind: Literal[
+        "missing_on_ledger",
+        "failed_on_ledger",
+        "not_confirmed_here",
+        "amount_differs",
+        "destination_differs",
+        "source_differs",
+        "asset_differs",
+    ]
+    transaction_hash: str | None
+    expected: str | None = Field(description="What the payment says.")
+    on_ledger: str | None = Field(description="What the ledger says.")
+
+
+class ReconciliationOut(OutputModel):
+    id: str
+    trigger: Literal["api", "sweep", "cli"]
+    requested_by: str | None
+    status: Literal["running", "done"]
+    started_at: UTCTimestamp
+    finished_at: UTCTimestamp | None
+    checked: int = Field(description="Payments with a transaction, compared with the ledger.")
+    mismatch_count: int
+    mismatches: list[MismatchOut]
+
+
+class PaymentReconciliationOut(OutputModel):
+    payment: PaymentOut
+    matches: bool = Field(description="True when the ledger agrees with the payment.")
+    mismatches: list[MismatchOut]
 
 
 class PaymentSummary(OutputModel):

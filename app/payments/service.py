@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
+from app.core.clock import utcnow
 from app.core.loading import get_or_404
 from app.errors import Conflict, ValidationFailed
 from app.jobs import service as jobs
@@ -20,6 +21,7 @@ from app.payments import envelopes, payout
 from app.payments.models import Payment, PaymentAttempt, PaymentOrigin, PaymentStatus
 from app.payments.planning import (
     EXECUTE,
+    QUEUED,
     SUPERSEDED,
     assign_parties,
     outage_payments,
@@ -173,6 +175,7 @@ async def trigger(
 
 
 def _enqueue(session: AsyncSession, payment: Payment) -> None:
+    payment.pending_reason = QUEUED
     jobs.enqueue(
         session, EXECUTE, {"payment_id": payment.id}, organization_id=payment.organization_id
     )
@@ -210,6 +213,51 @@ async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
         },
     )
     _enqueue(session, payment)
+
+
+async def retry_now(session: AsyncSession, payment_id: str, actor: Actor) -> Payment:
+    """An operator's retry: a failed payment goes again (from the wallets registered now); a
+    pending one is tried now rather than at its backoff (a new job if its job died). One that
+    waits for a signature, or settled, cannot be retried (409)."""
+    payment = await get(session, payment_id, lock=True)
+    if payment.status == PaymentStatus.failed:
+        await retry(session, payment, actor)
+        return payment
+    if payment.status != PaymentStatus.pending:
+        what = {
+            PaymentStatus.awaiting_signature: "It waits for the payer's signature "
+            "(POST /payments/{id}/signed).",
+            PaymentStatus.confirmed: "It is confirmed on the ledger.",
+        }[PaymentStatus(payment.status)]
+        raise Conflict(
+            f"This payment cannot be retried. {what}", details={"status": payment.status}
+        )
+    job = await jobs.waiting_for(
+        session, payment.organization_id, EXECUTE, "payment_id", payment.id
+    )
+    if job is None:
+        _enqueue(session, payment)
+    elif job.status == "queued":
+        job.run_at = utcnow()
+    await audit.record(
+        session,
+        organization_id=payment.organization_id,
+        actor=actor,
+        event_type="payment.retried",
+        entity_type="payment",
+        entity_id=payment.id,
+        data={"payment_id": payment.id, "status": payment.status},
+    )
+    return payment
+
+
+async def next_attempt(session: AsyncSession, payment: Payment) -> Any:
+    """The job that will next try a pending payment, if one waits."""
+    if payment.status != PaymentStatus.pending:
+        return None
+    return await jobs.waiting_for(
+        session, payment.organization_id, EXECUTE, "payment_id", payment.id
+    )
 
 
 async def _reissue(session: AsyncSession, stellar: Stellar, payment: Payment) -> NoReturn:

@@ -38,7 +38,7 @@ async def sweep(database: Database) -> int:
                 .join(
                     SlaPolicy,
                     and_(
-                        SlaPolicy.organization_id == Outage.organization_id,
+                        SlaPolicy.contract_id == Outage.contract_id,
                         SlaPolicy.severity == Outage.severity,
                         SlaPolicy.is_current.is_(True),
                     ),

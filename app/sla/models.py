@@ -14,15 +14,17 @@ from app.db import Base
 
 
 class SlaPolicy(TenantMixin, Base):
-    """One severity's terms at one version. Never updated: a change writes a new version and
-    moves `is_current`, so every result can name the exact terms it used."""
+    """One severity's terms of one contract at one version. Never updated: a change writes a
+    new version and moves `is_current`, so every result can name the exact terms it used."""
 
     __tablename__ = "sla_policies"
     __table_args__ = (
-        Index("ix_sla_policies_org_version", "organization_id", "version", "severity", unique=True),
         Index(
-            "ix_sla_policies_current",
-            "organization_id",
+            "ix_sla_policies_contract_version", "contract_id", "version", "severity", unique=True
+        ),
+        Index(
+            "ix_sla_policies_contract_current",
+            "contract_id",
             "severity",
             unique=True,
             postgresql_where=text("is_current"),
@@ -31,6 +33,8 @@ class SlaPolicy(TenantMixin, Base):
     )
 
     id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("pol"))
+    # The contract these terms belong to (versions are numbered per contract).
+    contract_id: Mapped[str] = mapped_column(ForeignKey("sla_contracts.id"))
     severity: Mapped[str] = mapped_column(String(16))
     version: Mapped[int]
     threshold_minutes: Mapped[int]
@@ -59,6 +63,9 @@ class SlaResult(TenantMixin, Base):
     outage_id: Mapped[str] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
     policy_id: Mapped[str] = mapped_column(ForeignKey("sla_policies.id"))
     policy_version: Mapped[int]
+    # The contract the outage was settled under, and its counterparty (who is paid/charged).
+    contract_id: Mapped[str] = mapped_column(String(30))
+    counterparty_id: Mapped[str] = mapped_column(String(30))
     severity: Mapped[str] = mapped_column(String(16))
     mttr_minutes: Mapped[int]
     # Which MTTR the outcome used: `clock` (measured), `approved_override` (a second person

@@ -1,4 +1,8 @@
-"""SLA policies per organization: defaults at creation, immutable versions on change."""
+"""SLA terms per contract and severity: defaults at creation, immutable versions on change.
+
+Every organization's default contract starts with DEFAULT_TERMS; other contracts start with
+the terms they are created with (or the default contract's). A change writes a new version
+only when the terms differ: saving the same terms again changes nothing."""
 
 from __future__ import annotations
 
@@ -15,61 +19,78 @@ from app.sla.engine import DEFAULT_TERMS, PolicyTerms, Severity
 from app.sla.models import SlaPolicy
 
 
-def seed_defaults(session: AsyncSession, organization_id: str) -> None:
+def seed_terms(
+    session: AsyncSession,
+    organization_id: str,
+    contract_id: str,
+    terms: dict[Severity, PolicyTerms] | None = None,
+    *,
+    created_by: str | None = "system",
+) -> list[SlaPolicy]:
     now = utcnow()
-    for severity, terms in DEFAULT_TERMS.items():
-        session.add(
-            SlaPolicy(
-                organization_id=organization_id,
-                severity=severity.value,
-                version=1,
-                threshold_minutes=terms.threshold_minutes,
-                penalty_per_minute=terms.penalty_per_minute,
-                reward_base=terms.reward_base,
-                is_current=True,
-                created_at=now,
-                created_by="system",
-            )
+    rows = [
+        SlaPolicy(
+            organization_id=organization_id,
+            contract_id=contract_id,
+            severity=severity.value,
+            version=1,
+            threshold_minutes=given.threshold_minutes,
+            penalty_per_minute=given.penalty_per_minute,
+            reward_base=given.reward_base,
+            is_current=True,
+            created_at=now,
+            created_by=created_by,
         )
+        for severity, given in (terms or DEFAULT_TERMS).items()
+    ]
+    session.add_all(rows)
+    return rows
 
 
-def threshold_statement(organization_id: str, severity: str) -> Select[Any]:
-    """The current threshold of one severity, in minutes."""
+def threshold_statement(contract_id: Any, severity: str) -> Select[Any]:
+    """The current threshold of one severity under a contract (an id or a SQL expression)."""
     return select(SlaPolicy.threshold_minutes).where(
-        SlaPolicy.organization_id == organization_id,
+        SlaPolicy.contract_id == contract_id,
         SlaPolicy.severity == severity,
         SlaPolicy.is_current.is_(True),
     )
 
 
-async def current_policies(session: AsyncSession, organization_id: str) -> list[SlaPolicy]:
+async def current_policies(session: AsyncSession, contract_id: str) -> list[SlaPolicy]:
     rows = await session.execute(
         select(SlaPolicy).where(
-            SlaPolicy.organization_id == organization_id, SlaPolicy.is_current.is_(True)
+            SlaPolicy.contract_id == contract_id, SlaPolicy.is_current.is_(True)
         )
     )
     return list(rows.scalars())
 
 
-async def current_policy(
-    session: AsyncSession, organization_id: str, severity: Severity
-) -> SlaPolicy:
+async def current_policy(session: AsyncSession, contract_id: str, severity: Severity) -> SlaPolicy:
     policy = (
         await session.execute(
             select(SlaPolicy).where(
-                SlaPolicy.organization_id == organization_id,
+                SlaPolicy.contract_id == contract_id,
                 SlaPolicy.severity == severity.value,
                 SlaPolicy.is_current.is_(True),
             )
         )
     ).scalar_one_or_none()
     if policy is None:
-        raise NotFound(f"No SLA policy for severity {severity.value}.")
+        raise NotFound(f"No SLA terms for severity {severity.value}.")
     return policy
 
 
 async def policy_by_id(session: AsyncSession, policy_id: str) -> SlaPolicy:
     return (await session.execute(select(SlaPolicy).where(SlaPolicy.id == policy_id))).scalar_one()
+
+
+async def versions(session: AsyncSession, contract_id: str) -> list[SlaPolicy]:
+    rows = await session.execute(
+        select(SlaPolicy)
+        .where(SlaPolicy.contract_id == contract_id)
+        .order_by(SlaPolicy.version, SlaPolicy.severity)
+    )
+    return list(rows.scalars())
 
 
 def terms_of(policy: SlaPolicy) -> PolicyTerms:
@@ -79,16 +100,20 @@ def terms_of(policy: SlaPolicy) -> PolicyTerms:
 async def put_policy(
     session: AsyncSession,
     organization_id: str,
+    contract_id: str,
     severity: Severity,
     terms: PolicyTerms,
     actor: Actor,
 ) -> SlaPolicy:
-    """A new immutable version; the previous one stays for the results that used it. Two
-    concurrent changes of one severity collide on the `is_current` unique index (409)."""
-    previous = await current_policy(session, organization_id, severity)
+    """A new immutable version when the terms differ; the previous one stays for the results
+    that used it. The same terms again return the current version unchanged. Two concurrent
+    changes of one severity collide on the `is_current` unique index (409)."""
+    previous = await current_policy(session, contract_id, severity)
+    if terms_of(previous) == terms:
+        return previous
     version = (
         await session.execute(
-            select(func.max(SlaPolicy.version)).where(SlaPolicy.organization_id == organization_id)
+            select(func.max(SlaPolicy.version)).where(SlaPolicy.contract_id == contract_id)
         )
     ).scalar_one()
     await session.execute(
@@ -96,6 +121,7 @@ async def put_policy(
     )
     policy = SlaPolicy(
         organization_id=organization_id,
+        contract_id=contract_id,
         severity=severity.value,
         version=int(version) + 1,
         threshold_minutes=terms.threshold_minutes,
@@ -115,6 +141,7 @@ async def put_policy(
         entity_type="sla_policy",
         entity_id=policy.id,
         data={
+            "contract_id": contract_id,
             "severity": severity.value,
             "version": policy.version,
             "previous_version": previous.version,

@@ -6,6 +6,7 @@ from fastapi import status
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
+from app.contracts import service as contracts
 from app.core.routing import APIRouter
 from app.db import SessionDep
 from app.errors import NotFound
@@ -43,9 +44,11 @@ INLINE_RECALCULATION_LIMIT = 100
 @router.get("/config", response_model=SlaConfigOut, summary="The SLA policy in force, per severity")
 async def get_config(principal: CurrentPrincipal, session: SessionDep) -> SlaConfigOut:
     """`{critical: {...}, high: {...}, medium: {...}, low: {...}, policy_version}`: each
-    severity's terms with the version that introduced them; `policy_version` is the latest
-    version of the organization's policy as a whole."""
-    current = await policies.current_policies(session, principal.organization_id)
+    severity's terms in the organization's default contract (what no other contract covers),
+    with the version that introduced them; `policy_version` is its latest version. Other
+    contracts: `GET /sla/contracts`."""
+    default = await contracts.default_contract(session)
+    current = await policies.current_policies(session, default.id)
     return SlaConfigOut.model_validate(
         {
             **{p.severity: PolicyOut.model_validate(p) for p in current},
@@ -58,11 +61,14 @@ async def get_config(principal: CurrentPrincipal, session: SessionDep) -> SlaCon
 async def put_config(
     severity: Severity, body: PolicyUpdate, principal: AdminPrincipal, session: SessionDep
 ) -> PolicyOut:
-    """Writes a new immutable policy version; results already computed keep the version they
-    used. Use `POST /sla/recalculate` to apply the new terms to resolved outages."""
+    """The default contract's terms. Writes a new immutable version when they differ (the same
+    terms again change nothing); results already computed keep the version they used. Use
+    `POST /sla/recalculate` to apply the new terms to resolved outages."""
+    default = await contracts.default_contract(session)
     policy = await policies.put_policy(
         session,
         principal.organization_id,
+        default.id,
         severity,
         PolicyTerms(body.threshold_minutes, body.penalty_per_minute, body.reward_base),
         principal.actor,
@@ -81,9 +87,7 @@ async def sla_status(
     """Where an outage stands against its SLA right now: elapsed and remaining minutes while open,
     the outcome once resolved, and the contract and payment state."""
     outage = await outages.get(session, outage_id)
-    policy = await policies.current_policy(
-        session, principal.organization_id, Severity(outage.severity)
-    )
+    policy = await policies.current_policy(session, outage.contract_id, Severity(outage.severity))
     latest = await service.latest_result(session, outage.id)
     excluded = await presenter.live_exclusions(session, outage) if latest is None else 0.0
     state = presenter.sla_status(outage, policy.threshold_minutes, latest, excluded)
@@ -140,10 +144,13 @@ async def calculate(
 async def preview(
     body: PreviewRequest, principal: CurrentPrincipal, session: SessionDep
 ) -> PreviewOut:
-    """Uses the current policy for `severity`. Never writes anything."""
+    """Uses the current terms for `severity` of the outage's contract (with `outage_id`), else
+    of the default contract. Never writes anything."""
     if body.outage_id is not None:
-        await outages.get(session, body.outage_id)  # 404 for an unknown or foreign outage
-    policy = await policies.current_policy(session, principal.organization_id, body.severity)
+        contract_id = (await outages.get(session, body.outage_id)).contract_id  # 404: foreign
+    else:
+        contract_id = (await contracts.default_contract(session)).id
+    policy = await policies.current_policy(session, contract_id, body.severity)
     outcome = evaluate(body.mttr_minutes, policies.terms_of(policy))
     return PreviewOut(
         outage_id=body.outage_id,

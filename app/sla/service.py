@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
+from app.contracts.models import SlaContract
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
 from app.core.loading import get_or_404
@@ -55,6 +56,8 @@ def outcome_data(result: SlaResult) -> dict[str, Any]:
         "amount": str(result.amount),
         "rating": result.rating,
         "policy_version": result.policy_version,
+        "contract_id": result.contract_id,
+        "counterparty_id": result.counterparty_id,
     }
 
 
@@ -77,11 +80,15 @@ async def record_result(
         await session.execute(
             update(SlaResult).where(SlaResult.id == previous.id).values(is_latest=False)
         )
+    contract = await session.get(SlaContract, policy.contract_id)
+    assert contract is not None
     result = SlaResult(
         organization_id=outage.organization_id,
         outage_id=outage.id,
         policy_id=policy.id,
         policy_version=policy.version,
+        contract_id=contract.id,
+        counterparty_id=contract.counterparty_id,
         severity=policy.severity,
         mttr_minutes=outcome.mttr_minutes,
         mttr_source=outage.mttr_source or "clock",
@@ -163,9 +170,7 @@ async def calculate(session: AsyncSession, outage: Outage, actor: Actor) -> SlaR
     """Idempotent per outage and policy version: the latest result is returned when it already
     used the current policy."""
     mttr = _require_resolved(outage)
-    policy = await policies.current_policy(
-        session, outage.organization_id, Severity(outage.severity)
-    )
+    policy = await policies.current_policy(session, outage.contract_id, Severity(outage.severity))
     latest = await latest_result(session, outage.id)
     if latest is not None and latest.policy_id == policy.id and latest.mttr_minutes == mttr:
         return latest
@@ -201,7 +206,12 @@ async def recalculate(
             )
         ).scalars()
     }
-    current = {p.severity: p for p in await policies.current_policies(session, organization_id)}
+    current = {
+        (p.contract_id, p.severity): p
+        for p in (
+            await session.execute(select(SlaPolicy).where(SlaPolicy.is_current.is_(True)))
+        ).scalars()
+    }
     for outage_id in dict.fromkeys(outage_ids):
         outage = outages.get(outage_id)
         if outage is None:
@@ -210,7 +220,7 @@ async def recalculate(
         if outage.status != OutageStatus.resolved or outage.mttr_minutes is None:
             report.errors.append({"outage_id": outage_id, "error": "not_resolved"})
             continue
-        policy = current[outage.severity]
+        policy = current[(outage.contract_id, outage.severity)]
         outcome = evaluate(outage.mttr_minutes, policies.terms_of(policy))
         latest = await latest_result(session, outage.id)
         if latest is not None and _same_outcome(latest, outcome):

@@ -1,10 +1,12 @@
 """Settling a resolved outage: which MTTR counts, the outcome under the terms in force, and the
 payment once nothing waits for a decision.
 
-The MTTR is the measured clock (`resolved_at - detected_at` less excluded time), unless a
-second person approved an override (a claim made at resolve, or a dispute accepted with a
-corrected MTTR). Every path that decides the outcome of a resolved outage comes through here:
-resolve, an override's decision, a dispute's acceptance. Record 0017.
+The outage is settled under the contract in force for its site at detection (read again here:
+a contract created since may cover it). The MTTR is the measured clock (`resolved_at -
+detected_at` less excluded time), unless a second person approved an override (a claim made
+at resolve, or a dispute accepted with a corrected MTTR). Every path that decides the outcome
+of a resolved outage comes through here: resolve, an override's or a pause's decision, a
+dispute's acceptance. Records 0017 and 0018.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
+from app.contracts import service as contracts
 from app.outages.models import Outage
 from app.overrides.models import MttrOverride, OverrideStatus
 from app.payments.planning import plan_for_result
@@ -78,9 +81,9 @@ async def settle(
     outage.excluded_minutes = clock.excluded_minutes
     outage.mttr_minutes = override.claimed_mttr_minutes if override else clock.mttr_minutes
     outage.mttr_source = APPROVED_OVERRIDE if override else CLOCK
-    policy = policy or await policies.current_policy(
-        session, outage.organization_id, Severity(outage.severity)
-    )
+    if policy is None:
+        contract = await contracts.assign(session, outage)
+        policy = await policies.current_policy(session, contract.id, Severity(outage.severity))
     outcome = evaluate(outage.mttr_minutes, policies.terms_of(policy))
     latest = await sla.latest_result(session, outage.id)
     override_id = override.id if override else None

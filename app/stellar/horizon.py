@@ -24,7 +24,7 @@ from stellar_sdk.exceptions import (
 
 from app.stellar.network import to_stroops
 from app.stellar.port import AccountInfo, BalanceLine, LedgerUnavailable, Submission
-from app.stellar.rules import memo_hash_of
+from app.stellar.rules import memo_hash_of, payments_of
 
 T = TypeVar("T")
 
@@ -67,6 +67,7 @@ def _from_record(record: dict[str, Any], passphrase: str) -> Submission:
         operation_codes=codes[1],
         ledger=record.get("ledger"),
         memo_hash=memo_hash_of(record.get("envelope_xdr"), passphrase),
+        payments=payments_of(record.get("envelope_xdr"), passphrase),
     )
 
 

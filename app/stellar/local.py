@@ -19,7 +19,14 @@ from app.db import Database
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.stellar.network import NetworkConfig, to_stroops
 from app.stellar.port import AccountInfo, BalanceLine, Submission
-from app.stellar.rules import AccountState, accounts_touched, apply, asset_key, memo_hash_of
+from app.stellar.rules import (
+    AccountState,
+    accounts_touched,
+    apply,
+    asset_key,
+    memo_hash_of,
+    payments_of,
+)
 
 LEDGER_SECONDS = 5
 MAX_TRUST_LIMIT = 2**63 - 1
@@ -38,6 +45,7 @@ def _submission(row: LedgerTransaction, passphrase: str) -> Submission:
         operation_codes=tuple(row.operation_codes),
         ledger=row.ledger,
         memo_hash=memo_hash_of(row.envelope_xdr, passphrase),
+        payments=payments_of(row.envelope_xdr, passphrase),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 
@@ -37,6 +38,17 @@ class AccountInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentOperation:
+    """One payment operation of a transaction on the ledger: what reconciliation compares."""
+
+    source: str
+    destination: str
+    amount: Decimal
+    asset_code: str | None  # None: XLM
+    asset_issuer: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Submission:
     """The ledger's verdict on one transaction. A refused transaction that never applied
     (`tx_bad_seq`, `tx_too_late`, ...) is not on the ledger; one whose operations failed
@@ -49,6 +61,8 @@ class Submission:
     ledger: int | None = None
     # The transaction's hash memo (hex), when it has one: what an audit anchor records.
     memo_hash: str | None = None
+    # Its payment operations, in order (a lookup by hash reads them from the envelope).
+    payments: tuple[PaymentOperation, ...] = ()
 
     @property
     def landed(self) -> bool:

@@ -18,6 +18,7 @@ from stellar_sdk.memo import HashMemo
 from stellar_sdk.operation import Payment
 
 from app.stellar.network import to_stroops
+from app.stellar.port import PaymentOperation
 
 
 def asset_key(asset: Asset) -> str:
@@ -178,6 +179,32 @@ def apply(envelope: TransactionEnvelope, accounts: dict[str, AccountState], now:
         accounts=working,
         fee_charged=tx.fee,
     )
+
+
+def payments_of(envelope_xdr: str | None, passphrase: str) -> tuple[PaymentOperation, ...]:
+    """The payment operations of a transaction envelope, in order (none when unreadable)."""
+    if not envelope_xdr:
+        return ()
+    try:
+        transaction = TransactionEnvelope.from_xdr(envelope_xdr, passphrase).transaction
+    except Exception:
+        return ()
+    found = []
+    for operation in transaction.operations:
+        if not isinstance(operation, Payment):
+            continue
+        asset = operation.asset
+        native = asset.is_native()
+        found.append(
+            PaymentOperation(
+                source=(operation.source or transaction.source).account_id,
+                destination=operation.destination.account_id,
+                amount=Decimal(operation.amount),
+                asset_code=None if native else asset.code,
+                asset_issuer=None if native else asset.issuer,
+            )
+        )
+    return tuple(found)
 
 
 def memo_hash_of(envelope_xdr: str | None, passphrase: str) -> str | None:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel, WholeNumber
 from app.stellar.network import is_public_key, is_secret_seed
@@ -30,6 +30,14 @@ def public_key(value: str) -> str:
     if not is_public_key(value):
         raise ValueError("not a valid Stellar public key (a G... StrKey of 56 characters)")
     return value
+
+
+# A Stellar public key field: shape in the document, checksum and "never a secret" on input.
+StellarAddress = Annotated[
+    str,
+    Field(max_length=128, json_schema_extra=PUBLIC_KEY_SCHEMA),
+    AfterValidator(public_key),
+]
 
 
 class WalletRegister(InputModel):

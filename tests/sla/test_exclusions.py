@@ -85,6 +85,11 @@ async def test_windows_are_booked_ahead_and_cancelled_only_before_they_start(api
     assert_error(await api.delete(f"/maintenance-windows/{running['id']}", owner), 409, "CONFLICT")
     listed = (await api.get("/maintenance-windows", owner, params={"status": "active"})).json()
     assert [w["id"] for w in listed["results"]] == [running["id"]]
+    north = await _book(api, owner, sites=["North", 'Gate "7"'], starts_at=_ago(-5))
+    for site, expected in (("North", 3), ('Gate "7"', 3), ("South", 2)):
+        found = (await api.get("/maintenance-windows", owner, params={"site": site})).json()
+        assert found["total"] == expected, (site, found)  # every-site windows cover it too
+    assert north["sites"] == ['Gate "7"', "North"]
     stranger = await api.owner()
     assert_error(await api.get(f"/maintenance-windows/{running['id']}", stranger), 404, "NOT_FOUND")
 

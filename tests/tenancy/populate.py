@@ -45,6 +45,24 @@ async def populate(
             json={"threshold_minutes": 45, "penalty_per_minute": 40, "reward_base": 500},
         )
     )
+    counterparty = await _ok(
+        await api.post("/counterparties", owner, json={"name": f"{label} Field Co"}), 201
+    )
+    ids["counterparty_id"] = counterparty["id"]
+    contract = await _ok(
+        await api.post(
+            "/sla/contracts",
+            owner,
+            json={
+                "counterparty_id": counterparty["id"],
+                "name": f"{label} field services",
+                "sites": [f"{label} Tower South"],
+                "effective_from": isoformat(utcnow() - timedelta(days=1)),
+            },
+        ),
+        201,
+    )
+    ids["contract_id"] = contract["id"]
     site = f"{label} Tower"
     open_one = await new_outage(api, engineer, site_name=f"{site} North", severity="high")
     ids["open_outage_id"] = open_one["id"]

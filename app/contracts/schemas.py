@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from app.core.schemas import AwareDatetime, InputModel, OutputModel, UTCTimestamp
+from app.sla.engine import Severity
+from app.sla.schemas import PolicyOut, PolicyUpdate
+from app.wallets.schemas import StellarAddress
+
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+SiteRef = Annotated[str, Field(min_length=1, max_length=255)]
+Kind = Literal["contractor", "customer", "internal"]
+
+
+class CounterpartyCreate(InputModel):
+    name: Name
+    kind: Kind = "contractor"
+    wallet_address: StellarAddress | None = Field(
+        default=None,
+        description="Its Stellar account: rewards are paid to it, penalties charged from it "
+        "(an envelope it signs). Without one, the organization's `ops_team` and `operator` "
+        "wallets are used.",
+    )
+
+
+class CounterpartyUpdate(InputModel):
+    name: Name | None = None
+    wallet_address: StellarAddress | None = None
+
+
+class CounterpartyOut(OutputModel):
+    id: str
+    name: str
+    kind: Kind
+    wallet_address: str | None
+    is_default: bool
+    created_at: UTCTimestamp
+    updated_at: UTCTimestamp
+
+
+class TermsIn(InputModel):
+    critical: PolicyUpdate | None = None
+    high: PolicyUpdate | None = None
+    medium: PolicyUpdate | None = None
+    low: PolicyUpdate | None = None
+
+
+class ContractCreate(InputModel):
+    counterparty_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Name
+    sites: Annotated[list[SiteRef], Field(min_length=1, max_length=500)] | None = Field(
+        default=None, description="Site names or ids; leave it out for every site."
+    )
+    effective_from: AwareDatetime
+    effective_to: AwareDatetime | None = Field(
+        default=None, description="Exclusive; leave it out for open-ended."
+    )
+    terms: TermsIn = Field(
+        default_factory=TermsIn,
+        description="Per-severity terms; a severity left out takes the default contract's.",
+    )
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> ContractCreate:
+        if self.effective_to is not None and self.effective_to <= self.effective_from:
+            raise ValueError("effective_to must be after effective_from")
+        return self
+
+
+class ContractUpdate(InputModel):
+    name: Name | None = None
+    effective_to: AwareDatetime | None = Field(
+        default=None,
+        description="End the contract (exclusive). Outages detected from then on "
+        "are settled under whatever contract covers them next.",
+    )
+
+
+class ContractTerms(OutputModel):
+    critical: PolicyOut
+    high: PolicyOut
+    medium: PolicyOut
+    low: PolicyOut
+
+
+class ContractOut(OutputModel):
+    id: str
+    counterparty_id: str
+    name: str
+    sites: list[str] | None = Field(description="Null: every site.")
+    effective_from: UTCTimestamp
+    effective_to: UTCTimestamp | None
+    is_default: bool
+    version: int = Field(description="The latest version of its terms.")
+    terms: ContractTerms
+    created_at: UTCTimestamp
+    updated_at: UTCTimestamp
+
+
+class TermsVersionOut(PolicyOut):
+    severity: Severity
+    is_current: bool
+    created_by: str | None
