@@ -22,6 +22,7 @@ from app.pauses.router import router as pauses_router
 from app.payments.reconciliation_router import router as reconciliation_router
 from app.payments.router import router as payments_router
 from app.sla.router import router as sla_router
+from app.statements.router import router as statements_router
 from app.stellar.router import router as stellar_router
 from app.users.router import router as users_router
 from app.wallets.router import router as wallets_router
@@ -39,6 +40,7 @@ FEATURE_ROUTERS = (
     pauses_router,
     maintenance_router,
     contracts_router,
+    statements_router,
     faults_router,
     fault_gateway_router,
     incidents_router,

@@ -28,6 +28,7 @@ def register_background_work() -> None:
     from app.payments import reconcile
     from app.payments import tasks as payment_tasks  # noqa: F401
     from app.sla import clock, contract, tasks  # noqa: F401
+    from app.statements import tasks as statement_tasks  # noqa: F401
     from app.webhooks import tasks as webhook_tasks  # noqa: F401
 
     register_sweep(Sweep("sla_clock", 30, clock.sweep))

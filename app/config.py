@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     clock_pause_approval_minutes: int = Field(default=30, ge=0, le=10080)
     # How often every organization's payments are compared with the ledger (the sweep).
     reconcile_every_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
+    # A statement period closes (and its statement is frozen and anchored) this long after it
+    # ends, so payments still on their way at midnight are confirmed first.
+    statement_close_delay_hours: int = Field(default=24, ge=0, le=24 * 31)
     fault_ttl_days: int = Field(default=30, ge=1, le=3650)
     # A repeat of an unresolved fault (same resource and type) within this window folds into it.
     fault_dedup_window_seconds: int = Field(default=300, ge=0, le=86400)

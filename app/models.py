@@ -23,6 +23,7 @@ from app.overrides.models import MttrOverride
 from app.pauses.models import ClockPause
 from app.payments.models import Payment, PaymentAttempt, PayoutBatch, ReconciliationRun
 from app.sla.models import SlaPolicy, SlaResult
+from app.statements.models import Statement
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.wallets.models import BalanceCache, Wallet
 from app.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
@@ -64,6 +65,7 @@ __all__ = [
     "SlaContract",
     "SlaPolicy",
     "SlaResult",
+    "Statement",
     "TimelineEntry",
     "TokenFamily",
     "User",

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.core.schemas import AwareDatetime, InputModel, OutputModel, UTCTimestamp
 from app.sla.engine import Severity
@@ -26,7 +27,9 @@ class CounterpartyCreate(InputModel):
 
 
 class CounterpartyUpdate(InputModel):
-    name: Name | None = None
+    # Optional, never null (leave it out to keep it); a null wallet goes back to the
+    # organization's wallets.
+    name: Name | SkipJsonSchema[None] = None
     wallet_address: StellarAddress | None = None
 
 

@@ -44,9 +44,14 @@ COUNTING = (PauseStatus.active, *PauseStatus.excluded)
 
 
 async def spans_of(
-    session: AsyncSession, clocks: Sequence[ClockOf], *, now: datetime
+    session: AsyncSession,
+    clocks: Sequence[ClockOf],
+    *,
+    now: datetime,
+    decided_before: datetime | None = None,
 ) -> dict[str, list[Span]]:
-    """Each outage's excluded spans (a running pause up to `now`, provisionally)."""
+    """Each outage's excluded spans (a running pause up to `now`, provisionally). With
+    `decided_before`, as they stood then: a pause approved later is left out."""
     if not clocks:
         return {}
     start = min(c.detected_at for c in clocks)
@@ -70,6 +75,12 @@ async def spans_of(
     ).scalars()
     by_outage: dict[str, list[Span]] = {c.id: [] for c in clocks}
     for pause in pauses:
+        if (
+            decided_before is not None
+            and pause.status == PauseStatus.approved
+            and (pause.decided_at is None or pause.decided_at >= decided_before)
+        ):
+            continue
         by_outage[pause.outage_id].append(
             Span(pause.started_at, pause.ended_at or now, "pause", pause.id)
         )

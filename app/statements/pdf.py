@@ -99,8 +99,12 @@ def render(lines: list[Line], *, title: str, footer: str) -> bytes:
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
     identity = hashlib.md5(bytes(out), usedforsecurity=False).hexdigest().encode()
-    out += (
-        b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
-        % (len(objects) + 1, catalog, info, identity, identity, xref)
+    out += b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\n" % (
+        len(objects) + 1,
+        catalog,
+        info,
+        identity,
+        identity,
     )
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)

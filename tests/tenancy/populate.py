@@ -63,6 +63,7 @@ async def populate(
         201,
     )
     ids["contract_id"] = contract["id"]
+    ids["period"] = f"{utcnow().year:04d}-{utcnow().month:02d}"  # its statement: a draft
     site = f"{label} Tower"
     open_one = await new_outage(api, engineer, site_name=f"{site} North", severity="high")
     ids["open_outage_id"] = open_one["id"]

@@ -1,0 +1,37 @@
+"""Statement periods: `2026-11` (a month) or `2026-Q4` (a quarter), in UTC. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
+_PERIOD = re.compile(PERIOD_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    label: str
+    starts_at: datetime
+    ends_at: datetime  # exclusive
+
+
+def _month_start(year: int, month: int) -> datetime:
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def parse(label: str) -> Period:
+    if not _PERIOD.match(label):
+        raise ValueError("a period is a month (2026-11) or a quarter (2026-Q4)")
+    year, part = int(label[:4]), label[5:]
+    if part.startswith("Q"):
+        first = (int(part[1]) - 1) * 3 + 1
+        return Period(label, _month_start(year, first), _month_start(year, first + 3))
+    month = int(part)
+    return Period(label, _month_start(year, month), _month_start(year, month + 1))
+
+
+def month_of(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}"
