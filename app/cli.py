@@ -183,7 +183,7 @@ def seed_demo(days: int = 30) -> None:
 async def _seed_demo(days: int) -> None:
     from app.background import install_session_hooks, register_background_work
     from app.db import Database
-    from app.demo import announce, demo_organization
+    from app.demo import announce, demo_organization, seed_demo_approver
     from app.demo import seed_demo as seed_organization
     from app.demo_data import seed_demo_data
     from app.jobs.executor import InlineExecutor
@@ -194,10 +194,11 @@ async def _seed_demo(days: int) -> None:
     install_session_hooks(database)
     try:
         credentials = await seed_organization(database)
+        approver = await seed_demo_approver(database)
         count = await seed_demo_data(database, await demo_organization(database), days=days)
         ran = await InlineExecutor(database, poll_interval=1, lease_seconds=60).drain()
         typer.echo(f"{count} outages created, {ran} background jobs run (payouts and more)")
-        announce(credentials, database)
+        announce(credentials, database, approver)
     finally:
         await database.dispose()
 

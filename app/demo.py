@@ -27,6 +27,9 @@ from app.stellar.runtime import stellar_for
 from app.wallets import service as wallets
 
 DEMO_EMAIL = "admin@demo.apexchainx.dev"
+# A second admin: approving a claimed MTTR, a long clock pause or a dispute takes someone
+# other than the person who made it.
+APPROVER_EMAIL = "approver@demo.apexchainx.dev"
 
 
 async def seed_demo(database: Database) -> tuple[str, str]:
@@ -95,12 +98,39 @@ async def seed_demo_month(database: Database) -> int:
     return await seed_demo_data(database, await demo_organization(database))
 
 
+async def seed_demo_approver(database: Database) -> tuple[str, str]:
+    """The demo organization's second admin, with a new password at every start."""
+    password = "Demo-" + secrets.token_urlsafe(12) + "-2b!"
+    organization_id = await demo_organization(database)
+    async with tenant_session(database, organization_id) as session:
+        user = (
+            await session.execute(select(User).where(User.email == APPROVER_EMAIL))
+        ).scalar_one_or_none()
+        if user is None:
+            session.add(
+                User(
+                    organization_id=organization_id,
+                    email=APPROVER_EMAIL,
+                    password_hash=await hash_password(password),
+                    full_name="Demo Approver",
+                    role="admin",
+                )
+            )
+        else:
+            user.password_hash = await hash_password(password)
+            await clear_failures(session, APPROVER_EMAIL)
+        await session.commit()
+    return APPROVER_EMAIL, password
+
+
 def demo_wallet(database: Database, entity: str) -> Keypair:
     """The demo's wallets on the local ledger, stable across restarts."""
     return derived_keypair(database.settings, f"demo-wallet-{entity}")
 
 
-def announce(credentials: tuple[str, str], database: Database) -> None:
+def announce(
+    credentials: tuple[str, str], database: Database, approver: tuple[str, str] | None = None
+) -> None:
     email, password = credentials
     lines = [
         "",
@@ -108,6 +138,12 @@ def announce(credentials: tuple[str, str], database: Database) -> None:
         f"    email:    {email}",
         f"    password: {password}   (new at every start)",
     ]
+    if approver is not None:
+        lines += [
+            "  A second admin, to approve what the first one claims (MTTR overrides, pauses):",
+            f"    email:    {approver[0]}",
+            f"    password: {approver[1]}",
+        ]
     if stellar_for(database).local is not None:
         operator = demo_wallet(database, wallets.OPERATOR)
         lines += [

@@ -63,6 +63,16 @@ class ValidationFailed(AppError):
     code = "VALIDATION_ERROR"
     message = "The request is not valid."
 
+    @classmethod
+    def of_field(cls, field: str, message: str, *, persist: bool = False) -> ValidationFailed:
+        """One body field refused by a rule the schema cannot state (the clock, stored
+        state), in the shape of every other validation error."""
+        return cls(
+            message,
+            details={"errors": [{"loc": ["body", field], "msg": message, "type": "value_error"}]},
+            persist=persist,
+        )
+
 
 class Unauthorized(AppError):
     status_code = 401

@@ -19,7 +19,7 @@ from app.core.locks import advisory_lock
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
 from app.db import Database, refuse_rls_bypass
-from app.demo import announce, seed_demo, seed_demo_month
+from app.demo import announce, seed_demo, seed_demo_approver, seed_demo_month
 from app.docs_router import STATIC, docs_router
 from app.errors import install_error_handlers
 from app.faults.gateway import PATH as FAULT_GATEWAY_PATH
@@ -60,9 +60,10 @@ async def _initialise(database: Database, settings: Settings) -> None:
             await ensure_local_pool(stellar.local)
         if settings.demo_seed and not settings.is_production:
             credentials = await seed_demo(database)
+            approver = await seed_demo_approver(database)
             # A living system on first start: a month of outages, faults, SLA results, payments.
             await seed_demo_month(database)
-            announce(credentials, database)
+            announce(credentials, database, approver)
 
 
 @asynccontextmanager

@@ -34,6 +34,9 @@ def server(database_url: str) -> Iterator[str]:
         "DATABASE_URL": database_url,
         "REDIS_URL": "",
         "ENVIRONMENT": "development",
+        # The module's tests sign in a dozen times from one address within minutes: more
+        # than the per-address sign-in limit (its own tests are elsewhere).
+        "AUTH_IP_MAX_ATTEMPTS": "100",
     }
     with live_server(env, migrate=True) as base:
         yield base
@@ -233,3 +236,17 @@ def test_the_quick_start_walk(server: str) -> None:
         "confirmed",
     )
     assert done["operator_balance"]["usdc_balance"] == "99000.0000000"
+    # The claim of 5 minutes on a 40-minute outage: nothing paid until approved, then 1 500.
+    assert (done["claim"]["claimed_mttr_minutes"], done["claim"]["measured_mttr_minutes"]) == (
+        5,
+        40,
+    )
+    approved = done["approved"]
+    assert (approved["type"], approved["amount"], approved["status"]) == (
+        "reward",
+        1500.0,
+        "confirmed",
+    )
+    statement = done["statement"]
+    assert statement["status"] == "open" and statement["totals"]["outages"] == 3
+    assert statement["totals"]["net"] == "2000.0000000"  # 1500 - 1000 + 1500

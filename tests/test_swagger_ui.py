@@ -40,7 +40,9 @@ def test_docs_render_offline_and_try_it_out_works(server: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            # A page tall enough for every operation: past a certain number of operations,
+            # Swagger UI renders only those near the viewport (the rest as one scrolls).
+            page = browser.new_page(viewport={"width": 1280, "height": 40_000})
             page.route("**/*", offline)
             page.goto(server + "/docs")
             page.wait_for_selector(".opblock", timeout=30_000)

@@ -24,14 +24,6 @@ from app.errors import Forbidden, ServiceUnavailable, Unauthorized, ValidationFa
 INVALID_RESET = "The reset token is unknown, used or expired."
 
 
-def _field_error(field: str, message: str, *, persist: bool = False) -> ValidationFailed:
-    return ValidationFailed(
-        message,
-        details={"errors": [{"loc": ["body", field], "msg": message, "type": "value_error"}]},
-        persist=persist,
-    )
-
-
 async def _end_sessions(
     session: AsyncSession, user_id: str, *, keep: str | None, reason: str
 ) -> None:
@@ -59,9 +51,13 @@ async def change_password(
     matches, _ = await passwords.verify_password(current, user.password_hash)
     if not matches:
         await throttle.record_failure(session, settings, user.email)
-        raise _field_error("current_password", "The current password is wrong.", persist=True)
+        raise ValidationFailed.of_field(
+            "current_password", "The current password is wrong.", persist=True
+        )
     if current == new:
-        raise _field_error("new_password", "The new password must differ from the current one.")
+        raise ValidationFailed.of_field(
+            "new_password", "The new password must differ from the current one."
+        )
     user.password_hash = await passwords.hash_password(new)
     await _end_sessions(session, user.id, keep=session_id, reason="password_changed")
     await audit.record(

@@ -190,10 +190,7 @@ async def update_counterparty(
     counterparty = await get_counterparty(session, counterparty_id)
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
-        raise ValidationFailed(
-            "name cannot be null; leave it out instead.",
-            details={"errors": [{"loc": ["body", "name"], "msg": "null", "type": "value_error"}]},
-        )
+        raise ValidationFailed.of_field("name", "name cannot be null; leave it out instead.")
     before = {k: getattr(counterparty, k) for k in changes}
     for key, value in changes.items():
         setattr(counterparty, key, value)
@@ -286,13 +283,8 @@ async def update_contract(
         if contract.is_default:
             raise Conflict("The default contract is always in force.")
         if data.effective_to <= contract.effective_from:
-            raise ValidationFailed(
-                "effective_to must be after effective_from.",
-                details={
-                    "errors": [
-                        {"loc": ["body", "effective_to"], "msg": "too early", "type": "value_error"}
-                    ]
-                },
+            raise ValidationFailed.of_field(
+                "effective_to", "effective_to must be after effective_from."
             )
         contract.effective_to = data.effective_to
         await _refuse_clashes(session, contract)

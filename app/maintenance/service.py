@@ -21,13 +21,6 @@ from app.maintenance.schemas import WindowCreate
 MAX_LENGTH = timedelta(days=31)
 
 
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        message,
-        details={"errors": [{"loc": ["body", field], "msg": message, "type": "value_error"}]},
-    )
-
-
 async def _record(
     session: AsyncSession, window: MaintenanceWindow, actor: Actor, event: str
 ) -> None:
@@ -53,12 +46,12 @@ async def book(
     now = utcnow()
     tolerance = timedelta(minutes=settings_of(session).mttr_claim_tolerance_minutes)
     if data.starts_at < now - tolerance:  # within the tolerance: clocks that disagree
-        raise _invalid(
+        raise ValidationFailed.of_field(
             "starts_at",
             "a maintenance window is booked ahead of time: starts_at is in the past",
         )
     if data.ends_at - data.starts_at > MAX_LENGTH:
-        raise _invalid("ends_at", "a maintenance window lasts at most 31 days")
+        raise ValidationFailed.of_field("ends_at", "a maintenance window lasts at most 31 days")
     window = MaintenanceWindow(
         organization_id=organization_id,
         name=data.name,

@@ -28,13 +28,6 @@ from app.sla import settlement
 from app.sla.models import SlaResult
 
 
-def _field_error(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        message,
-        details={"errors": [{"loc": ["body", field], "msg": message, "type": "value_error"}]},
-    )
-
-
 def clock_stop(reported: datetime, now: datetime, tolerance: timedelta) -> datetime:
     """Where the clock stops: the reported moment when it agrees with the service's clock
     (within the tolerance), else the moment the service learnt of the resolution."""
@@ -59,7 +52,9 @@ async def resolve(
     now = clock_reading or utcnow()
     reported = data.resolved_at or now
     if reported < outage.detected_at:
-        raise _field_error("resolved_at", "resolved_at is before the outage was detected")
+        raise ValidationFailed.of_field(
+            "resolved_at", "resolved_at is before the outage was detected"
+        )
     tolerance = settings_of(session).mttr_claim_tolerance_minutes
     stopped = max(clock_stop(reported, now, timedelta(minutes=tolerance)), outage.detected_at)
     outage.status = OutageStatus.resolved

@@ -23,13 +23,6 @@ from app.pauses.schemas import PauseEnd, PauseStart
 from app.sla import settlement
 
 
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        message,
-        details={"errors": [{"loc": ["body", field], "msg": message, "type": "value_error"}]},
-    )
-
-
 def data_of(pause: ClockPause) -> dict[str, Any]:
     return {
         "pause_id": pause.id,
@@ -73,14 +66,18 @@ async def start(
     now = utcnow()
     started = min(data.started_at or now, now)
     if started < outage.detected_at:
-        raise _invalid("started_at", "started_at is before the outage was detected")
+        raise ValidationFailed.of_field(
+            "started_at", "started_at is before the outage was detected"
+        )
     last_end = (
         await session.execute(
             select(func.max(ClockPause.ended_at)).where(ClockPause.outage_id == outage.id)
         )
     ).scalar_one_or_none()
     if last_end is not None and started < last_end:
-        raise _invalid("started_at", "started_at overlaps the outage's previous pause")
+        raise ValidationFailed.of_field(
+            "started_at", "started_at overlaps the outage's previous pause"
+        )
     pause = ClockPause(
         organization_id=outage.organization_id,
         outage_id=outage.id,
@@ -132,7 +129,7 @@ async def end(
     now = utcnow()
     ended = min(data.ended_at or now, now)
     if ended < pause.started_at:
-        raise _invalid("ended_at", "ended_at is before the pause started")
+        raise ValidationFailed.of_field("ended_at", "ended_at is before the pause started")
     close(session, pause, ended, actor)
     waits = " (counts once approved)" if pause.status == PauseStatus.pending else ""
     await _note(session, outage, pause, actor, "clock_resumed", f"Clock resumed{waits}")

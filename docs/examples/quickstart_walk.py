@@ -1,6 +1,7 @@
 """A new organization's first hour, as docs/quickstart.md walks it: register, register and fund
 two wallets, resolve an outage inside its SLA (a reward the pool pays), resolve one outside
-(a penalty the operator signs), and see both confirmed.
+(a penalty the operator signs), see both confirmed; then a claimed MTTR a second admin
+approves, and the month's statement.
 
 Runs against `make run` (the embedded default's local ledger):
 
@@ -35,11 +36,11 @@ def wait_for_payment(api: httpx.Client, outage_id: str, status: str) -> dict[str
         time.sleep(0.2)
 
 
-def resolve_outage(api: httpx.Client, minutes: int) -> str:
+def resolve_outage(api: httpx.Client, minutes: int, claim: int | None = None) -> str:
     """An outage detected `minutes` ago, resolved now. The SLA outcome uses the service's own
     clock (resolved_at - detected_at): `resolved_at` is the moment service came back, which
-    is now (a moment further back, or a typed `mttr_minutes` the clock does not bear out,
-    would be a claim for a second person to approve)."""
+    is now (a moment further back, or a `claim` of `mttr_minutes` the clock does not bear
+    out, is a claim for a second person to approve)."""
     detected = datetime.now(UTC) - timedelta(minutes=minutes)
     outage = api.post(
         "/outages",
@@ -52,9 +53,10 @@ def resolve_outage(api: httpx.Client, minutes: int) -> str:
     outage.raise_for_status()
     outage_id = str(outage.json()["id"])
     restored = detected + timedelta(minutes=minutes)
-    api.post(
-        f"/outages/{outage_id}/resolve", json={"resolved_at": restored.isoformat()}
-    ).raise_for_status()
+    body: dict[str, Any] = {"resolved_at": restored.isoformat()}
+    if claim is not None:
+        body["mttr_minutes"] = claim
+    api.post(f"/outages/{outage_id}/resolve", json=body).raise_for_status()
     return outage_id
 
 
@@ -95,14 +97,45 @@ def walk(base_url: str) -> dict[str, Any]:
     penalty = wait_for_payment(api, penalty_outage, "confirmed")
 
     balance = api.get(f"/wallets/address/{operator.public_key}/balance", params={"refresh": True})
-    return {"reward": reward, "penalty": penalty, "operator_balance": balance.json()}
+
+    # 6. A claim the clock does not bear out: an outage of 40 minutes resolved "in 5". It
+    #    resolves on the clock and the claim waits; nothing is paid until a second person (an
+    #    admin who is not the resolver) decides. Here the second admin approves it.
+    claimed_outage = resolve_outage(api, 40, claim=5)
+    claim = api.get(f"/outages/{claimed_outage}").json()["overrides"][0]
+    second = f"approver-{uuid.uuid4().hex[:8]}@example.com"
+    api.post(
+        "/users", json={"email": second, "password": PASSWORD, "role": "admin"}
+    ).raise_for_status()
+    approver = httpx.Client(base_url=api.base_url, timeout=30)
+    token = approver.post("/auth/login", json={"email": second, "password": PASSWORD})
+    token.raise_for_status()
+    approver.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+    approver.post(
+        f"/sla/overrides/{claim['id']}/approve", json={"notes": "NOC log"}
+    ).raise_for_status()
+    approved = wait_for_payment(api, claimed_outage, "confirmed")
+
+    # 7. The month's statement for the (default) counterparty: a draft until the month closes.
+    default = api.get("/sla/contracts").json()["results"][0]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    statement = api.get(f"/counterparties/{default['counterparty_id']}/statements/{month}")
+    return {
+        "reward": reward,
+        "penalty": penalty,
+        "approved": approved,
+        "claim": claim,
+        "statement": statement.json(),
+        "operator_balance": balance.json(),
+    }
 
 
 if __name__ == "__main__":
     done = walk(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
-    for name in ("reward", "penalty"):
+    for name in ("reward", "penalty", "approved"):
         payment = done[name]
         print(
             f"{name}: {payment['amount']} USDC {payment['status']} ({payment['transaction_hash']})"
         )
     print(f"operator USDC balance: {done['operator_balance']['usdc_balance']}")
+    print(f"this month's statement: net {done['statement']['totals']['net']} USDC (draft)")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import Organization
 from app.core.tenancy import system_session
-from app.demo import DEMO_EMAIL, seed_demo
+from app.demo import DEMO_EMAIL, seed_demo, seed_demo_approver
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import outage_lasting
 
@@ -21,6 +21,12 @@ async def test_demo_seed_creates_one_organization_and_renews_the_password(
 ) -> None:
     email, first = await seed_demo(app.state.database)
     _, second = await seed_demo(app.state.database)
+    approver, one = await seed_demo_approver(app.state.database)
+    _, two = await seed_demo_approver(app.state.database)
+    assert one != two  # a new password at every start, for the second admin too
+    token = await api.login(approver, two)
+    assert token.user["role"] == "admin"
+    assert token.organization_id == (await api.login(email, second)).organization_id
     assert email == DEMO_EMAIL and first != second
     async with system_session(app.state.database, "test inspection") as session:
         count = await session.execute(select(func.count()).select_from(Organization))

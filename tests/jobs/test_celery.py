@@ -17,7 +17,7 @@ from app.jobs import dispatch
 from app.jobs.models import Job
 from tests.celery_worker import celery_worker
 from tests.helpers import Api, make_app, make_client
-from tests.outages.conftest import new_outage
+from tests.outages.conftest import outage_lasting
 
 ROOT = Path(__file__).resolve().parents[2]
 # A Redis database of its own: the per-test FLUSHDB of the suite's database would also wipe
@@ -56,8 +56,8 @@ async def _sleep(seconds: float) -> None:
 
 async def _recalculate_job(api: Api) -> tuple[Any, str]:
     owner = await api.owner()
-    outage = await new_outage(api, owner)
-    await api.post(f"/outages/{outage['id']}/resolve", owner, json={"mttr_minutes": 25})
+    outage, lasting = await outage_lasting(api, owner, 25)  # violated at 15 min, met at 30
+    await api.post(f"/outages/{outage['id']}/resolve", owner, json=lasting)
     await api.put(
         "/sla/config/critical",
         owner,
