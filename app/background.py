@@ -28,6 +28,7 @@ def register_background_work() -> None:
     from app.payments import reconcile
     from app.payments import tasks as payment_tasks  # noqa: F401
     from app.sla import clock, contract, tasks  # noqa: F401
+    from app.statements import service as statements
     from app.statements import tasks as statement_tasks  # noqa: F401
     from app.webhooks import tasks as webhook_tasks  # noqa: F401
 
@@ -41,3 +42,4 @@ def register_background_work() -> None:
     register_sweep(
         Sweep("reconcile_payments", get_settings().reconcile_every_seconds, reconcile.sweep)
     )
+    register_sweep(Sweep("close_statements", 3600, statements.close_due))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,8 +17,10 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     MetaData,
+    Text,
     TypeDecorator,
     event,
+    or_,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -93,6 +96,19 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 # For a column where null means something ("every site"): Python's None is stored as SQL NULL,
 # not as the JSON value `null`, so `IS NULL` finds it.
 NullableJSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+def json_array_has(column: Any, value: str) -> Any:
+    """SQL: the JSON array of strings in `column` has `value` as an element, on PostgreSQL
+    (whose text of an array is `["a", "b"]`) and SQLite (`["a","b"]`, as orjson writes it)
+    alike. The element is matched with the delimiters around it, so `"bar"` inside
+    `"foo\\"bar"` does not count."""
+    quoted = json.dumps(value, ensure_ascii=False)
+    for special in ("\\", "%", "_"):
+        quoted = quoted.replace(special, "\\" + special)
+    as_text = column.cast(Text)
+    shapes = ("[{}]", "[{},%", "%,{}]", "%, {}]", "%,{},%", "%, {},%")
+    return or_(*(as_text.like(shape.format(quoted), escape="\\") for shape in shapes))
 
 
 class Base(DeclarativeBase):

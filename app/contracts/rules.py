@@ -43,7 +43,7 @@ C = TypeVar("C", bound=Scoped)
 def in_force(contracts: Sequence[C], sites: Iterable[str], at: datetime) -> C | None:
     names = list(sites)
     fitting = [c for c in contracts if effective_at(c, at) and covers(c, names)]
-    return min(fitting, key=lambda c: (*rank(c), -c.effective_from.timestamp()), default=None)
+    return min(fitting, key=lambda c: (*rank(c), -c.effective_from.timestamp(), c.id), default=None)
 
 
 def _dates_overlap(a: Scoped, b: Scoped) -> bool:

@@ -4,12 +4,11 @@ settled under."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -26,6 +25,7 @@ from app.core.clock import isoformat
 from app.core.ids import new_id
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
+from app.db import json_array_has
 from app.errors import Conflict, ValidationFailed
 from app.outages.models import Outage, OutageStatus
 from app.sla import policies
@@ -66,9 +66,7 @@ def in_force_statement(organization_id: Any, sites: Sequence[Any], at: Any) -> S
     outage's insert): the id of the contract in force for these sites at `at`. A site list is
     a short JSON array whose text holds each site as one quoted element, on both databases.
     tests/contracts checks that the two renderings agree."""
-    named = [
-        SlaContract.sites.cast(Text).contains(_element(site), autoescape=True) for site in sites
-    ]
+    named = [json_array_has(SlaContract.sites, site) for site in sites]
     return (
         select(SlaContract.id)
         .where(
@@ -81,13 +79,10 @@ def in_force_statement(organization_id: Any, sites: Sequence[Any], at: Any) -> S
             SlaContract.sites.is_(None),
             SlaContract.is_default,
             SlaContract.effective_from.desc(),
+            SlaContract.id,
         )
         .limit(1)
     )
-
-
-def _element(site: Any) -> Any:
-    return json.dumps(site, ensure_ascii=False) if isinstance(site, str) else site
 
 
 async def contracts(session: AsyncSession) -> list[SlaContract]:
@@ -100,8 +95,7 @@ def choose(known: Sequence[SlaContract], outage: Any) -> SlaContract:
     def read(name: str) -> Any:
         return outage.get(name) if isinstance(outage, dict) else getattr(outage, name)
 
-    sites = [s for s in (read("site_id"), read("site_name")) if s]
-    found = rules.in_force(known, sites, read("detected_at"))
+    found = rules.in_force(known, read("sla_sites"), read("detected_at"))
     assert found is not None, "every organization has a default contract"
     return found
 
@@ -123,9 +117,12 @@ async def reassign_open(session: AsyncSession, actor: Actor) -> int:
     known = await contracts(session)
     moved = 0
     open_outages = await session.execute(
-        select(Outage).where(Outage.status != OutageStatus.resolved).with_for_update()
+        select(Outage)
+        .where(Outage.status != OutageStatus.resolved)
+        .order_by(Outage.id)
+        .with_for_update()
     )
-    for outage in open_outages.scalars():
+    for outage in open_outages.scalars():  # locked in id order, as every writer of outages
         found = choose(known, outage)
         if found.id != outage.contract_id:
             outage.contract_id = found.id

@@ -149,13 +149,13 @@ async def resolve(
 async def _accept(
     session: AsyncSession, dispute: Dispute, outage: Any, actor: Actor, data: DisputeResolve
 ) -> None:
-    """The corrected MTTR becomes an approved override (the same approval path as a claim at
-    resolve: the person accepting must not be the one who filed), and the outcome is settled
-    with it under the policy version the disputed result used; the difference in what
-    changes hands is recorded for settlement."""
-    mttr = data.adjusted_mttr_minutes
-    if mttr is None:
-        mttr = dispute.proposed_mttr_minutes
+    """The filer's claimed MTTR, accepted, is an approved override (the same approval path as a
+    claim at resolve: neither the filer nor the resolver may accept), and the outcome is
+    settled with it under the policy version the disputed result used; the difference in
+    what changes hands is recorded. An `adjusted_mttr_minutes` other than the claim is the
+    acceptor's own number: a pending override for yet another person, and the payment waits."""
+    claimed, adjusted = dispute.proposed_mttr_minutes, data.adjusted_mttr_minutes
+    mttr = adjusted if adjusted is not None else claimed
     if mttr is None:
         raise ValidationFailed(
             "Accepting this dispute needs the corrected MTTR: it claimed none when filed "
@@ -177,6 +177,20 @@ async def _accept(
             "against the outage's latest result.",
             details={"sla_result_id": disputed.id},
         )
+    dispute.status = DisputeStatus.resolved
+    if adjusted is not None and adjusted != claimed:
+        overrides.second_person_for_dispute(actor, dispute, outage)
+        await overrides.request(
+            session,
+            outage,
+            actor,
+            claimed=adjusted,
+            measured=outage.measured_mttr_minutes or 0,
+            claimed_resolved_at=None,
+            reason=data.notes,
+            dispute_id=dispute.id,
+        )
+        return
     policy = await policies.policy_by_id(session, disputed.policy_id)
     await overrides.record_approved(
         session,
@@ -190,6 +204,5 @@ async def _accept(
     result = await settlement.settle(session, outage, actor, trigger="dispute", policy=policy)
     old_signed = -disputed.amount if disputed.payment_type == "penalty" else disputed.amount
     new_signed = -result.amount if result.payment_type == "penalty" else result.amount
-    dispute.status = DisputeStatus.resolved
     dispute.new_sla_result_id = result.id
     dispute.payment_difference = Decimal(new_signed) - Decimal(old_signed)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Text, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.loading import get_or_404
-from app.db import settings_of
+from app.db import json_array_has, settings_of
 from app.errors import Conflict, ValidationFailed
 from app.maintenance.models import MaintenanceWindow
 from app.maintenance.schemas import WindowCreate
@@ -112,12 +111,8 @@ def listing(status: str | None, site: str | None, now: datetime) -> Select[Any]:
     elif status == "ended":
         stmt = stmt.where(live, MaintenanceWindow.ends_at <= now)
     if site is not None:
-        # A site list is a short JSON array: its text holds the site as one quoted element
-        # (on both databases), which keeps the filter in SQL, where paging is.
-        element = json.dumps(site, ensure_ascii=False)
         stmt = stmt.where(
-            MaintenanceWindow.sites.is_(None)
-            | MaintenanceWindow.sites.cast(Text).contains(element, autoescape=True)
+            MaintenanceWindow.sites.is_(None) | json_array_has(MaintenanceWindow.sites, site)
         )
     return stmt
 

@@ -240,7 +240,7 @@ def _statements(
 
 
 _ID, _SEVERITY = _AT["id"], _AT["severity"]
-_SITE_ID, _SITE_NAME = _AT["site_id"], _AT["site_name"]
+_SLA_SITES = _AT["sla_sites"]
 _DETECTED, _RESOLVED = _AT["detected_at"], _AT["resolved_at"]
 _LATITUDE, _LONGITUDE, _THRESHOLD = _AT["latitude"], _AT["longitude"], _AT["threshold"]
 _RESULT = tuple(_AT[f"sla_{name}"] for name in _RESULT_COLUMNS)
@@ -299,7 +299,7 @@ async def _live_exclusions(
         ClockOf(
             id=row[_ID],
             organization_id=organization_id,
-            sites=tuple(s for s in (row[_SITE_ID], row[_SITE_NAME]) if s),
+            sites=tuple(row[_SLA_SITES]),
             detected_at=row[_DETECTED],
             end=now,
         )

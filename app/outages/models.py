@@ -65,7 +65,10 @@ class Outage(TenantMixin, TimestampMixin, Base):
     assigned_to: Mapped[str | None] = mapped_column(String(128))
     created_by: Mapped[str | None] = mapped_column(String(64))
     detected_at: Mapped[datetime]
-    # The SLA contract in force for its site at detection (re-read when it is settled).
+    # The site as it was named at detection (its id and name): the SLA follows it, whatever
+    # the outage is renamed to later (its contract, its maintenance windows).
+    sla_sites: Mapped[list[str]]
+    # The SLA contract in force for those sites at detection.
     contract_id: Mapped[str] = mapped_column(ForeignKey("sla_contracts.id"))
     resolved_at: Mapped[datetime | None]
     # The MTTR the outcome used, the measured clock (resolved_at - detected_at less excluded

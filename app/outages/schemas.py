@@ -234,6 +234,10 @@ class OutageOut(OutputModel):
     assigned_to: str | None
     created_by: str | None
     detected_at: UTCTimestamp
+    sla_sites: list[str] = Field(
+        description="The site as named at detection (id and name): its contract and "
+        "maintenance windows follow these, whatever the outage is renamed to later."
+    )
     contract_id: str = Field(
         description="The SLA contract in force for its site at detection (`GET /sla/contracts`)."
     )

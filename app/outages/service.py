@@ -75,7 +75,9 @@ def outage_values(
         "region": data.region,
         "assigned_to": data.assigned_to,
         "created_by": actor.id,
-        "detected_at": data.detected_at or now,
+        # A moment ahead of this server's clock (a client's clock running fast) is now.
+        "detected_at": min(data.detected_at or now, now),
+        "sla_sites": [s for s in (data.site_id, data.site_name) if s],
         "correlation_id": get_correlation_id(),
         "created_at": now,
         "updated_at": now,
@@ -169,8 +171,9 @@ async def _create_in_one_statement(
 
 def _contract_of(values: dict[str, Any]) -> Any:
     """The contract in force for the new outage's site at its detection."""
-    sites = [s for s in (values["site_id"], values["site_name"]) if s]
-    return contracts.in_force_statement(values["organization_id"], sites, values["detected_at"])
+    return contracts.in_force_statement(
+        values["organization_id"], values["sla_sites"], values["detected_at"]
+    )
 
 
 _PLAIN_FIELDS = ("site_name", "site_id", "description", "affected_subscribers", "region")
@@ -200,8 +203,6 @@ async def update(session: AsyncSession, outage_id: str, actor: Actor, data: Outa
         status = STATUS_ALIASES.get(data.status, data.status)
         if status != outage.status:
             changed["status"] = outage.status = status
-    if {"site_name", "site_id"} & changed.keys():
-        await contracts.assign(session, outage)  # another site may be under another contract
     _apply_severity(session, outage, data.severity, actor, changed)
     _apply_assignment(session, outage, changes, actor, changed)
     if changed:

@@ -84,12 +84,15 @@ async def request(
     measured: int,
     claimed_resolved_at: datetime | None,
     reason: str | None,
+    dispute_id: str | None = None,
 ) -> MttrOverride:
-    """A claim the clock does not bear out, recorded, not applied."""
+    """A claim the clock does not bear out, recorded, not applied: made when the outage was
+    resolved, or by the person accepting a dispute with an MTTR of their own."""
     override = MttrOverride(
         organization_id=outage.organization_id,
         outage_id=outage.id,
-        source=OverrideSource.resolve,
+        source=OverrideSource.dispute if dispute_id else OverrideSource.resolve,
+        dispute_id=dispute_id,
         claimed_mttr_minutes=claimed,
         measured_mttr_minutes=measured,
         claimed_resolved_at=claimed_resolved_at,
@@ -104,6 +107,11 @@ async def request(
     return override
 
 
+def second_person_for_dispute(actor: Actor, dispute: Any, outage: Outage) -> None:
+    """Whoever resolves a dispute is not its filer nor the outage's resolver."""
+    second_person(actor, dispute.filed_by, outage.resolved_by, what="Accepting a dispute")
+
+
 async def record_approved(
     session: AsyncSession,
     outage: Outage,
@@ -114,9 +122,10 @@ async def record_approved(
     dispute_id: str,
     notes: str | None,
 ) -> MttrOverride:
-    """A dispute accepted with a corrected MTTR: a request and its approval at once, by the
-    person resolving the dispute (who must not be the one who filed it)."""
-    second_person(approver, requested_by, what="Accepting a dispute's MTTR")
+    """A dispute accepted with the MTTR its filer claimed: a request and its approval at once,
+    by the person resolving the dispute (neither the one who filed it nor the outage's
+    resolver)."""
+    second_person(approver, requested_by, outage.resolved_by, what="Accepting a dispute's MTTR")
     now = utcnow()
     override = MttrOverride(
         organization_id=outage.organization_id,

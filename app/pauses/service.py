@@ -93,16 +93,32 @@ async def start(
     return pause
 
 
-def close(session: AsyncSession, pause: ClockPause, ended: datetime, actor: Actor) -> None:
-    """Ends a running pause and says whether it counts as recorded or waits for approval."""
+async def close(session: AsyncSession, pause: ClockPause, ended: datetime, actor: Actor) -> None:
+    """Ends a running pause and says whether it counts as recorded or waits for approval. The
+    limit is on the outage's pauses together: a chain of short ones past it waits too."""
     settings = settings_of(session)
     tolerance = timedelta(minutes=settings.mttr_claim_tolerance_minutes)
     pause.ended_at, pause.ended_by = ended, actor.id
+    counted = await _counted_so_far(session, pause)
     if pause.recorded_at - pause.started_at > tolerance:
         pause.approval_reason = "backdated"
-    elif ended - pause.started_at > timedelta(minutes=settings.clock_pause_approval_minutes):
+    elif counted + (ended - pause.started_at) > timedelta(
+        minutes=settings.clock_pause_approval_minutes
+    ):
         pause.approval_reason = "long"
     pause.status = PauseStatus.pending if pause.approval_reason else PauseStatus.counted
+
+
+async def _counted_so_far(session: AsyncSession, pause: ClockPause) -> timedelta:
+    """The time the outage's other pauses took off without anyone's approval."""
+    rows = await session.execute(
+        select(ClockPause.started_at, ClockPause.ended_at).where(
+            ClockPause.outage_id == pause.outage_id,
+            ClockPause.status == PauseStatus.counted,
+            ClockPause.id != pause.id,
+        )
+    )
+    return sum(((end - start) for start, end in rows if end is not None), timedelta(0))
 
 
 async def _of_outage(session: AsyncSession, outage_id: str, pause_id: str) -> ClockPause:
@@ -130,7 +146,7 @@ async def end(
     ended = min(data.ended_at or now, now)
     if ended < pause.started_at:
         raise ValidationFailed.of_field("ended_at", "ended_at is before the pause started")
-    close(session, pause, ended, actor)
+    await close(session, pause, ended, actor)
     waits = " (counts once approved)" if pause.status == PauseStatus.pending else ""
     await _note(session, outage, pause, actor, "clock_resumed", f"Clock resumed{waits}")
     return pause
@@ -146,7 +162,7 @@ async def end_running(session: AsyncSession, outage: Outage, at: datetime, actor
         )
     ).scalar_one_or_none()
     if running is not None:
-        close(session, running, max(at, running.started_at), actor)
+        await close(session, running, max(at, running.started_at), actor)
         await _note(session, outage, running, actor, "clock_resumed", "Clock resumed: resolved")
 
 
@@ -165,7 +181,13 @@ async def decide(
         raise Conflict(
             "Only a pause waiting for approval can be decided.", details={"status": pause.status}
         )
-    second_person(actor, pause.started_by, pause.ended_by, what="Deciding a clock pause")
+    second_person(
+        actor,
+        pause.started_by,
+        pause.ended_by,
+        outage.resolved_by,
+        what="Deciding a clock pause",
+    )
     pause.status = PauseStatus.approved if approve else PauseStatus.rejected
     pause.decided_by, pause.decided_at, pause.notes = actor.id, utcnow(), notes
     event = "pause_approved" if approve else "pause_rejected"

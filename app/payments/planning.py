@@ -12,11 +12,14 @@ from app.audit import service as audit
 from app.audit.service import Actor
 from app.contracts.models import Counterparty
 from app.core.correlation import get_correlation_id
+from app.errors import Conflict
 from app.events.service import emit
 from app.jobs import service as jobs
 from app.outages import timeline
 from app.outages.models import Outage
+from app.payments import sequencing
 from app.payments.models import Payment, PaymentOrigin, PaymentStatus, PaymentType
+from app.sla.holds import hold_reason
 from app.sla.models import SlaResult
 from app.stellar.runtime import stellar_of
 from app.wallets import service as wallets
@@ -67,9 +70,12 @@ async def _withdraw_unsettled(
             payment.status == PaymentStatus.failed
             and payment.failure_code not in (SUPERSEDED, TIMED_OUT)
         ):
+            withdrawn = payment.status == PaymentStatus.awaiting_signature
             payment.status = PaymentStatus.failed
             payment.failure_code = SUPERSEDED
             payment.failure_message = f"Superseded by the SLA result {result.id}."
+            if withdrawn:  # its sequence number will not be used: the ones behind it move
+                await sequencing.wake_successors(session, payment)
 
 
 async def plan_for_result(
@@ -81,12 +87,20 @@ async def plan_for_result(
     origin: PaymentOrigin = PaymentOrigin.automatic,
 ) -> Payment | None:
     """The result's payment: the outcome minus what earlier payments of the outage settled.
-    None when nothing is left to settle."""
+    None when nothing is left to settle. While a decision a second person has not taken waits
+    on the outage (a claimed MTTR, a long pause), nothing is planned, on any path: 409."""
     existing = (
         await session.execute(select(Payment).where(Payment.sla_result_id == result.id))
     ).scalar_one_or_none()
     if existing is not None:
         return existing
+    held = await hold_reason(session, outage.id)
+    if held is not None:
+        raise Conflict(
+            "This outage's payment waits for a decision a second person has not taken yet "
+            "(GET /sla/overrides?status=pending, GET /sla/pauses?status=pending).",
+            details={"outage_id": outage.id, "settlement_hold": held},
+        )
     payments = await outage_payments(session, outage.id)
     await _withdraw_unsettled(session, payments, result)
     settled = sum((signed_amount(p.type, p.amount) for p in payments if committed(p)), Decimal(0))

@@ -12,16 +12,20 @@ again and waits for a new signature.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import utcnow
 from app.core.tenancy import cross_tenant
 from app.jobs import service as jobs
 from app.payments.models import Payment, PaymentStatus
 
 OUTSTANDING = (PaymentStatus.awaiting_signature, PaymentStatus.pending)
+# As the payout's: the network's clock may trail ours.
+EXPIRY_GRACE = timedelta(seconds=120)
 WAITING = "waiting_for_earlier_payment"
 EXECUTE = "payments.execute"
 
@@ -33,8 +37,10 @@ class Turn(Enum):
 
 
 async def held(session: AsyncSession, payer: str, above: int, *, besides: str) -> set[int]:
-    """Sequence numbers above `above` that outstanding envelopes of `payer` hold. Every
-    organization's: the account's sequence is one, whoever issued the envelopes."""
+    """Sequence numbers above `above` that outstanding envelopes of `payer` hold (an expired
+    one can no longer land: it holds nothing). Every organization's: the account's sequence
+    is one, whoever issued the envelopes."""
+    alive = or_(Payment.valid_until.is_(None), Payment.valid_until > utcnow() - EXPIRY_GRACE)
     async with cross_tenant(session, "sequence numbers a payer's envelopes hold"):
         rows = await session.execute(
             select(Payment.sequence).where(
@@ -42,6 +48,7 @@ async def held(session: AsyncSession, payer: str, above: int, *, besides: str) -
                 Payment.status.in_(OUTSTANDING),
                 Payment.sequence > above,
                 Payment.id != besides,
+                alive,
             )
         )
         return {int(n) for (n,) in rows if n is not None}
@@ -66,21 +73,21 @@ async def turn(session: AsyncSession, payment: Payment, ledger_sequence: int) ->
 
 
 async def wake_successors(session: AsyncSession, payment: Payment) -> int:
-    """A payer's envelope landed: the signed ones waiting behind it may go now."""
+    """A payer's envelope landed, or was withdrawn: the signed ones waiting behind it go now
+    (or, behind a number that will not be used, are issued again). Every organization's."""
     if payment.sequence is None:
         return 0
-    waiting = await session.execute(
-        select(Payment.id).where(
-            Payment.from_address == payment.from_address,
-            Payment.status == PaymentStatus.pending,
-            Payment.pending_reason == WAITING,
-            Payment.sequence > payment.sequence,
-        )
-    )
-    woken = 0
-    for (payment_id,) in waiting:
-        jobs.enqueue(
-            session, EXECUTE, {"payment_id": payment_id}, organization_id=payment.organization_id
-        )
-        woken += 1
-    return woken
+    async with cross_tenant(session, "a payer's envelopes waiting behind this one"):
+        waiting = (
+            await session.execute(
+                select(Payment.id, Payment.organization_id).where(
+                    Payment.from_address == payment.from_address,
+                    Payment.status == PaymentStatus.pending,
+                    Payment.pending_reason == WAITING,
+                    Payment.sequence > payment.sequence,
+                )
+            )
+        ).all()
+    for payment_id, organization_id in waiting:
+        jobs.enqueue(session, EXECUTE, {"payment_id": payment_id}, organization_id=organization_id)
+    return len(waiting)

@@ -14,6 +14,7 @@ from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.clock import utcnow
 from app.core.loading import get_or_404
+from app.core.locks import transaction_lock
 from app.errors import Conflict, ValidationFailed
 from app.jobs import service as jobs
 from app.outages.models import Outage
@@ -262,8 +263,10 @@ async def next_attempt(session: AsyncSession, payment: Payment) -> Any:
 
 async def _reissue(session: AsyncSession, stellar: Stellar, payment: Payment) -> NoReturn:
     """An expired envelope can no longer land: a new one is issued (and kept: committed with
-    the 409). No source lock here: this request already holds the payment row, and an unsigned
-    envelope uses no sequence until its payer signs and sends it."""
+    the 409). Its sequence number is chosen among the payer's other outstanding envelopes, so
+    the payer's lock is held for the transaction, as a payout job holds it."""
+    assert payment.from_address is not None
+    await transaction_lock(session, f"stellar-source:{payment.from_address}")
     try:
         await payout.issue(session, stellar, payment)
     except LedgerUnavailable:

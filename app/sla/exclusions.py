@@ -30,11 +30,11 @@ class ClockOf:
 
     @classmethod
     def of(cls, outage: object, end: datetime) -> ClockOf:
-        site_id, site_name = getattr(outage, "site_id", None), getattr(outage, "site_name", None)
+        """The site as it was named at detection: renaming an outage later moves no time."""
         return cls(
             id=outage.id,  # type: ignore[attr-defined]
             organization_id=outage.organization_id,  # type: ignore[attr-defined]
-            sites=tuple(s for s in (site_id, site_name) if s),
+            sites=tuple(outage.sla_sites),  # type: ignore[attr-defined]
             detected_at=outage.detected_at,  # type: ignore[attr-defined]
             end=end,
         )
@@ -86,10 +86,14 @@ async def spans_of(
         )
     live = list(windows)
     for c in clocks:
+        # A window booked once the outage was under way takes none of its time: that would be
+        # a pause nobody approved (a window is planned ahead of the outages in it).
         by_outage[c.id].extend(
             Span(w.starts_at, w.ends_at, "maintenance", w.id)
             for w in live
-            if w.organization_id == c.organization_id and w.covers(list(c.sites))
+            if w.organization_id == c.organization_id
+            and w.created_at <= c.detected_at
+            and w.covers(list(c.sites))
         )
     return by_outage
 

@@ -20,6 +20,7 @@ from app.events.service import emit
 from app.jobs import service as jobs
 from app.outages import timeline
 from app.outages.models import Outage, OutageStatus
+from app.overrides.models import MttrOverride, OverrideStatus
 from app.payments.planning import plan_for_result
 from app.sla import policies
 from app.sla.engine import Outcome, Severity, evaluate
@@ -27,6 +28,21 @@ from app.sla.holds import hold_reason
 from app.sla.models import SlaPolicy, SlaResult
 
 RECORD_ON_CONTRACT = "sla.record_on_contract"
+
+
+async def approved_override(session: AsyncSession, outage_id: str) -> MttrOverride | None:
+    """The latest approved override of the outage: it replaces the measured MTTR."""
+    return (
+        await session.execute(
+            select(MttrOverride)
+            .where(
+                MttrOverride.outage_id == outage_id,
+                MttrOverride.status == OverrideStatus.approved,
+            )
+            .order_by(MttrOverride.decided_at.desc(), MttrOverride.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def latest_result(session: AsyncSession, outage_id: str) -> SlaResult | None:
@@ -73,8 +89,12 @@ async def record_result(
 ) -> SlaResult:
     """Persists the outcome as the outage's latest result; the previous latest is kept, no
     longer latest. Timeline, audit and the `sla.calculated` event join the transaction. The
-    MTTR's source and the measured clock are the outage's (`settlement.settle` sets them).
-    The payment is planned unless a decision is pending (`holds`)."""
+    MTTR's source and the measured clock are the outage's (`settlement.settle` sets them; an
+    approved override is named on the result whichever path records it). The payment is
+    planned unless a decision is pending (`holds`)."""
+    if override_id is None and outage.mttr_source == "approved_override":
+        override = await approved_override(session, outage.id)
+        override_id = override.id if override else None
     previous = await latest_result(session, outage.id)
     if previous is not None:
         await session.execute(

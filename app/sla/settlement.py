@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.contracts import service as contracts
 from app.outages.models import Outage
-from app.overrides.models import MttrOverride, OverrideStatus
 from app.payments.planning import plan_for_result
 from app.sla import policies
 from app.sla import service as sla
@@ -50,19 +48,7 @@ async def measured(
     return measure(outage.detected_at, stop, await exclusions(session, outage, stop))
 
 
-async def approved_override(session: AsyncSession, outage_id: str) -> MttrOverride | None:
-    """The latest approved override of the outage: it replaces the measured MTTR."""
-    return (
-        await session.execute(
-            select(MttrOverride)
-            .where(
-                MttrOverride.outage_id == outage_id,
-                MttrOverride.status == OverrideStatus.approved,
-            )
-            .order_by(MttrOverride.decided_at.desc(), MttrOverride.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+approved_override = sla.approved_override
 
 
 async def settle(
@@ -74,18 +60,25 @@ async def settle(
     policy: SlaPolicy | None = None,
 ) -> SlaResult:
     """The outage's latest result, recorded anew when the MTTR, its source or the outcome
-    changed; its payment is planned unless a decision is pending."""
+    changed; its payment is planned unless a decision is pending.
+
+    The contract and terms are chosen once, when the outage is first settled (the contract in
+    force for its site at detection, its current terms); a later decision (an override, a
+    pause, a dispute) re-settles under the terms the latest result used, so it changes the
+    MTTR and nothing else, and the counterparty stays the one paid or charged so far."""
     clock = await measured(session, outage)
     override = await approved_override(session, outage.id)
+    latest = await sla.latest_result(session, outage.id)
     outage.measured_mttr_minutes = clock.mttr_minutes
     outage.excluded_minutes = clock.excluded_minutes
     outage.mttr_minutes = override.claimed_mttr_minutes if override else clock.mttr_minutes
     outage.mttr_source = APPROVED_OVERRIDE if override else CLOCK
-    if policy is None:
+    if policy is None and latest is not None:
+        policy = await policies.policy_by_id(session, latest.policy_id)
+    elif policy is None:
         contract = await contracts.assign(session, outage)
         policy = await policies.current_policy(session, contract.id, Severity(outage.severity))
     outcome = evaluate(outage.mttr_minutes, policies.terms_of(policy))
-    latest = await sla.latest_result(session, outage.id)
     override_id = override.id if override else None
     if latest is not None and _unchanged(latest, outage, policy, override_id, outcome.amount):
         if await hold_reason(session, outage.id) is None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Organization
@@ -161,25 +161,19 @@ async def _overrides(session: AsyncSession, ids: list[str]) -> dict[str, MttrOve
 
 
 async def _payments(
-    session: AsyncSession,
-    counterparty_id: str,
-    outage_ids: list[str],
-    result_ids: list[str],
-    cutoff: datetime,
+    session: AsyncSession, counterparty_id: str, since: datetime, cutoff: datetime
 ) -> list[Payment]:
-    """The payments planned by the cutoff for the outages settled in the period (those of a
-    result the standing one replaced too: together they make its amount) and for the
-    corrections of earlier outages (their differences only)."""
-    if not outage_ids and not result_ids:
-        return []
+    """The money that moved between the counterparty and the pool in the window: payments
+    confirmed on the ledger from the previous close to this one. Each confirmed payment is in
+    exactly one statement, whichever period its outage belongs to."""
     rows = await session.execute(
         select(Payment)
         .where(
             Payment.counterparty_id == counterparty_id,
-            or_(Payment.outage_id.in_(outage_ids), Payment.sla_result_id.in_(result_ids)),
-            Payment.created_at < cutoff,
+            Payment.confirmed_at >= since,
+            Payment.confirmed_at < cutoff,
         )
-        .order_by(Payment.id)
+        .order_by(Payment.confirmed_at, Payment.id)
     )
     return list(rows.scalars())
 
@@ -199,23 +193,18 @@ def _adjustment(result: SlaResult, outage: Outage, before: SlaResult | None) -> 
     }
 
 
-def _payment(payment: Payment, cutoff: datetime) -> dict[str, Any]:
-    """As it stood at the cutoff: confirmed then, or not (yet)."""
-    confirmed = payment.confirmed_at is not None and payment.confirmed_at < cutoff
+def _payment(payment: Payment) -> dict[str, Any]:
     return {
         "payment_id": payment.id,
         "outage_id": payment.outage_id,
         "sla_result_id": payment.sla_result_id,
         "type": payment.type,
         "amount": money(signed(payment.type, payment.amount)),
-        "status": "confirmed" if confirmed else "unconfirmed",
         "from_address": payment.from_address,
         "to_address": payment.to_address,
-        "transaction_hash": payment.transaction_hash if confirmed else None,
-        "ledger": payment.ledger if confirmed else None,
-        "confirmed_at": isoformat(payment.confirmed_at)
-        if confirmed and payment.confirmed_at
-        else None,
+        "transaction_hash": payment.transaction_hash,
+        "ledger": payment.ledger,
+        "confirmed_at": isoformat(payment.confirmed_at) if payment.confirmed_at else None,
     }
 
 
@@ -241,13 +230,7 @@ async def build(
     )
     lines = [_line(r, o, exclusions[o.id], overrides.get(r.override_id or "")) for r, o in settled]
     adjustments = [_adjustment(r, o, previous.get(r.supersedes_id or "")) for r, o in corrections]
-    payments = await _payments(
-        session,
-        counterparty.id,
-        [line["outage_id"] for line in lines],
-        [a["sla_result_id"] for a in adjustments],
-        cutoff,
-    )
+    payments = await _payments(session, counterparty.id, since, cutoff)
     contracts = (
         await session.execute(
             select(SlaContract)
@@ -265,11 +248,12 @@ async def build(
     )
     adjusted = sum((Decimal(a["difference"]) for a in adjustments), Decimal(0))
     net = rewards - penalties + adjusted
-    paid = sum((signed(p.type, p.amount) for p in payments if p.status == "confirmed"), Decimal(0))
+    paid = sum((signed(p.type, p.amount) for p in payments), Decimal(0))
     return {
         "schema_version": SCHEMA_VERSION,
         "status": status,
-        "generated_at": isoformat(at),
+        # A closed statement's is its close, whenever it was first read; a draft's, now.
+        "generated_at": isoformat(cutoff if status == "closed" else at),
         "period": {
             "label": period.label,
             "starts_at": isoformat(period.starts_at),
@@ -299,7 +283,7 @@ async def build(
         "currency": {"asset": "USDC", "issuer": network.usdc.issuer, "network": network.name.value},
         "outages": lines,
         "adjustments": adjustments,
-        "payments": [_payment(p, cutoff) for p in payments],
+        "payments": [_payment(p) for p in payments],
         "totals": {
             "outages": len(lines),
             "penalties": money(penalties),
@@ -307,6 +291,5 @@ async def build(
             "adjustments": money(adjusted),
             "net": money(net),
             "paid": money(paid),
-            "outstanding": money(net - paid),
         },
     }

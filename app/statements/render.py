@@ -71,7 +71,7 @@ def to_csv(document: dict[str, Any]) -> bytes:
                 "payment_id": payment["payment_id"],
                 "payment_type": payment["type"],
                 "amount": payment["amount"],
-                "payment_status": payment["status"],
+                "payment_status": "confirmed",
                 "transaction_hash": payment["transaction_hash"],
                 "ledger": payment["ledger"],
             }
@@ -139,12 +139,12 @@ def to_pdf(document: dict[str, Any], sha256: str) -> bytes:
                     7,
                 )
             )
-    lines.append(Line("Payments", "F2", 11, gap=10))
+    lines.append(Line("Payments confirmed in the period", "F2", 11, gap=10))
     for p in document["payments"]:
         lines.append(
             Line(
-                f"{_cell(p['payment_id'], 32)}{_cell(p['status'], 20)}{_cell(p['amount'], 16)}"
-                f"{p['transaction_hash'] or '-'}",
+                f"{_cell(p['payment_id'], 32)}{_cell(p['confirmed_at'], 22)}"
+                f"{_cell(p['amount'], 16)}{p['transaction_hash'] or '-'}",
                 "F3",
                 7,
             )
@@ -156,7 +156,7 @@ def to_pdf(document: dict[str, Any], sha256: str) -> bytes:
             f"Corrections {totals['adjustments']}"
         ),
         Line(
-            f"Net {totals['net']}   Paid {totals['paid']}   Outstanding {totals['outstanding']}",
+            f"Net {totals['net']}   Paid in the period {totals['paid']}",
             "F2",
         ),
         Line(f"Document SHA-256: {sha256}", "F3", 7, gap=10),

@@ -27,10 +27,13 @@ class StatementDocument(BaseModel):
     adjustments: list[dict[str, Any]] = Field(
         description="Corrections made in the period to outages of earlier periods."
     )
-    payments: list[dict[str, Any]] = Field(description="With their ledger hashes.")
+    payments: list[dict[str, Any]] = Field(
+        description="The payments confirmed on the ledger from the previous close to this "
+        "one, with their hashes (each payment is in one statement only)."
+    )
     totals: dict[str, Any] = Field(
-        description="penalties, rewards, adjustments, net (+ is owed to the counterparty), "
-        "paid (confirmed), outstanding; decimal strings."
+        description="penalties, rewards, adjustments, net (+ is owed to the counterparty) for "
+        "the period's outcomes; paid: what moved in the period; decimal strings."
     )
 
 

@@ -17,10 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import SYSTEM
+from app.auth.models import Organization
 from app.contracts import service as contracts
+from app.contracts.models import Counterparty
 from app.core.clock import utcnow
 from app.core.locks import transaction_lock
-from app.db import settings_of
+from app.core.tenancy import system_session, tenant_session
+from app.db import Database, settings_of
+from app.errors import NotFound, ValidationFailed
 from app.jobs import service as jobs
 from app.statements import document as documents
 from app.statements import periods
@@ -60,20 +64,46 @@ async def _frozen(session: AsyncSession, counterparty_id: str, period: str) -> S
     ).scalar_one_or_none()
 
 
+def _period(label: str) -> periods.Period:
+    try:
+        return periods.parse(label)
+    except ValueError as exc:
+        raise ValidationFailed(
+            str(exc),
+            details={
+                "errors": [{"loc": ["path", "period"], "msg": str(exc), "type": "value_error"}]
+            },
+        ) from None
+
+
+async def _since(
+    session: AsyncSession, counterparty_id: str, period: periods.Period, delay: timedelta
+) -> datetime:
+    """Where the statement's window starts: the previous period's close as its frozen
+    statement recorded it (so a change of STATEMENT_CLOSE_DELAY_HOURS leaves no gap and
+    counts nothing twice), else this period's start plus the delay."""
+    try:
+        before = periods.previous(period)
+    except ValueError:
+        return period.starts_at + delay
+    frozen = await _frozen(session, counterparty_id, before.label)
+    if frozen is None:
+        return period.starts_at + delay
+    return datetime.fromisoformat(json.loads(frozen.document)["period"]["as_of"])
+
+
 async def show(session: AsyncSession, counterparty_id: str, label: str) -> Shown:
     counterparty = await contracts.get_counterparty(session, counterparty_id)
-    period = periods.parse(label)
+    period = _period(label)
     now = utcnow()
     delay = timedelta(hours=settings_of(session).statement_close_delay_hours)
+    organization = await session.get(Organization, counterparty.organization_id)
+    if organization is not None and period.ends_at <= organization.created_at:
+        raise NotFound("The organization did not exist in this period: it has no statement.")
+    since = await _since(session, counterparty.id, period, delay)
     if now < period.ends_at + delay:
         draft = await documents.build(
-            session,
-            counterparty,
-            period,
-            status="open",
-            at=now,
-            cutoff=now,
-            since=period.starts_at + delay,
+            session, counterparty, period, status="open", at=now, cutoff=now, since=since
         )
         body = documents.canonical(draft)
         return Shown(body, sha256_of(body), "open", None)
@@ -81,7 +111,7 @@ async def show(session: AsyncSession, counterparty_id: str, label: str) -> Shown
     await transaction_lock(session, f"statement:{counterparty.id}:{period.label}")
     frozen = await _frozen(session, counterparty.id, period.label)
     if frozen is None:
-        frozen = await _freeze(session, counterparty, period, now, delay)
+        frozen = await _freeze(session, counterparty, period, now, period.ends_at + delay, since)
     body = frozen.document.encode()
     return Shown(body, frozen.sha256, "closed", frozen)
 
@@ -91,18 +121,13 @@ async def _freeze(
     counterparty: Any,
     period: periods.Period,
     now: datetime,
-    delay: timedelta,
+    cutoff: datetime,
+    since: datetime,
 ) -> Statement:
     """As things stood at the close (the period's end plus the delay), whenever it is first
-    read: the same content, however late."""
+    read (the sweep reads each soon after its close): the same content, however late."""
     closed = await documents.build(
-        session,
-        counterparty,
-        period,
-        status="closed",
-        at=now,
-        cutoff=period.ends_at + delay,
-        since=period.starts_at + delay,
+        session, counterparty, period, status="closed", at=now, cutoff=cutoff, since=since
     )
     body = documents.canonical(closed)
     statement = Statement(
@@ -164,7 +189,12 @@ async def verify(session: AsyncSession, statement: Statement) -> dict[str, Any]:
             found = await stellar.ledger.find(statement.anchor_tx_hash)
         except LedgerUnavailable:
             found = None
-        on_ledger = found is not None and found.successful and found.memo_hash == statement.sha256
+        on_ledger = (
+            found is not None
+            and found.successful
+            and found.memo_hash == statement.sha256
+            and any(op.source == stellar.network.pool_address for op in found.payments)
+        )
     return {
         "statement_id": statement.id,
         "period": statement.period,
@@ -174,5 +204,39 @@ async def verify(session: AsyncSession, statement: Statement) -> dict[str, Any]:
         "anchor_ledger": statement.anchor_ledger,
         "anchored_on_ledger": on_ledger,
         "explorer_url": stellar.network.explorer_url(statement.anchor_tx_hash),
-        "valid": recomputed == statement.sha256 and on_ledger is not False,
+        # Valid only once the ledger holds the anchor: before that, nothing outside the
+        # database vouches for the document.
+        "valid": recomputed == statement.sha256 and on_ledger is True,
     }
+
+
+def _closed_lately(now: datetime, delay: timedelta) -> list[periods.Period]:
+    """The last month and the last quarter whose close has passed."""
+    found = []
+    for label in (periods.month_of(now), periods.quarter_of(now)):
+        period = periods.parse(label)
+        while period.ends_at + delay > now:
+            period = periods.previous(period)
+        found.append(period)
+    return found
+
+
+async def close_due(database: Database) -> int:
+    """The hourly sweep: every counterparty's statement of the last closed month and quarter
+    is frozen (and anchored) soon after its close, not at its first read."""
+    async with system_session(database, "counterparties whose statements close") as session:
+        parties = (await session.execute(select(Counterparty))).scalars().all()
+    delay = timedelta(hours=database.settings.statement_close_delay_hours)
+    frozen = 0
+    for party in parties:
+        for period in _closed_lately(utcnow(), delay):
+            async with tenant_session(database, party.organization_id) as session:
+                if await _frozen(session, party.id, period.label) is not None:
+                    continue
+                try:
+                    shown = await show(session, party.id, period.label)
+                except NotFound:  # the organization did not exist yet
+                    continue
+                await session.commit()
+                frozen += shown.statement is not None
+    return frozen

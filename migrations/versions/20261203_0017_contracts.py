@@ -217,6 +217,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    others = (
+        op.get_bind()
+        .execute(sa.text("SELECT count(*) FROM sla_contracts WHERE NOT is_default"))
+        .scalar_one()
+    )
+    if others:
+        # Their terms would collide with the default contract's once policies are per
+        # organization again, and results name them: nothing to go back to without losing them.
+        raise RuntimeError(
+            f"{others} SLA contracts other than the default exist: a downgrade past 0017 "
+            "would lose them and the results settled under them."
+        )
     with op.batch_alter_table("sla_policies") as batch:
         batch.drop_constraint(
             batch.f("fk_sla_policies_contract_id_sla_contracts"), type_="foreignkey"

@@ -17,7 +17,8 @@ from app.core.ids import new_id
 from app.core.tenancy import tenant_session
 from tests.helpers import Api
 
-SITES = ["A", "B", "C", 'Quote "D"', "Ünï"]
+# `D` beside `Quote "D"`: a site's name inside another's must not match it.
+SITES = ["A", "B", "C", "D", 'Quote "D"', "Ünï", "50%_off"]
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 

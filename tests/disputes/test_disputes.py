@@ -20,7 +20,10 @@ async def engineer(api: Api, owner: Session) -> Session:
 
 
 async def _disputable(api: Api, session: Session, mttr: int = 25) -> dict[str, Any]:
-    return await resolved_lasting(api, session, mttr)
+    """Resolved by an engineer of `session`'s organization: the one who accepts a dispute is
+    neither its filer nor the outage's resolver."""
+    resolver = await api.member(session, "engineer")
+    return await resolved_lasting(api, resolver, mttr)
 
 
 async def _file(api: Api, session: Session, outage: dict[str, Any], **extra: Any) -> Any:

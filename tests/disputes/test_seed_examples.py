@@ -39,14 +39,26 @@ async def test_accepting_with_the_seed_body_uses_the_claimed_mttr(api: Api) -> N
     assert (latest["mttr_minutes"], latest["status"]) == (14, "met")
 
 
-async def test_an_explicit_adjusted_mttr_wins_over_the_claim(api: Api) -> None:
+async def test_an_adjusted_mttr_is_the_acceptors_own_claim(api: Api) -> None:
+    """`adjusted_mttr_minutes` other than what the filer claimed is a number only the acceptor
+    stands behind: it waits for yet another person, and nothing is paid meanwhile."""
     owner = await api.owner()
     filer = await api.member(owner, "engineer")
+    third = await api.member(owner, "admin")
     outage = await _disputable(api, owner, 25)
     dispute_id = await _file(api, filer, outage, claimed_mttr_minutes=14)
     decision = {**SEED_ACCEPT, "adjusted_mttr_minutes": 20}
     accepted = await api.post(f"/sla/disputes/{dispute_id}/resolve", owner, json=decision)
     assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["new_sla_result_id"] is None
+    detail = (await api.get(f"/outages/{outage['id']}", owner)).json()
+    (claim,) = [o for o in detail["overrides"] if o["status"] == "pending"]
+    assert (claim["claimed_mttr_minutes"], claim["requested_by"]) == (20, owner.user["id"])
+    assert claim["dispute_id"] == dispute_id and detail["settlement_hold"]
+    own = await api.post(f"/sla/overrides/{claim['id']}/approve", owner, json={})
+    assert own.status_code == 403
+    approved = await api.post(f"/sla/overrides/{claim['id']}/approve", third, json={})
+    assert approved.status_code == 200, approved.text
     latest = (await api.get(f"/sla/results/{outage['id']}", owner)).json()
     assert (latest["mttr_minutes"], latest["status"]) == (20, "violated")
 

@@ -208,7 +208,8 @@ async def test_execute_payment_and_process_sla_are_idempotent(
 async def test_an_accepted_dispute_after_payment_settles_only_the_difference(
     app: Any, api: Api, owner: Session, wallets: Wallets
 ) -> None:
-    outage = await resolve(api, owner, mttr=12)  # met: reward 750
+    resolver = await api.member(owner, "engineer")  # the owner accepts the dispute below
+    outage = await resolve(api, resolver, mttr=12)  # met: reward 750
     await app.state.executor.drain()
     first = await payment_of(api, owner, outage["id"])
     assert first["status"] == "confirmed"
@@ -244,7 +245,8 @@ async def test_trigger_retries_every_failed_payment_of_the_outage(
     retry must still pay it (review finding)."""
     wallets = await open_wallets(app, ops_team_trusts=False)
     await register_wallets(api, owner, wallets)
-    outage = await resolve(api, owner, mttr=12)  # 750, still pending
+    resolver = await api.member(owner, "engineer")  # the owner accepts the dispute below
+    outage = await resolve(api, resolver, mttr=12)  # 750, still pending
     result = (await api.get(f"/sla/results/{outage['id']}", owner)).json()
     filed = await api.post(
         "/sla/disputes",

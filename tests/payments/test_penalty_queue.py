@@ -82,3 +82,54 @@ async def test_a_signed_penalty_waits_for_the_one_before_it(
     for payment in (first, second):
         shown = (await api.get(f"/payments/{payment['id']}", owner)).json()
         assert shown["status"] == "confirmed" and shown["pending_reason"] is None
+
+
+async def test_a_withdrawn_penalty_in_the_middle_moves_the_ones_after_it(
+    app: Any, api: Api, owner: Session, wallets: Wallets
+) -> None:
+    """The second of three penalties is withdrawn (a dispute accepted before it was signed):
+    its number will never be used, so the third, signed, cannot land as issued. It is issued
+    again (a new signature), and then lands; nothing is paid twice."""
+    resolver = await api.member(owner, "engineer")
+    filer = await api.member(owner, "engineer")
+    outages = [await resolve(api, resolver, mttr=16 + n) for n in range(3)]
+    await app.state.executor.drain()
+    first, second, third = [await payment_of(api, owner, o["id"]) for o in outages]
+    result = (await api.get(f"/sla/results/{outages[1]['id']}", owner)).json()
+    dispute = await api.post(
+        "/sla/disputes",
+        filer,
+        json={
+            "outage_id": outages[1]["id"],
+            "sla_result_id": result["id"],
+            "reason": "Access logs",
+            "claimed_mttr_minutes": 15,  # met: a reward replaces the penalty
+        },
+    )
+    accepted = await api.post(
+        f"/sla/disputes/{dispute.json()['dispute_id']}/resolve",
+        owner,
+        json={"resolution": "accepted"},
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert (await api.get(f"/payments/{second['id']}", owner)).json()[
+        "failure_code"
+    ] == "superseded"
+    for payment in (third, first):  # the later one first: it waits
+        await api.post(
+            f"/payments/{payment['id']}/signed",
+            owner,
+            json={"signed_xdr": await _signed(app, payment, wallets)},
+        )
+        await app.state.executor.drain()
+    assert (await api.get(f"/payments/{first['id']}", owner)).json()["status"] == "confirmed"
+    again = (await api.get(f"/payments/{third['id']}", owner)).json()
+    assert again["status"] == "awaiting_signature"  # issued again, behind the gap
+    assert again["transaction_hash"] != third["transaction_hash"]
+    await api.post(
+        f"/payments/{third['id']}/signed",
+        owner,
+        json={"signed_xdr": await _signed(app, again, wallets)},
+    )
+    await app.state.executor.drain()
+    assert (await api.get(f"/payments/{third['id']}", owner)).json()["status"] == "confirmed"

@@ -8,8 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from app.core.clock import isoformat, utcnow
+from app.core.tenancy import system_session
+from app.maintenance.models import MaintenanceWindow
 from tests.faults.test_faults import SEED, report
 from tests.helpers import Api, Session, assert_error, make_app, make_client
 from tests.outages.conftest import new_outage
@@ -95,23 +98,44 @@ async def test_windows_are_booked_ahead_and_cancelled_only_before_they_start(api
 
 
 @pytest.fixture
-async def lenient() -> AsyncIterator[Api]:
-    """An instance whose tolerance lets a window or a pause start 30 minutes back, so a test
-    can have an outage spend time inside one without waiting for it; pauses over 10 minutes
-    need approval."""
+async def lenient_app() -> AsyncIterator[Any]:
     app = make_app(
         mttr_claim_tolerance_minutes=30, clock_pause_approval_minutes=10, rate_limit_enabled=False
     )
-    async with app.router.lifespan_context(app), make_client(app) as http:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def lenient(lenient_app: Any) -> AsyncIterator[Api]:
+    """An instance whose tolerance lets a window or a pause start 30 minutes back, so a test
+    can have an outage spend time inside one without waiting for it; pauses over 10 minutes
+    need approval."""
+    async with make_client(lenient_app) as http:
         yield Api(http)
 
 
-async def test_outage_time_inside_a_window_of_its_site_does_not_count(lenient: Api) -> None:
+async def _booked_ago(app: Any, window_id: str, minutes: float) -> None:
+    """The window was booked that long ago (the service only ever records now)."""
+    async with system_session(app.state.database, "test: booked earlier") as session:
+        await session.execute(
+            update(MaintenanceWindow)
+            .where(MaintenanceWindow.id == window_id)
+            .values(created_at=utcnow() - timedelta(minutes=minutes))
+        )
+        await session.commit()
+
+
+async def test_outage_time_inside_a_window_of_its_site_does_not_count(
+    lenient: Api, lenient_app: Any
+) -> None:
     api = lenient
     owner = await api.owner()
+    booked = await _book(api, owner, sites=["Tower X"], starts_at=_ago(22), ends_at=_ago(2))
+    other = await _book(api, owner, sites=["Tower Y"], starts_at=_ago(24), ends_at=_ago(0))
+    for window in (booked, other):
+        await _booked_ago(lenient_app, window["id"], 30)  # planned before the outage
     outage = await new_outage(api, owner, site_name="Tower X", detected_at=_ago(25))
-    await _book(api, owner, sites=["Tower X"], starts_at=_ago(22), ends_at=_ago(2))
-    await _book(api, owner, sites=["Tower Y"], starts_at=_ago(24), ends_at=_ago(0))
     live = (await api.get(f"/outages/{outage['id']}", owner)).json()["sla_status"]
     assert live["elapsed_minutes"] in (4, 5) and live["status"] == "in_progress"
     listed = (await api.get("/outages", owner)).json()["results"][0]["sla_status"]

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from stellar_sdk import Keypair
 
+from app.auth.models import Organization
 from app.core.clock import utcnow
 from app.core.tenancy import system_session
 from app.outages.models import Outage
@@ -73,6 +74,15 @@ async def _into(app: Any, outage_id: str, when: datetime) -> None:
 
 
 async def _alpha(app: Any, api: Api, owner: Session) -> tuple[str, Keypair]:
+    """A counterparty with its wallet and a contract on Tower A; the organization has been a
+    customer for a year (a statement covers only periods the organization existed in)."""
+    async with system_session(app.state.database, "test: a year-old organization") as session:
+        await session.execute(
+            update(Organization)
+            .where(Organization.id == owner.organization_id)
+            .values(created_at=utcnow() - timedelta(days=365))
+        )
+        await session.commit()
     wallet = Keypair.random()
     await open_local_account(local_ledger(app), wallet.public_key, Decimal(10_000))
     counterparty = await api.post(
@@ -135,8 +145,9 @@ async def test_a_closed_statement_is_reproduced_byte_for_byte_and_anchored(
     assert line["mttr_source"] == "approved_override"
     assert line["override"]["approved_by"] == owner.user["id"]
     assert line["amount"] == "1500.0000000"  # 12 < 75% of 20: 1000 x 1.5
-    paid = [p for p in document["payments"] if p["status"] == "confirmed"]
+    paid = document["payments"]  # confirmed on the ledger within the period's window
     assert len(paid) == 2 and all(len(p["transaction_hash"]) == 64 for p in paid)
+    assert document["generated_at"] == document["period"]["as_of"]  # its close, not its read
     assert document["totals"] == {
         "outages": 2,
         "penalties": "0.0000000",
@@ -144,7 +155,6 @@ async def test_a_closed_statement_is_reproduced_byte_for_byte_and_anchored(
         "adjustments": "0.0000000",
         "net": "3500.0000000",
         "paid": "3500.0000000",
-        "outstanding": "0.0000000",
     }
 
     # Later changes do not touch a closed period: the same bytes, in every format.
@@ -163,8 +173,11 @@ async def test_a_closed_statement_is_reproduced_byte_for_byte_and_anchored(
     assert "Alpha Field Co" in words and "3500.0000000" in words and sha in words
     assert "Signed for Alpha Field Co" in words
 
-    # Anchored like the audit chain: a pool transaction whose memo is the SHA-256.
+    # Anchored like the audit chain: a pool transaction whose memo is the SHA-256. Until the
+    # ledger holds it, nothing outside the database vouches for the document.
     assert first.headers["x-statement-anchor"] == "pending"
+    unanchored = (await api.get(f"{path}/verify", owner)).json()
+    assert unanchored["document_matches"] and unanchored["valid"] is False
     await app.state.executor.drain()
     verified = (await api.get(f"{path}/verify", owner)).json()
     assert verified["valid"] and verified["document_matches"] and verified["anchored_on_ledger"]
@@ -204,8 +217,14 @@ async def test_an_open_period_is_a_draft(api: Api, app: Any) -> None:
     assert (await api.get(f"/counterparties/{alpha}/statements", owner)).json() == []
     verify = await api.get(f"/counterparties/{alpha}/statements/{period}/verify", owner)
     assert_error(verify, 404, "NOT_FOUND")
-    assert_error(
-        await api.get(f"/counterparties/{alpha}/statements/2026-13", owner), 422, "VALIDATION_ERROR"
+    for bad in ("2026-13", "0000-01", "9999-Q4"):
+        assert_error(
+            await api.get(f"/counterparties/{alpha}/statements/{bad}", owner),
+            422,
+            "VALIDATION_ERROR",
+        )
+    assert_error(  # before the organization existed: there is nothing to state (or anchor)
+        await api.get(f"/counterparties/{alpha}/statements/1999-01", owner), 404, "NOT_FOUND"
     )
     stranger = await api.owner()
     assert_error(
@@ -224,7 +243,7 @@ async def test_a_correction_of_an_earlier_period_is_listed_with_its_difference(
     owner = await api.owner()
     engineer = await api.member(owner, "engineer")
     alpha, _ = await _alpha(app, api, owner)
-    outage = await _resolved(api, owner, 25)  # 5 over 20: a 50 USDC penalty
+    outage = await _resolved(api, engineer, 25)  # 5 over 20: a 50 USDC penalty
     when = _last_month()
     await _into(app, outage["id"], when)
     dispute = await api.post(

@@ -25,8 +25,11 @@ async def _accept_dispute(api: Api, owner: Any, outage_id: str, mttr: int) -> No
         },
     )
     dispute_id = filed.json()["dispute_id"]
+    acceptor = await api.member(owner, "admin")  # neither the filer nor the resolver
     resolved = await api.post(
-        f"/sla/disputes/{dispute_id}/resolve", owner, json={"resolution": "accepted", "notes": "x"}
+        f"/sla/disputes/{dispute_id}/resolve",
+        acceptor,
+        json={"resolution": "accepted", "notes": "x"},
     )
     assert resolved.status_code == 200, resolved.text
 
