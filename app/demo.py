@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Keypair
 
 from app.audit.service import Actor
+from app.auth import throttle
 from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.auth.schemas import RegisterRequest
 from app.auth.service import register
-from app.auth.throttle import clear_failures
 from app.core.tenancy import system_session, tenant_session
 from app.db import Database
 from app.stellar.genesis import ensure_local_pool, open_local_account
@@ -49,7 +49,7 @@ async def seed_demo(database: Database) -> tuple[str, str]:
             user = await register(session, data)
         else:
             user.password_hash = await hash_password(password)
-            await clear_failures(session, DEMO_EMAIL)
+            await throttle.clear(session, throttle.subjects(database.settings, DEMO_EMAIL, user.id))
         await session.commit()
     stellar = stellar_for(database)
     if stellar.local is not None:
@@ -118,7 +118,8 @@ async def seed_demo_approver(database: Database) -> tuple[str, str]:
             )
         else:
             user.password_hash = await hash_password(password)
-            await clear_failures(session, APPROVER_EMAIL)
+            subjects = throttle.subjects(database.settings, APPROVER_EMAIL, user.id)
+            await throttle.clear(session, subjects)
         await session.commit()
     return APPROVER_EMAIL, password
 

@@ -46,11 +46,12 @@ async def change_password(
     """The current password proves it is the person (a stolen access token alone cannot
     change it); a wrong one counts towards the lockout. Every other session ends."""
     user = await get_or_404(session, User, user_id, "User not found.")
-    if await throttle.locked_for(session, user.email, utcnow()):
+    subjects = throttle.subjects(settings, user.email, user.id)
+    if await throttle.locked_for(session, subjects, utcnow()):
         raise Unauthorized("Too many failed attempts; the account is locked. Try again later.")
     matches, _ = await passwords.verify_password(current, user.password_hash)
     if not matches:
-        await throttle.record_failure(session, settings, user.email)
+        await throttle.record_failure(session, settings, subjects)
         raise ValidationFailed.of_field(
             "current_password", "The current password is wrong.", persist=True
         )
@@ -138,8 +139,12 @@ async def _mail_token(settings: Settings, to: str, token: str, expires_at: datet
         raise ServiceUnavailable("The reset email could not be sent; try again.") from None
 
 
-async def reset_with_token(session: AsyncSession, token: str, new_password: str) -> None:
-    """Sets the new password, ends every session of the user and lifts a lockout."""
+async def reset_with_token(
+    session: AsyncSession, settings: Settings, token: str, new_password: str
+) -> None:
+    """Sets the new password, ends every session of the user and lifts the account's own
+    lockout. A lock on the email (failures spread over the email's accounts in every
+    organization) is not this account's to lift: it expires by itself."""
     password_hash = await passwords.hash_password(new_password)  # before holding a connection
     now = utcnow()
     async with cross_tenant(session, "find the reset token presented"):
@@ -159,7 +164,7 @@ async def reset_with_token(session: AsyncSession, token: str, new_password: str)
     reset.used_at = now
     user.password_hash = password_hash
     await _end_sessions(session, user.id, keep=None, reason="password_reset")
-    await throttle.clear_failures(session, user.email)
+    await throttle.forgive(session, throttle.subjects(settings, user.email, user.id))
     await audit.record(
         session,
         organization_id=user.organization_id,

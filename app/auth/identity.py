@@ -1,8 +1,9 @@
 """Who a request counts against for rate limiting, from its credentials.
 
 A Bearer token is checked cryptographically (no database). An API key is looked up once and
-the answer cached for a minute: only a real, unrevoked key gets a bucket of its own; anything
-else counts against the caller's IP, so random keys cannot mint fresh buckets.
+the answer cached for a minute: only a real, unrevoked key gets a bucket of its own, however it
+is presented (`X-API-Key`, or `Authorization: Bearer acx_…`); anything else counts against the
+caller's IP, so random keys cannot mint fresh buckets.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from app.auth.models import ApiKey
-from app.auth.tokens import ACCESS_CLAIMS_STATE, decode_access_token, hash_secret
+from app.auth.tokens import (
+    ACCESS_CLAIMS_STATE,
+    API_KEY_PREFIX,
+    decode_access_token,
+    hash_secret,
+)
 from app.config import Settings
 from app.core.tenancy import system_session
 from app.db import Database
@@ -32,12 +38,14 @@ class RateLimitIdentity:
     async def __call__(self, scope: Scope) -> str | None:
         headers = Headers(scope=scope)
         authorization = headers.get("authorization")
+        api_key = headers.get("x-api-key")
         if authorization and authorization[:7].lower() == "bearer ":
-            claims = decode_access_token(self.settings, authorization[7:].strip())
-            if claims is not None:
+            token = authorization[7:].strip()
+            if token.startswith(API_KEY_PREFIX):  # a key presented as Bearer: the same key
+                api_key = token
+            elif (claims := decode_access_token(self.settings, token)) is not None:
                 scope.setdefault("state", {})[ACCESS_CLAIMS_STATE] = claims
                 return f"usr:{claims.user_id}"
-        api_key = headers.get("x-api-key")
         if api_key and len(api_key) <= 256:
             key_hash = hash_secret(api_key)
             if await self._known_key(key_hash):

@@ -42,12 +42,16 @@ class User(TenantMixin, TimestampMixin, Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per email, whether or not an account has that email: an unknown address
-    is locked out exactly like a known one, so lockout reveals nothing."""
+    """Failed sign-ins per subject: an email (whether or not an account has it: an unknown
+    address is locked out exactly like a known one) or one account. The subject is an HMAC
+    under the service's secret key (`app/auth/throttle.py`)."""
 
     __tablename__ = "login_throttles"
 
-    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # An email's row: the one account all its failures were at ("*" once they were at
+    # several, or at none), so a success there may clear the email's count too.
+    sole_subject_hash: Mapped[str | None] = mapped_column(String(64))
     failed_attempts: Mapped[int] = mapped_column(default=0)
     first_failed_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]

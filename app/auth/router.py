@@ -71,8 +71,10 @@ async def register(body: RegisterRequest, session: SessionDep) -> UserOut:
 async def login(
     body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenPair:
-    """Five failures in a row lock the account for 15 minutes (429 with `Retry-After`).
-    An unknown email and a wrong password get the same answer."""
+    """Five failures lock the account for 15 minutes (429 with `Retry-After`), and five on
+    one email across all its organizations lock the email. A success forgives only its own
+    account's failures. An unknown email and a wrong password get the same answer and cost
+    the same: one password check per attempt."""
     return await service.login(session, settings, body)
 
 
@@ -115,10 +117,14 @@ async def change_password(
     dependencies=[AuthAttempt],
     summary="Set a new password with a reset token",
 )
-async def reset_password(body: PasswordResetRequest, session: SessionDep) -> Message:
+async def reset_password(
+    body: PasswordResetRequest, session: SessionDep, settings: SettingsDep
+) -> Message:
     """With the one-time token an owner or admin issued (`POST /users/{id}/password-reset`,
-    or `apexchainx reset-password`). Every session of the user ends and a lockout is lifted."""
-    await accounts.reset_with_token(session, body.token, body.new_password)
+    or `apexchainx reset-password`). Every session of the user ends and the account's own
+    lockout is lifted (a lock on the email, from failures across its organizations, expires
+    by itself)."""
+    await accounts.reset_with_token(session, settings, body.token, body.new_password)
     return Message(message="Password set. Log in with the new password.")
 
 

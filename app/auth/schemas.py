@@ -102,7 +102,8 @@ class LoginRequest(InputModel):
         default=None,
         max_length=64,
         description="For an email with accounts in several organizations: which one. Without "
-        "it, the most recently used account whose password matches.",
+        "it, the email's first account (the oldest active one); accounts other "
+        "organizations add later with the same email are signed in to only by naming them.",
     )
 
 

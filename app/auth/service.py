@@ -28,9 +28,6 @@ from app.core.unit_of_work import release_connection
 from app.errors import Conflict, RateLimited, Unauthorized
 
 INVALID_CREDENTIALS = "Invalid email or password."
-# An email belongs to few organizations; a login verifies at most this many of its accounts
-# (more need `organization_id`).
-MAX_ACCOUNTS_PER_LOGIN = 5
 
 
 async def email_registered(session: AsyncSession, email: str) -> bool:
@@ -94,23 +91,27 @@ def _locked_error(seconds: int) -> RateLimited:
 
 
 async def login(session: AsyncSession, settings: Settings, data: LoginRequest) -> TokenPair:
-    """Throttles first, then the password hash with no database connection held, then the
-    outcome in the request's transaction (a failure is counted and committed with its 401)."""
+    """One account is picked before any password is checked (`_account_for`), then its locks,
+    then one password hash with no database connection held, then the outcome in the
+    request's transaction (a failure is counted and committed with its 401). Every attempt
+    costs one hash, whatever the email and however many organizations hold it."""
     now = utcnow()
-    if locked := await throttle.locked_for(session, data.email, now):
+    account = await _account_for(session, data.email, data.organization_id)
+    subjects = throttle.subjects(settings, data.email, account.id if account else None)
+    if locked := await throttle.locked_for(session, subjects, now):
         raise _locked_error(locked)
-    candidates = await _accounts_of(session, data.email, data.organization_id)
     await release_connection(session)
-    user_id, new_hash = await _first_match(candidates, data.password)
-    if user_id is None:
-        await _count_failure(session, settings, data.email, candidates)
+    matches, new_hash = await passwords.verify_password(
+        data.password, account.password_hash if account else None
+    )
+    if account is None or not matches:
+        await _count_failure(session, settings, data.email, account, subjects)
         raise Unauthorized(INVALID_CREDENTIALS, persist=True)
-    account = next(c for c in candidates if c.id == user_id)
     await scope_session_to(session, account.organization_id)
     user = await get_user(session, account.id)
     if new_hash:
         user.password_hash = new_hash
-    await throttle.clear_failures(session, data.email)
+    await throttle.forgive(session, subjects)
     user.last_login_at = now
     family = TokenFamily(
         organization_id=user.organization_id,
@@ -138,50 +139,52 @@ class _Account:
     password_hash: str
 
 
-async def _accounts_of(
+async def _account_for(
     session: AsyncSession, email: str, organization_id: str | None
-) -> list[_Account]:
-    """The active accounts of an email (one per organization it belongs to), most recently
-    used first; `organization_id` picks one."""
+) -> _Account | None:
+    """The one account an attempt is about. With `organization_id`, the email's account
+    there; without, the email's first account (the oldest active one). Accounts that other
+    organizations add later with the same email never come first, so they can neither push a
+    person's own account out of sign-in nor make it slower (decision 0020)."""
     query = (
         select(User.id, User.organization_id, User.password_hash)
         .where(User.email == email, User.is_active.is_(True))
-        .order_by(User.last_login_at.desc().nulls_last(), User.created_at)
-        .limit(MAX_ACCOUNTS_PER_LOGIN)
+        .order_by(User.created_at, User.id)
+        .limit(1)
     )
     if organization_id is not None:
         query = query.where(User.organization_id == organization_id)
     async with cross_tenant(session, "log in by email"):
-        rows = (await session.execute(query)).all()
-    return [_Account(*row) for row in rows]
-
-
-async def _first_match(candidates: list[_Account], password: str) -> tuple[str | None, str | None]:
-    """The first account whose password matches, and its rehash if one is due. An email with
-    no account verifies against a dummy hash: it costs the same."""
-    if not candidates:
-        await passwords.verify_password(password, None)
-    for account in candidates:
-        matches, new_hash = await passwords.verify_password(password, account.password_hash)
-        if matches:
-            return account.id, new_hash
-    return None, None
+        row = (await session.execute(query)).first()
+    return _Account(*row) if row is not None else None
 
 
 async def _count_failure(
-    session: AsyncSession, settings: Settings, email: str, candidates: list[_Account]
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    account: _Account | None,
+    subjects: throttle.Subjects,
 ) -> None:
-    if not await throttle.record_failure(session, settings, email):
-        return
-    for account in candidates:  # every account of the email is locked: say so in each
-        await scope_session_to(session, account.organization_id)
+    locked = await throttle.record_failure(session, settings, subjects)
+    accounts = [(account.id, account.organization_id)] if locked.account and account else []
+    if locked.email:  # the email's lock covers each of its accounts: say so in each
+        async with cross_tenant(session, "the accounts a sign-in lockout covers"):
+            rows = await session.execute(
+                select(User.id, User.organization_id).where(
+                    User.email == email, User.is_active.is_(True)
+                )
+            )
+            accounts = [(user_id, organization_id) for user_id, organization_id in rows]
+    for user_id, organization_id in accounts:
+        await scope_session_to(session, organization_id)
         await audit.record(
             session,
-            organization_id=account.organization_id,
+            organization_id=organization_id,
             actor=audit.SYSTEM,
             event_type="auth.account_locked",
             entity_type="user",
-            entity_id=account.id,
+            entity_id=user_id,
         )
 
 
