@@ -1,10 +1,11 @@
 """The client's address, for per-IP limits: one rule for the whole service.
 
 The socket peer is the client, unless the peer is one of `TRUSTED_PROXIES` (CIDRs; none by
-default). Then `X-Forwarded-For` is read from the right: each trusted proxy appended the
-address it saw, so the rightmost hop that is not a trusted proxy is the client; everything to
-its left is what the client claimed and may be forged. uvicorn is always started with
-`--no-proxy-headers` (`app/serving.py`), so nothing rewrites the peer before this.
+default). Then `X-Forwarded-For` (all its header lines, in order) is read from the right:
+each trusted proxy appended the address it saw, so the rightmost hop that is not a trusted
+proxy is the client; everything to its left is what the client claimed and may be forged.
+uvicorn is always started with `--no-proxy-headers` (`app/serving.py`), so nothing rewrites
+the peer before this.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ def client_ip(scope: Scope, trusted_proxies: Iterable[str]) -> str:
     networks = _networks(tuple(trusted_proxies))
     if not networks or not _trusted(peer, networks):
         return peer
-    forwarded = Headers(scope=scope).get("x-forwarded-for")
-    hops = [hop.strip() for hop in forwarded.split(",")] if forwarded else []
+    # Every header line, in order: a proxy may append a line of its own (HAProxy does)
+    # rather than extend the last one, and the client's forged line then comes first.
+    lines = Headers(scope=scope).getlist("x-forwarded-for")
+    hops = [hop.strip() for line in lines for hop in line.split(",")]
     for hop in reversed(hops):
         if hop and not _trusted(hop, networks):
             return hop[:64]

@@ -37,6 +37,11 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# An API answer carries one organization's data, or a refusal of credentials: no cache keeps
+# it (a shared proxy, a browser's back button). A route whose answer may be cached on purpose
+# (a frozen statement, with its ETag) says so itself; the docs and static files may be kept.
+NO_STORE = "no-store"
+CACHEABLE_PATHS = ("/static", "/docs", "/redoc", "/openapi.json", "/favicon.ico")
 HSTS = "max-age=63072000; includeSubDomains"
 
 
@@ -68,6 +73,8 @@ class CorrelationMiddleware:
                 for name, value in self.headers.items():
                     headers[name] = value
                 headers.setdefault("Content-Security-Policy", API_CSP)
+                if not scope["path"].startswith(CACHEABLE_PATHS):
+                    headers.setdefault("Cache-Control", NO_STORE)
             await send(message)
 
         try:

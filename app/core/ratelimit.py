@@ -207,13 +207,17 @@ class RateLimitMiddleware:
             decision = await limiter.hit(
                 f"ip:{ip}", self.settings.rate_limit_unauthenticated_per_minute, 60
             )
+        # Money moves only for a caller with credentials: one without them gets its 401 from
+        # the route, counted in its address's bucket above. (A shared anonymous payment
+        # bucket let one stranger turn everyone's 401 into 429.)
         if (
             decision.allowed
+            and principal is not None
             and scope["method"] == "POST"
             and scope["path"].startswith(self.payment_paths)
         ):
             payments = await limiter.hit(
-                f"pay:{principal or 'anon'}",
+                f"pay:{principal}",
                 self.settings.rate_limit_payments_per_minute,
                 60,
                 fail_closed=True,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import ForeignKey, Join, Select, String, Table, event, false, text
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
     Mapped,
@@ -115,13 +116,25 @@ async def cross_tenant(session: AsyncSession, purpose: str) -> AsyncIterator[Asy
     log.debug("cross_tenant", purpose=purpose)
     try:
         yield session
-    finally:
-        if previous is None:
-            session.info.pop(CROSS_TENANT_KEY, None)
-        else:
-            session.info[CROSS_TENANT_KEY] = previous
-        if session.is_active:
-            await _apply_now(session)
+    except BaseException:
+        _restore(session, previous)
+        # The block failed: when it failed because the connection died, restoring the scope
+        # fails too, and that second error must not hide the first (a 503 would become a
+        # 500). Nothing more can run on such a connection, so nothing runs unscoped.
+        with contextlib.suppress(DBAPIError, InvalidRequestError):
+            if session.is_active:
+                await _apply_now(session)
+        raise
+    _restore(session, previous)
+    if session.is_active:
+        await _apply_now(session)
+
+
+def _restore(session: AsyncSession, previous: Any) -> None:
+    if previous is None:
+        session.info.pop(CROSS_TENANT_KEY, None)
+    else:
+        session.info[CROSS_TENANT_KEY] = previous
 
 
 @contextlib.asynccontextmanager
