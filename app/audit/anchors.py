@@ -1,12 +1,14 @@
 """Anchoring audit chain heads on the Stellar ledger.
 
 A periodic sweep writes each organization's chain head, when it has moved since its last
-anchor, as the hash memo of a transaction from the platform's pool account (a payment of one
-stroop to itself), and records the anchor. The database's owner can rewrite rows and recompute
-hashes only with the chain key; with anchors, even the key does not help: rows up to an
-anchored sequence cannot be removed or changed without contradicting a transaction on the
-ledger, which the database does not control. On the local ledger (the default) the anchor is
-a real envelope on the simulated ledger; on testnet or public, a real transaction.
+anchor on this network, as the hash memo of a transaction from the platform's pool account
+whose `manage_data` operation says whose chain and which row it is (app/audit/attribution.py),
+and records the anchor. The database's owner can rewrite rows and recompute hashes only with
+the chain key; with anchors, even the key does not help: rows up to an anchored sequence cannot
+be removed or changed without contradicting a transaction on the ledger, which the database
+does not control, and which the verifier finds on the ledger (app/audit/ledger_scan.py), not in
+the database. On the local ledger (the default) the anchor is a real envelope on the simulated
+ledger (held in the same database); on testnet or public, a real transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Account, Asset, TransactionBuilder
 from stellar_sdk.memo import HashMemo
 
+from app.audit import attribution
 from app.audit.models import AuditAnchor, AuditChainHead
 from app.core.clock import utcnow
 from app.core.tenancy import system_session, tenant_session
@@ -32,15 +35,26 @@ ONE_STROOP = "0.0000001"
 VALID_SECONDS = 300
 
 
-def build_anchor(stellar: Stellar, sequence: int, head_hash: str, now: datetime) -> str:
-    """The signed envelope whose memo is the head hash (32 bytes)."""
+def build_anchor(
+    stellar: Stellar,
+    sequence: int,
+    head_hash: str,
+    now: datetime,
+    attributed_to: bytes | None = None,
+) -> str:
+    """The signed envelope whose memo is the hash (32 bytes). An audit anchor's one operation
+    writes its attribution; without one (a statement's anchor), a payment of one stroop from
+    the pool to itself."""
     pool = stellar.network.pool_address
+    builder = TransactionBuilder(
+        Account(pool, sequence), stellar.network.passphrase, stellar.network.base_fee
+    )
+    if attributed_to is None:
+        builder.append_payment_op(pool, Asset.native(), ONE_STROOP)
+    else:
+        builder.append_manage_data_op(attribution.DATA_NAME, attributed_to)
     envelope = (
-        TransactionBuilder(
-            Account(pool, sequence), stellar.network.passphrase, stellar.network.base_fee
-        )
-        .append_payment_op(pool, Asset.native(), ONE_STROOP)
-        .add_memo(HashMemo(bytes.fromhex(head_hash)))
+        builder.add_memo(HashMemo(bytes.fromhex(head_hash)))
         .add_time_bounds(0, int(now.timestamp()) + VALID_SECONDS)
         .build()
     )
@@ -49,9 +63,12 @@ def build_anchor(stellar: Stellar, sequence: int, head_hash: str, now: datetime)
 
 
 async def heads_to_anchor(database: Database) -> list[tuple[str, int, str]]:
-    """(organization, seq, hash) of every head that moved since its last anchor."""
+    """(organization, seq, hash) of every head that moved since its last anchor on the
+    configured network (an instance moved to another network anchors every head again)."""
+    network = stellar_for(database).network.name.value
     anchored = (
         select(AuditAnchor.organization_id, func.max(AuditAnchor.seq).label("seq"))
+        .where(AuditAnchor.network == network)
         .group_by(AuditAnchor.organization_id)
         .subquery()
     )
@@ -73,9 +90,14 @@ async def anchor_head(database: Database, organization_id: str, seq: int, head_h
             if account is None:
                 log.warning("audit_anchor_skipped", reason="the pool account does not exist")
                 return False
-            verdict = await stellar.ledger.submit(
-                build_anchor(stellar, account.sequence, head_hash, utcnow())
+            envelope = build_anchor(
+                stellar,
+                account.sequence,
+                head_hash,
+                utcnow(),
+                attributed_to=attribution.encode(organization_id, seq),
             )
+            verdict = await stellar.ledger.submit(envelope)
     except LedgerUnavailable:
         log.warning("audit_anchor_deferred", organization_id=organization_id)
         return False

@@ -51,8 +51,13 @@ async def list_audit(
 async def verify_audit(
     request: Request, principal: AdminPrincipal, session: SessionDep, settings: SettingsDep
 ) -> ChainReportOut:
-    """Links rows not chained yet, then recomputes every row's keyed hash in order, checks the
-    anchors on the ledger, and reports the first broken link, if any."""
+    """Links rows not chained yet, then recomputes every row's keyed hash in order and checks
+    the chain against its anchors as the ledger shows them (the pool account's transactions,
+    read newest first up to `AUDIT_VERIFY_LEDGER_MAX_TRANSACTIONS`), and reports the first
+    broken link, if any. Not valid: a row rewritten, rows anchored on the ledger missing, an
+    anchor the database records but the ledger does not show, rows older than the anchoring
+    interval plus a grace with no anchor, or a ledger that did not answer. The report says
+    how far back the ledger was read, and which rows are not anchored yet."""
     await chain(request.app.state.database, principal.organization_id)
     report = await service.verify(session, principal.organization_id, settings)
     return ChainReportOut.model_validate(report)

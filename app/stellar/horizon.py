@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -23,8 +24,15 @@ from stellar_sdk.exceptions import (
 )
 
 from app.stellar.network import to_stroops
-from app.stellar.port import AccountInfo, BalanceLine, LedgerUnavailable, Submission
-from app.stellar.rules import memo_hash_of, payments_of
+from app.stellar.port import (
+    AccountInfo,
+    AccountTransaction,
+    BalanceLine,
+    LedgerUnavailable,
+    Submission,
+    TransactionPage,
+)
+from app.stellar.rules import account_transaction, data_of, memo_hash_of, payments_of, source_of
 
 T = TypeVar("T")
 
@@ -68,6 +76,20 @@ def _from_record(record: dict[str, Any], passphrase: str) -> Submission:
         ledger=record.get("ledger"),
         memo_hash=memo_hash_of(record.get("envelope_xdr"), passphrase),
         payments=payments_of(record.get("envelope_xdr"), passphrase),
+        source=source_of(record.get("envelope_xdr"), passphrase),
+        data=data_of(record.get("envelope_xdr"), passphrase),
+    )
+
+
+def _history_record(record: dict[str, Any], passphrase: str) -> AccountTransaction:
+    return account_transaction(
+        tx_hash=record["hash"],
+        source=record["source_account"],
+        successful=bool(record.get("successful", True)),
+        ledger=record.get("ledger"),
+        created_at=datetime.fromisoformat(record["created_at"].replace("Z", "+00:00")),
+        envelope_xdr=record.get("envelope_xdr"),
+        passphrase=passphrase,
     )
 
 
@@ -110,6 +132,30 @@ class HorizonLedger:
         except NotFoundError:
             return None
         return _from_record(raw, self.passphrase)
+
+    async def transactions(
+        self, account_id: str, cursor: str | None = None, limit: int = 200
+    ) -> TransactionPage:
+        def call() -> dict[str, Any]:
+            builder = self.server.transactions().for_account(account_id)
+            builder = builder.order(desc=True).limit(limit)
+            page: dict[str, Any] = (builder.cursor(cursor) if cursor else builder).call()
+            return page
+
+        try:
+            raw = await self._call(call)
+        except NotFoundError:
+            return TransactionPage((), None)
+        try:
+            records = raw["_embedded"]["records"]
+            # Horizon links a next page even after the last one: a short page is the end.
+            more = len(records) == limit
+            return TransactionPage(
+                tuple(_history_record(record, self.passphrase) for record in records),
+                records[-1]["paging_token"] if more else None,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LedgerUnavailable("Horizon answered an unreadable page") from exc
 
     async def submit(self, envelope_xdr: str) -> Submission:
         envelope = TransactionEnvelope.from_xdr(envelope_xdr, self.passphrase)

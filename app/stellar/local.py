@@ -8,9 +8,10 @@ after submitting leaves the payment on the ledger and only a lookup by hash find
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Asset, TransactionEnvelope
 
@@ -18,12 +19,14 @@ from app.core.clock import utcnow
 from app.db import Database
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.stellar.network import NetworkConfig, to_stroops
-from app.stellar.port import AccountInfo, BalanceLine, Submission
+from app.stellar.port import AccountInfo, BalanceLine, Submission, TransactionPage
 from app.stellar.rules import (
     AccountState,
+    account_transaction,
     accounts_touched,
     apply,
     asset_key,
+    data_of,
     memo_hash_of,
     payments_of,
 )
@@ -46,7 +49,18 @@ def _submission(row: LedgerTransaction, passphrase: str) -> Submission:
         ledger=row.ledger,
         memo_hash=memo_hash_of(row.envelope_xdr, passphrase),
         payments=payments_of(row.envelope_xdr, passphrase),
+        source=row.source,
+        data=data_of(row.envelope_xdr, passphrase),
     )
+
+
+def _cursor(row: LedgerTransaction) -> str:
+    return f"{row.created_at.isoformat()}|{row.hash}"
+
+
+def _after(cursor: str) -> tuple[datetime, str]:
+    created_at, tx_hash = cursor.split("|", 1)
+    return datetime.fromisoformat(created_at), tx_hash
 
 
 class LocalLedger:
@@ -70,6 +84,35 @@ class LocalLedger:
         async with self.database.sessionmaker() as session:
             row = await session.get(LedgerTransaction, tx_hash)
         return _submission(row, self.network.passphrase) if row is not None else None
+
+    async def transactions(
+        self, account_id: str, cursor: str | None = None, limit: int = 200
+    ) -> TransactionPage:
+        """The transactions the account is the source of (payments into it are not listed)."""
+        query = select(LedgerTransaction).where(
+            LedgerTransaction.source == account_id, LedgerTransaction.successful
+        )
+        if cursor:
+            order = tuple_(LedgerTransaction.created_at, LedgerTransaction.hash)
+            query = query.where(order < tuple_(*_after(cursor)))
+        query = query.order_by(
+            LedgerTransaction.created_at.desc(), LedgerTransaction.hash.desc()
+        ).limit(limit)
+        async with self.database.sessionmaker() as session:
+            rows = list((await session.execute(query)).scalars())
+        records = tuple(
+            account_transaction(
+                tx_hash=row.hash,
+                source=row.source,
+                successful=row.successful,
+                ledger=row.ledger,
+                created_at=row.created_at,
+                envelope_xdr=row.envelope_xdr,
+                passphrase=self.network.passphrase,
+            )
+            for row in rows
+        )
+        return TransactionPage(records, _cursor(rows[-1]) if len(rows) == limit else None)
 
     async def submit(self, envelope_xdr: str) -> Submission:
         try:

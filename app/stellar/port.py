@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -49,6 +50,35 @@ class PaymentOperation:
 
 
 @dataclass(frozen=True, slots=True)
+class DataOperation:
+    """One `manage_data` operation of a transaction (an audit anchor's attribution)."""
+
+    source: str
+    name: str
+    value: bytes | None  # None deletes the entry
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTransaction:
+    """One transaction of an account's history, as an auditor reads it from the ledger."""
+
+    hash: str
+    source: str
+    successful: bool
+    ledger: int | None
+    created_at: datetime
+    memo_hash: str | None  # hex, when it has a hash memo
+    data: tuple[DataOperation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionPage:
+    records: tuple[AccountTransaction, ...]
+    # Gives the next (older) page; None: the account's history ends with this page.
+    cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Submission:
     """The ledger's verdict on one transaction. A refused transaction that never applied
     (`tx_bad_seq`, `tx_too_late`, ...) is not on the ledger; one whose operations failed
@@ -63,6 +93,9 @@ class Submission:
     memo_hash: str | None = None
     # Its payment operations, in order (a lookup by hash reads them from the envelope).
     payments: tuple[PaymentOperation, ...] = ()
+    # Its source account and `manage_data` operations (read from the envelope, like payments).
+    source: str | None = None
+    data: tuple[DataOperation, ...] = ()
 
     @property
     def landed(self) -> bool:
@@ -80,4 +113,12 @@ class Ledger(Protocol):
 
     async def find(self, tx_hash: str) -> Submission | None:
         """The landed transaction with this hash, or None. Raises LedgerUnavailable."""
+        ...
+
+    async def transactions(
+        self, account_id: str, cursor: str | None = None, limit: int = 200
+    ) -> TransactionPage:
+        """The account's successful transactions, newest first, `limit` (at most 200) after
+        `cursor`: at least those it is the source of (Horizon lists every one that touches it).
+        An account that does not exist has none. Raises LedgerUnavailable."""
         ...

@@ -9,8 +9,10 @@ after applying, an outage), as the real network's failure modes look from the cl
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +40,7 @@ class StandinNetwork:
         self.contract_calls: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.ledger = 1000
+        self._paging = itertools.count(1)
         # Failure injection
         self.answer_504_after_apply = 0  # that many submissions apply, then answer 504
         self.delay_after_apply = 0.0  # seconds to hold the answer after applying
@@ -67,6 +70,42 @@ class StandinNetwork:
     def payments_landed(self) -> list[dict[str, Any]]:
         return [t for t in self.transactions.values() if t["successful"] and t["kind"] == "payment"]
 
+    def record(
+        self, envelope: TransactionEnvelope, kind: str, successful: bool, codes: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """A landed transaction, as Horizon keeps it (the caller holds the lock)."""
+        self.ledger += 1
+        record = {
+            "hash": envelope.hash_hex(),
+            "ledger": self.ledger,
+            "successful": successful,
+            "kind": kind,
+            "codes": codes,
+            "envelope_xdr": envelope.to_xdr(),
+            "source_account": envelope.transaction.source.account_id,
+            "touched": accounts_touched(envelope),
+            "paging_token": str(next(self._paging)),
+            "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        self.transactions[record["hash"]] = record
+        return record
+
+    def history(
+        self, account_id: str, cursor: str | None, limit: int, desc: bool, failed: bool
+    ) -> list[dict[str, Any]]:
+        """Horizon's `/accounts/{id}/transactions`: every transaction that touches it."""
+        with self.lock:
+            found = [
+                t
+                for t in self.transactions.values()
+                if account_id in t["touched"] and (failed or t["successful"])
+            ]
+        found.sort(key=lambda t: int(t["paging_token"]), reverse=desc)
+        if cursor:
+            past = int(cursor)
+            found = [t for t in found if (past - int(t["paging_token"])) * (1 if desc else -1) > 0]
+        return found[:limit]
+
     def submit(
         self, envelope: TransactionEnvelope
     ) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
@@ -83,16 +122,8 @@ class StandinNetwork:
             if not verdict.accounts:
                 return None, (verdict.transaction_code, *verdict.operation_codes)
             self.accounts.update(verdict.accounts)
-            self.ledger += 1
-            record = {
-                "hash": tx_hash,
-                "ledger": self.ledger,
-                "successful": verdict.applied,
-                "kind": "payment",
-                "codes": (verdict.transaction_code, *verdict.operation_codes),
-                "envelope_xdr": envelope.to_xdr(),
-            }
-            self.transactions[tx_hash] = record
+            codes = (verdict.transaction_code, *verdict.operation_codes)
+            record = self.record(envelope, "payment", verdict.applied, codes)
             self.applied_event.set()
             return record, ()
 
@@ -111,12 +142,19 @@ def _problem(status: int, title: str, extras: dict[str, Any] | None = None) -> J
 def _tx_record(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": record["hash"],
+        "paging_token": record["paging_token"],
         "hash": record["hash"],
         "ledger": record["ledger"],
+        "created_at": record["created_at"],
+        "source_account": record["source_account"],
         "successful": record["successful"],
         "envelope_xdr": record["envelope_xdr"],
         "result_xdr": "",
     }
+
+
+def _link(request: Request, **query: Any) -> dict[str, str]:
+    return {"href": str(request.url.replace_query_params(**query))}
 
 
 def horizon_app(net: StandinNetwork) -> Starlette:
@@ -159,6 +197,35 @@ def horizon_app(net: StandinNetwork) -> Starlette:
             return _problem(404, "Resource Missing")
         return JSONResponse(_tx_record(record))
 
+    async def account_transactions(request: Request) -> Response:
+        if net.down:
+            return _problem(503, "Service Unavailable")
+        if net.answer_status:
+            return _problem(net.answer_status, "Injected")
+        query = request.query_params
+        order, cursor = query.get("order", "asc"), query.get("cursor") or None
+        limit = min(int(query.get("limit", "10")), 200)
+        records = net.history(
+            request.path_params["account_id"],
+            cursor,
+            limit,
+            desc=order == "desc",
+            failed=query.get("include_failed") == "true",
+        )
+        last = records[-1]["paging_token"] if records else cursor or ""
+        first = records[0]["paging_token"] if records else cursor or ""
+        opposite = "asc" if order == "desc" else "desc"
+        return JSONResponse(
+            {
+                "_links": {
+                    "self": _link(request),
+                    "next": _link(request, cursor=last, limit=limit, order=order),
+                    "prev": _link(request, cursor=first, limit=limit, order=opposite),
+                },
+                "_embedded": {"records": [_tx_record(r) for r in records]},
+            }
+        )
+
     async def submit(request: Request) -> Response:
         if net.down:
             return _problem(503, "Service Unavailable")
@@ -196,6 +263,7 @@ def horizon_app(net: StandinNetwork) -> Starlette:
     return Starlette(
         routes=[
             Route("/accounts/{account_id}", account),
+            Route("/accounts/{account_id}/transactions", account_transactions),
             Route("/transactions/{tx_hash}", transaction),
             Route("/transactions", submit, methods=["POST"]),
         ]
@@ -285,15 +353,7 @@ def rpc_app(net: StandinNetwork) -> Starlette:
                 )
                 if ok:
                     state.sequence += 1
-                    net.ledger += 1
-                    net.transactions[envelope.hash_hex()] = {
-                        "hash": envelope.hash_hex(),
-                        "ledger": net.ledger,
-                        "successful": True,
-                        "kind": "contract",
-                        "codes": ("tx_success",),
-                        "envelope_xdr": params["transaction"],
-                    }
+                    net.record(envelope, "contract", True, ("tx_success",))
             return {
                 "status": "PENDING" if ok else "ERROR",
                 "hash": envelope.hash_hex(),
