@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     # user, which must then be neither a superuser nor the tables' owner (the app refuses to
     # start otherwise).
     database_role: str = Field(default="apexchainx_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$|^$")
+    # PostgreSQL: the role whose transactions may cross tenants (background work: sweeps, job
+    # claiming, audit chaining), which the migrations create. The application role is not a
+    # member: a statement of a request cannot switch cross-tenant reads on (decision 0022).
+    database_system_role: str = Field(
+        default="apexchainx_system", pattern=r"^[a-z_][a-z0-9_]{0,62}$"
+    )
+    # The login for that background work, when it is not DATABASE_URL's: in production a
+    # login that may become the system role, while DATABASE_URL's login may become only the
+    # application role (docs/operations.md). Empty: DATABASE_URL.
+    database_system_url: str | None = None
     redis_url: str | None = None
     # Redis calls on the request path (rate limits) wait at most this long; after
     # REDIS_BREAKER_FAILURES failures in a row Redis is not called for REDIS_BREAKER_OPEN_SECONDS
@@ -176,6 +186,12 @@ class Settings(BaseSettings):
 
     # Every organization's audit chain head is anchored on the ledger this often, when it moved.
     audit_anchor_interval_seconds: int = Field(default=300, ge=10, le=86400)
+    # GET /audit/verify fails when chained rows older than the interval plus this grace have no
+    # anchor on the ledger (the sweep stopped, or the ledger refused its anchors).
+    audit_anchor_grace_seconds: int = Field(default=600, ge=0, le=86400)
+    # How far back GET /audit/verify reads the pool account's transactions for anchors (its
+    # report says how far it got; record 0020).
+    audit_verify_ledger_max_transactions: int = Field(default=2000, ge=1, le=100_000)
 
     # When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`.
     metrics_token: SecretStr | None = None

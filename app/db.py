@@ -161,13 +161,16 @@ def _json_text(value: Any) -> str:
 JSON_CODEC: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, system: bool = False) -> AsyncEngine:
+    """The requests' engine, or (`system`) the engine of background work that crosses tenants:
+    its own login when `DATABASE_SYSTEM_URL` is set, acting as the system role."""
     if settings.is_sqlite:
         engine = create_async_engine(settings.database_url, hide_parameters=True, **JSON_CODEC)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    url = (settings.database_system_url or settings.database_url) if system else None
     engine = create_async_engine(
-        settings.database_url,
+        url or settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         # No pre-ping: it costs a round trip per request. A connection found dead answers
@@ -203,6 +206,17 @@ class Database:
             sync_session_class=self.session_class,
             info={"database": self},
         )
+        # Background work crossing tenants: on a login of its own when DATABASE_SYSTEM_URL
+        # is set (production), on the requests' pool otherwise.
+        self.system_engine = (
+            create_engine(settings, system=True) if settings.database_system_url else self.engine
+        )
+        self.system_sessionmaker = async_sessionmaker(
+            self.system_engine,
+            expire_on_commit=False,
+            sync_session_class=self.session_class,
+            info={"database": self},
+        )
         install_tenant_settings(self.session_class)
         install_commit_guard(self.session_class)
         # Audit rows a commit wrote are linked into their chains right after it.
@@ -225,6 +239,8 @@ class Database:
     async def dispose(self) -> None:
         await self.chainers.wait()
         await self.engine.dispose()
+        if self.system_engine is not self.engine:
+            await self.system_engine.dispose()
         if "lock_engine" in self.__dict__:
             await self.lock_engine.dispose()
 
@@ -232,20 +248,42 @@ class Database:
 async def refuse_rls_bypass(database: Database) -> None:
     """Row-level security does not apply to superusers, to roles with BYPASSRLS, or to tables
     a role owns without FORCE: connections acting as such a role would see every tenant. The
-    service refuses to start rather than run without its second wall."""
+    service refuses to start rather than run without its second wall.
+
+    In production it also refuses a requests' login that could climb out of the application
+    role: a superuser (`RESET ROLE` returns to it) or a member of the system role (it could
+    switch cross-tenant reads on). docs/operations.md lists the roles to create."""
     if database.engine.dialect.name != "postgresql":
         return
+    settings = database.settings
     async with database.engine.connect() as connection:
-        bypass = (
-            await connection.execute(
-                text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
-            )
-        ).scalar_one()
+        bypass, login_is_superuser, login_crosses = (
+            await connection.execute(_ROLE_CHECK, {"system": settings.database_system_role})
+        ).one()
     if bypass:
         raise RuntimeError(
             "The database role this service acts as bypasses row-level security (a superuser "
             "or BYPASSRLS): set DATABASE_ROLE to the application role the migrations create."
         )
+    if settings.is_production and (login_is_superuser or login_crosses):
+        raise RuntimeError(
+            "DATABASE_URL's login may become a superuser or the system role: give the service "
+            "a login that is a member of the application role only, and background work a "
+            "login of its own in DATABASE_SYSTEM_URL (docs/operations.md, database roles)."
+        )
+
+
+_ROLE_CHECK = text(
+    """
+    SELECT acting.rolsuper OR acting.rolbypassrls,
+           login.rolsuper,
+           EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :system)
+               AND pg_has_role(session_user, (SELECT oid FROM pg_roles WHERE rolname = :system),
+                               'MEMBER')
+    FROM pg_roles acting, pg_roles login
+    WHERE acting.rolname = current_user AND login.rolname = session_user
+    """
+)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -61,3 +61,24 @@ def test_every_way_of_starting_the_api_uses_the_one_command_line() -> None:
                 raise AssertionError(f"{path.relative_to(ROOT)} starts uvicorn with proxy headers")
         if path.name != "serving.py" and re.search(r'"uvicorn",\s*"app\.main', text):
             raise AssertionError(f"{path.relative_to(ROOT)} builds its own uvicorn command line")
+
+
+def test_compose_gives_each_process_the_login_docs_operations_names() -> None:
+    """Requests on a login that may become the application role only; background work on
+    one that may cross; the migrations on the owner; no service on the superuser."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+    def login(service: str, name: str = "DATABASE_URL") -> str:
+        return str(services[service]["environment"][name]).split("://")[1].split(":")[0]
+
+    assert login("api") == "apexchainx_api"
+    assert login("api", "DATABASE_SYSTEM_URL") == "apexchainx_worker"
+    assert login("worker") == login("beat") == "apexchainx_worker"
+    assert login("migrate") == "apexchainx_owner"
+    init = (ROOT / "deploy" / "postgres-init" / "01-roles.sh").read_text()
+    assert (
+        "./deploy/postgres-init:/docker-entrypoint-initdb.d:ro" in services["postgres"]["volumes"]
+    )
+    assert "LOGIN NOINHERIT" in init and "apexchainx_api LOGIN NOINHERIT" in init
+    api_line = next(line for line in init.splitlines() if "CREATE ROLE apexchainx_api" in line)
+    assert "IN ROLE apexchainx_app;" in api_line  # the application role only

@@ -15,10 +15,10 @@ from app.auth import passwords, throttle, tokens
 from app.auth.models import PasswordReset, TokenFamily, User
 from app.auth.roles import Role
 from app.config import Settings
-from app.core import mail
+from app.core import crossings, mail
 from app.core.clock import utcnow
 from app.core.loading import get_or_404
-from app.core.tenancy import cross_tenant, scope_session_to
+from app.core.tenancy import scope_session_to
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
 
 INVALID_RESET = "The reset token is unknown, used or expired."
@@ -147,17 +147,17 @@ async def reset_with_token(
     organization) is not this account's to lift: it expires by itself."""
     password_hash = await passwords.hash_password(new_password)  # before holding a connection
     now = utcnow()
-    async with cross_tenant(session, "find the reset token presented"):
-        reset = (
-            await session.execute(
-                select(PasswordReset)
-                .where(PasswordReset.token_hash == tokens.hash_secret(token))
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
+    owner = await crossings.secret_owner(session, "password_reset", tokens.hash_secret(token))
+    if owner is None:
+        raise Unauthorized(INVALID_RESET)
+    await scope_session_to(session, owner.organization_id)
+    reset = (
+        await session.execute(
+            select(PasswordReset).where(PasswordReset.id == owner.id).with_for_update()
+        )
+    ).scalar_one_or_none()
     if reset is None or reset.used_at is not None or reset.expires_at <= now:
         raise Unauthorized(INVALID_RESET)
-    await scope_session_to(session, reset.organization_id)
     user = await get_or_404(session, User, reset.user_id, INVALID_RESET)
     if not user.is_active:
         raise Unauthorized(INVALID_RESET)

@@ -24,9 +24,9 @@ from app.auth.tokens import (
     hash_secret,
 )
 from app.config import Settings
-from app.core import idempotency
+from app.core import crossings, idempotency
 from app.core.clock import utcnow
-from app.core.tenancy import cross_tenant, first_statement_scoped, scope_session_to
+from app.core.tenancy import first_statement_scoped, scope_session_to
 from app.db import SessionDep, dialect_of
 from app.errors import Forbidden, Unauthorized
 
@@ -126,13 +126,13 @@ async def _user_principal(
 
 
 async def _api_key_principal(session: Any, secret: str) -> Principal:
-    async with cross_tenant(session, "find the API key presented"):
-        key = (
-            await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_secret(secret)))
-        ).scalar_one_or_none()
+    owner = await crossings.secret_owner(session, "api_key", hash_secret(secret))
+    if owner is None:
+        raise Unauthorized("Invalid or revoked API key.")
+    await scope_session_to(session, owner.organization_id)
+    key = await session.get(ApiKey, owner.id)
     if key is None or key.revoked_at is not None:
         raise Unauthorized("Invalid or revoked API key.")
-    await scope_session_to(session, key.organization_id)
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at >= API_KEY_TOUCH_INTERVAL:
         await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))

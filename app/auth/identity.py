@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
@@ -22,7 +23,8 @@ from app.auth.tokens import (
     hash_secret,
 )
 from app.config import Settings
-from app.core.tenancy import system_session
+from app.core import crossings
+from app.core.tenancy import scope_session_to
 from app.db import Database
 
 CACHE_SECONDS = 60.0
@@ -53,17 +55,24 @@ class RateLimitIdentity:
         return None
 
     async def _known_key(self, key_hash: str) -> bool:
+        # Cached for a minute; a database that cannot answer raises (503 at the edge).
         now = time.monotonic()
         cached = self._keys.get(key_hash)
         if cached is not None and cached[0] > now:
             return cached[1]
         database: Database = self.database_getter()  # type: ignore[operator]
-        async with system_session(database, "is this a known API key (rate limiting)") as session:
-            found = await session.execute(
-                select(ApiKey.id).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
-            )
-            valid = found.first() is not None
+        async with database.sessionmaker() as session:
+            owner = await crossings.secret_owner(session, "api_key", key_hash)
+            valid = owner is not None and await _unrevoked(session, owner)
         if len(self._keys) >= CACHE_MAX:
             self._keys.clear()
         self._keys[key_hash] = (now + CACHE_SECONDS, valid)
         return valid
+
+
+async def _unrevoked(session: AsyncSession, owner: crossings.Owner) -> bool:
+    await scope_session_to(session, owner.organization_id)
+    revoked_at = (
+        await session.execute(select(ApiKey.revoked_at).where(ApiKey.id == owner.id))
+    ).first()
+    return revoked_at is not None and revoked_at[0] is None

@@ -6,7 +6,6 @@ own transaction, committed with the 401.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -20,10 +19,11 @@ from app.auth.roles import Role
 from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair
 from app.config import Settings
 from app.contracts import service as contracts
+from app.core import crossings
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from app.core.locks import transaction_lock
-from app.core.tenancy import cross_tenant, scope_session_to
+from app.core.tenancy import scope_session_to
 from app.core.unit_of_work import release_connection
 from app.errors import Conflict, RateLimited, Unauthorized
 
@@ -33,9 +33,7 @@ INVALID_CREDENTIALS = "Invalid email or password."
 async def email_registered(session: AsyncSession, email: str) -> bool:
     """Whether the email holds an account in any organization (registration refuses those;
     an admin may still add such a person to their organization)."""
-    async with cross_tenant(session, "registration: is the email registered anywhere"):
-        found = await session.execute(select(User.id).where(User.email == email).limit(1))
-        return found.first() is not None
+    return bool(await crossings.email_accounts(session, email, active=False))
 
 
 async def register(session: AsyncSession, data: RegisterRequest) -> User:
@@ -91,12 +89,16 @@ def _locked_error(seconds: int) -> RateLimited:
 
 
 async def login(session: AsyncSession, settings: Settings, data: LoginRequest) -> TokenPair:
-    """One account is picked before any password is checked (`_account_for`), then its locks,
-    then one password hash with no database connection held, then the outcome in the
-    request's transaction (a failure is counted and committed with its 401). Every attempt
-    costs one hash, whatever the email and however many organizations hold it."""
+    """One account, then its locks, then one password hash with no database connection held,
+    then the outcome in the request's transaction (a failure is counted and committed with its
+    401). Every attempt costs one hash, whatever the email and however many organizations hold
+    it (decision 0021)."""
     now = utcnow()
-    account = await _account_for(session, data.email, data.organization_id)
+    # One account, picked before any password is checked: the named organization's, else
+    # the email's first (oldest active). Accounts other organizations add later with the same
+    # email never come first, so they can neither push a person's own account out of
+    # sign-in nor make it slower.
+    account = await crossings.sign_in_account(session, data.email, data.organization_id)
     subjects = throttle.subjects(settings, data.email, account.id if account else None)
     if locked := await throttle.locked_for(session, subjects, now):
         raise _locked_error(locked)
@@ -132,59 +134,28 @@ async def login(session: AsyncSession, settings: Settings, data: LoginRequest) -
     return await _token_pair(session, settings, user, family, now)
 
 
-@dataclass(frozen=True, slots=True)
-class _Account:
-    id: str
-    organization_id: str
-    password_hash: str
-
-
-async def _account_for(
-    session: AsyncSession, email: str, organization_id: str | None
-) -> _Account | None:
-    """The one account an attempt is about. With `organization_id`, the email's account
-    there; without, the email's first account (the oldest active one). Accounts that other
-    organizations add later with the same email never come first, so they can neither push a
-    person's own account out of sign-in nor make it slower (decision 0020)."""
-    query = (
-        select(User.id, User.organization_id, User.password_hash)
-        .where(User.email == email, User.is_active.is_(True))
-        .order_by(User.created_at, User.id)
-        .limit(1)
-    )
-    if organization_id is not None:
-        query = query.where(User.organization_id == organization_id)
-    async with cross_tenant(session, "log in by email"):
-        row = (await session.execute(query)).first()
-    return _Account(*row) if row is not None else None
-
-
 async def _count_failure(
     session: AsyncSession,
     settings: Settings,
     email: str,
-    account: _Account | None,
+    account: crossings.SignInAccount | None,
     subjects: throttle.Subjects,
 ) -> None:
     locked = await throttle.record_failure(session, settings, subjects)
-    accounts = [(account.id, account.organization_id)] if locked.account and account else []
+    accounts: list[crossings.Owner] = []
     if locked.email:  # the email's lock covers each of its accounts: say so in each
-        async with cross_tenant(session, "the accounts a sign-in lockout covers"):
-            rows = await session.execute(
-                select(User.id, User.organization_id).where(
-                    User.email == email, User.is_active.is_(True)
-                )
-            )
-            accounts = [(user_id, organization_id) for user_id, organization_id in rows]
-    for user_id, organization_id in accounts:
-        await scope_session_to(session, organization_id)
+        accounts = await crossings.email_accounts(session, email, active=True)
+    elif locked.account and account is not None:
+        accounts = [crossings.Owner(account.id, account.organization_id)]
+    for locked_account in accounts:
+        await scope_session_to(session, locked_account.organization_id)
         await audit.record(
             session,
-            organization_id=organization_id,
+            organization_id=locked_account.organization_id,
             actor=audit.SYSTEM,
             event_type="auth.account_locked",
             entity_type="user",
-            entity_id=user_id,
+            entity_id=locked_account.id,
         )
 
 
@@ -222,15 +193,11 @@ async def refresh(session: AsyncSession, settings: Settings, secret: str) -> Tok
     token (or a logout racing a refresh) take turns: one gets the new pair, every other use
     finds the token spent and ends the whole session as a reuse."""
     now = utcnow()
-    async with cross_tenant(session, "find the refresh token presented"):
-        token = (
-            await session.execute(
-                select(RefreshToken).where(RefreshToken.token_hash == tokens.hash_secret(secret))
-            )
-        ).scalar_one_or_none()
-    if token is None:
+    owner = await crossings.secret_owner(session, "refresh_token", tokens.hash_secret(secret))
+    if owner is None:
         raise Unauthorized("Invalid refresh token.")
-    await scope_session_to(session, token.organization_id)
+    await scope_session_to(session, owner.organization_id)
+    token = await session.get_one(RefreshToken, owner.id)
     family = (
         await session.execute(
             select(TokenFamily)

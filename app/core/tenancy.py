@@ -11,9 +11,12 @@
    `organization_id = :tenant` to every ORM SELECT, UPDATE and DELETE touching a tenant model,
    and `false` when the session has no tenant.
 
-Code that must cross tenants (login by email, token lookups, job claiming, sweeps, metrics)
-says so through one named path, `cross_tenant(session, purpose)` or
-`system_session(database, purpose)`, which sets `app.cross_tenant` for that transaction only.
+Background work that must cross tenants (job claiming, sweeps, metrics, audit chaining) says
+so through `system_session(database, purpose)`: its transactions set `app.cross_tenant` and
+take the system role, whose members alone the policies let cross (migration 0022); in
+production its login is not the requests' (`DATABASE_SYSTEM_URL`). A request never crosses:
+the few reads it makes before it knows its organization (sign-in by email, the secret it
+presents, a payer's sequence numbers) are SECURITY DEFINER functions (`app/core/crossings.py`).
 """
 
 from __future__ import annotations
@@ -50,8 +53,16 @@ CROSS_TENANT_KEY = "cross_tenant"
 # Per-transaction settings the row-level security policies read (see the migration).
 TENANT_SETTING = "app.tenant"
 CROSS_TENANT_SETTING = "app.cross_tenant"
+SYSTEM_ROLE = "apexchainx_system"  # DATABASE_SYSTEM_ROLE's default
 _APPLY = text(
     "SELECT set_config('app.tenant', :tenant, true), set_config('app.cross_tenant', :cross, true)"
+)
+# Crossing tenants also takes the system role for the rest of the transaction: the policies
+# honour `app.cross_tenant` only for its members (migration 0022), and the application role
+# is not one. Leaving a cross-tenant block clears the setting, which is enough to close it.
+_APPLY_CROSSING = text(
+    "SELECT set_config('app.tenant', :tenant, true), set_config('app.cross_tenant', :cross, true),"
+    " set_config('role', :role, true)"
 )
 
 
@@ -71,15 +82,26 @@ async def _apply_now(session: AsyncSession) -> None:
     """A transaction already under way gets the new scope at once; a later one gets it from
     the `after_begin` hook."""
     if session.in_transaction() and _is_postgres(session):
-        await session.execute(_APPLY, _settings_of(session.sync_session))
+        settings = _settings_of(session.sync_session)
+        await session.execute(_apply_statement(settings), settings)
+
+
+def _apply_statement(settings: dict[str, str]) -> Any:
+    return _APPLY_CROSSING if settings["cross"] else _APPLY
 
 
 def _settings_of(session: Session) -> dict[str, str]:
     tenant = session.info.get(TENANT_KEY)
-    return {
+    settings = {
         "tenant": tenant if isinstance(tenant, str) else "",
         "cross": "on" if session.info.get(CROSS_TENANT_KEY) else "",
     }
+    if settings["cross"]:
+        database = session.info.get("database")
+        settings["role"] = (
+            database.settings.database_system_role if database is not None else SYSTEM_ROLE
+        )
+    return settings
 
 
 async def first_statement_scoped(
@@ -141,7 +163,7 @@ def _restore(session: AsyncSession, previous: Any) -> None:
 async def system_session(database: Database, purpose: str) -> AsyncIterator[AsyncSession]:
     """A session of its own that crosses tenants for its whole life: platform work (sweeps,
     job claiming, metrics, start-up) that belongs to no single organization."""
-    async with database.sessionmaker() as session:
+    async with database.system_sessionmaker() as session:
         session.info[CROSS_TENANT_KEY] = purpose
         yield session
 
@@ -245,4 +267,4 @@ def install_tenant_settings(session_class: type[Session]) -> None:
             return
         settings = _settings_of(session)
         if settings["tenant"] or settings["cross"]:
-            connection.execute(_APPLY, settings)
+            connection.execute(_apply_statement(settings), settings)

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor
+from app.core import crossings
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import new_id
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
-from app.core.tenancy import cross_tenant, system_session
+from app.core.tenancy import scope_session_to, system_session
 from app.db import Database, settings_of
 from app.errors import Conflict, Forbidden, Unauthorized
 from app.events.service import emit
@@ -298,12 +299,11 @@ async def revoke_token(session: AsyncSession, token_id: str, actor: Actor) -> Fa
 async def token_scope(session: AsyncSession, token: str, site: str | None) -> FaultShareToken:
     """The share token behind a public read, or 401 (unknown, expired, revoked) / 403 (asked
     for another site than the token's)."""
-    async with cross_tenant(session, "find the share token presented"):
-        row = (
-            await session.execute(
-                select(FaultShareToken).where(FaultShareToken.token_hash == _hash(token))
-            )
-        ).scalar_one_or_none()
+    owner = await crossings.secret_owner(session, "share_token", _hash(token))
+    row = None
+    if owner is not None:
+        await scope_session_to(session, owner.organization_id)
+        row = await session.get(FaultShareToken, owner.id)
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthorized("The share token is unknown, expired or revoked.")
     if row.site is not None and site is not None and site != row.site:

@@ -15,11 +15,10 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import Enum
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import crossings
 from app.core.clock import utcnow
-from app.core.tenancy import cross_tenant
 from app.jobs import service as jobs
 from app.payments.models import Payment, PaymentStatus
 
@@ -40,18 +39,14 @@ async def held(session: AsyncSession, payer: str, above: int, *, besides: str) -
     """Sequence numbers above `above` that outstanding envelopes of `payer` hold (an expired
     one can no longer land: it holds nothing). Every organization's: the account's sequence
     is one, whoever issued the envelopes."""
-    alive = or_(Payment.valid_until.is_(None), Payment.valid_until > utcnow() - EXPIRY_GRACE)
-    async with cross_tenant(session, "sequence numbers a payer's envelopes hold"):
-        rows = await session.execute(
-            select(Payment.sequence).where(
-                Payment.from_address == payer,
-                Payment.status.in_(OUTSTANDING),
-                Payment.sequence > above,
-                Payment.id != besides,
-                alive,
-            )
-        )
-        return {int(n) for (n,) in rows if n is not None}
+    return await crossings.payer_sequences(
+        session,
+        payer,
+        above,
+        besides=besides,
+        statuses=[status.value for status in OUTSTANDING],
+        alive_after=utcnow() - EXPIRY_GRACE,
+    )
 
 
 async def next_free(
@@ -77,17 +72,9 @@ async def wake_successors(session: AsyncSession, payment: Payment) -> int:
     (or, behind a number that will not be used, are issued again). Every organization's."""
     if payment.sequence is None:
         return 0
-    async with cross_tenant(session, "a payer's envelopes waiting behind this one"):
-        waiting = (
-            await session.execute(
-                select(Payment.id, Payment.organization_id).where(
-                    Payment.from_address == payment.from_address,
-                    Payment.status == PaymentStatus.pending,
-                    Payment.pending_reason == WAITING,
-                    Payment.sequence > payment.sequence,
-                )
-            )
-        ).all()
-    for payment_id, organization_id in waiting:
+    waiting = await crossings.payer_waiting(
+        session, payment.from_address or "", payment.sequence, WAITING
+    )
+    for payment_id, organization_id in ((w.id, w.organization_id) for w in waiting):
         jobs.enqueue(session, EXECUTE, {"payment_id": payment_id}, organization_id=organization_id)
     return len(waiting)
