@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
+# The year is 1970..9998 in the pattern itself, so the document states what the route takes.
+_YEAR = r"(19[7-9]\d|[2-8]\d{3}|9[0-8]\d{2}|99[0-8]\d|999[0-8])"
+PERIOD_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2]|Q[1-4])$"
 _PERIOD = re.compile(PERIOD_PATTERN)
 
 
