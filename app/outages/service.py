@@ -129,7 +129,8 @@ async def _create_in_one_statement(
     reads the severity's current threshold under it (for the response) and whether the
     organization has an active webhook (the fan-out, at commit, reads no more than that)."""
     values = outage_values(data, organization_id, actor, utcnow())
-    contract = _contract_of(values).scalar_subquery()
+    chooser = _contract_of(values)  # built once: read in the insert and returned beside it
+    contract = chooser.scalar_subquery()
     values["contract_id"] = contract
     entry = timeline.entry_values(
         organization_id,
@@ -159,7 +160,7 @@ async def _create_in_one_statement(
         [(Outage, values), (TimelineEntry, entry), (DomainEvent, event), (AuditLog, audit_row)],
         policies.threshold_statement(contract, values["severity"]),
         subscriptions_exist(organization_id),
-        _contract_of(values),
+        chooser,
     )
     timeline.remember(session, TimelineEntry(**entry))
     if subscribed:  # the fan-out would find no subscription to deliver to: skip its query
