@@ -71,7 +71,8 @@ LOOKUPS: dict[str, tuple[str, str, str]] = {
     # A payer's account has one sequence, whoever issued its envelopes
     # (app/payments/sequencing.py).
     "apexchainx_payer_sequences": (
-        "p_payer text, p_above bigint, p_besides text, p_statuses text[], p_alive_after timestamptz",
+        "p_payer text, p_above bigint, p_besides text, p_statuses text[],"
+        " p_alive_after timestamptz",
         "TABLE (sequence bigint)",
         """
         SELECT sequence FROM payments
@@ -149,6 +150,10 @@ def _crossing_function(system: str) -> None:
     )
 
 
+# The tenant clause as PostgreSQL prints it back in pg_policies.qual; group 1 is its column.
+TENANT_CLAUSE_PATTERN = r"\(\((\w+)\)::text = \( SELECT current_setting\('app.tenant'"
+
+
 def _rewrite_policies(crossing_from: str, crossing_to: str) -> None:
     """Every tenant policy gets the new crossing clause; its tenant clause stays as is."""
     op.execute(
@@ -162,9 +167,7 @@ def _rewrite_policies(crossing_from: str, crossing_to: str) -> None:
             FOR p IN SELECT tablename, qual FROM pg_policies
                      WHERE schemaname = 'public' AND policyname = '{POLICY}'
             LOOP
-                tenant_column := substring(
-                    p.qual FROM '\\(\\((\\w+)\\)::text = \\( SELECT current_setting\\(''app.tenant'''
-                );
+                tenant_column := substring(p.qual FROM {_quote(TENANT_CLAUSE_PATTERN)});
                 IF tenant_column IS NULL THEN
                     RAISE EXCEPTION 'policy on % has an unexpected shape: %', p.tablename, p.qual;
                 END IF;
@@ -179,7 +182,7 @@ def _rewrite_policies(crossing_from: str, crossing_to: str) -> None:
             END LOOP;
         END
         $$
-        """
+        """  # noqa: S608 (the policy name and clauses are this module's constants)
     )
     del crossing_from  # the tenant clause is read from the catalog; the old one is replaced
 
