@@ -57,10 +57,14 @@ class LedgerScan:
             self.anchors.append(anchor_of(record, attributed.seq))
 
     def reaches(self, moment: datetime | None) -> bool:
-        """The look-back covered `moment` (or the account's whole history)."""
+        """The look-back covered `moment` (or the account's whole history). Ledger times are
+        whole seconds: a transaction stamped in `moment`'s own second may have closed after
+        it, so only one from an earlier second shows that nothing since was left unread."""
         if self.whole_history:
             return True
-        return moment is not None and self.checked_from is not None and self.checked_from <= moment
+        if moment is None or self.checked_from is None:
+            return False
+        return self.checked_from < moment.replace(microsecond=0)
 
 
 def anchor_of(record: AccountTransaction, seq: int) -> LedgerAnchor:
