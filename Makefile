@@ -85,6 +85,7 @@ bench: install
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.faults
 	$(BIN)/python -m bench.login_flood
+	$(BIN)/python -m bench.imports
 
 worker: install
 	$(BIN)/celery -A app.worker worker -Q default,sla,payouts,webhooks,investigations \

@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     max_request_body_size_bytes: int = Field(default=10_485_760, ge=1024)
     max_upload_size_bytes: int = Field(default=10_485_760, ge=1024)
     max_bulk_outages_count: int = Field(default=1000, ge=1)
+    # The shape a JSON body may have (app/core/json_shape.py): the largest valid body (an
+    # import of 1 000 outages with 100 services each) has ~115 000 values, 12 000 keys and
+    # 3 000 containers; nothing the API takes nests deeper than 6.
+    max_json_values: int = Field(default=150_000, ge=100)
+    max_json_keys: int = Field(default=20_000, ge=100)
+    max_json_containers: int = Field(default=10_000, ge=10)
+    max_json_depth: int = Field(default=32, ge=4, le=256)
     max_affected_services_count: int = Field(default=100, ge=1)
     max_site_name_length: int = Field(default=255, ge=1)
     max_description_length: int = Field(default=5000, ge=1)

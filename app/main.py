@@ -15,6 +15,7 @@ from app.auth.identity import RateLimitIdentity
 from app.background import install_session_hooks, register_background_work
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.breaker import CircuitBreaker
+from app.core.json_shape import json_shape_limits
 from app.core.locks import advisory_lock
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         RequestLimitsMiddleware,
         max_body_bytes=settings.max_request_body_size_bytes,
         max_upload_bytes=settings.max_upload_size_bytes,
+        json_shape=json_shape_limits(settings),
     )
     app.add_middleware(CorrelationMiddleware, hsts=settings.is_production)
     # Outside every renderer of errors (even the 500 of CorrelationMiddleware).

@@ -6,6 +6,7 @@ enforced while the body is read, whatever the client claimed in `Content-Length`
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import correlation
+from app.core.json_shape import SLICE, ShapeCounter, ShapeExceeded, ShapeLimits
 from app.errors import (
     error_response,
     internal_error_response,
@@ -101,13 +103,22 @@ class CorrelationMiddleware:
 
 class RequestLimitsMiddleware:
     """Refuses bodies over the limit with 413, by header when declared and by counting bytes
-    as they arrive otherwise; nothing past the limit is buffered. Also refuses NUL characters
-    in the path or query (no database stores them)."""
+    as they arrive otherwise; nothing past the limit is buffered. A JSON body is also refused
+    with 413 as soon as its shape (values, keys, containers, nesting) passes its limit, before
+    anything parses it (app/core/json_shape.py). Also refuses NUL characters in the path or
+    query (no database stores them)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        json_shape: ShapeLimits | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.json_shape = json_shape
 
     def _limit_and_message(self, headers: Headers) -> tuple[int, str]:
         if headers.get("content-type", "").startswith("multipart/form-data"):
@@ -138,17 +149,39 @@ class RequestLimitsMiddleware:
             await _drain_nothing(response, scope, receive, send)
             return
         received = 0
+        shape = self._shape_counter(headers)
 
         async def counting_receive() -> Message:
             nonlocal received
             msg = await receive()
             if msg["type"] == "http.request":
-                received += len(msg.get("body", b""))
+                body = msg.get("body", b"")
+                received += len(body)
                 if received > limit:
                     raise HTTPException(413, detail=message)
+                if shape is not None:
+                    await _count_shape(shape, body)
             return msg
 
         await self.app(scope, counting_receive, send)
+
+    def _shape_counter(self, headers: Headers) -> ShapeCounter | None:
+        """JSON bodies (declared so, or undeclared: FastAPI parses those as JSON too)."""
+        content_type = headers.get("content-type", "")
+        if self.json_shape is None or (content_type and "json" not in content_type):
+            return None
+        return ShapeCounter(self.json_shape)
+
+
+async def _count_shape(shape: ShapeCounter, body: bytes) -> None:
+    """Counted a slice at a time, letting other requests run between slices."""
+    for start in range(0, len(body), SLICE):
+        if start:
+            await asyncio.sleep(0)
+        try:
+            shape.feed_slice(body[start : start + SLICE])
+        except ShapeExceeded as exc:
+            raise HTTPException(413, detail=str(exc)) from None
 
 
 def _has_nul(scope: Scope) -> bool:

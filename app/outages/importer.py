@@ -3,11 +3,8 @@ nothing is written (422 listing each error by record index)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,73 +18,13 @@ from app.events.service import emit_many, event_values
 from app.outages import service, timeline
 from app.outages.models import Outage, TimelineEntry
 from app.outages.schemas import OutageCreate
-
-LIST_SEPARATORS = (";", "|")
-NUMBER_COLUMNS = ("latitude", "longitude", "affected_subscribers")
-
-
-def _csv_record(row: dict[str, Any]) -> dict[str, Any]:
-    """CSV columns are the JSON field names; `services_affected` is `;`- or `|`-separated;
-    `latitude`/`longitude` columns make the location; empty cells are absent."""
-    record: dict[str, Any] = {k: v for k, v in row.items() if v not in ("", None)}
-    for name in ("services_affected", "affected_services"):
-        if name in record:
-            text = str(record.pop(name))
-            separator = next((s for s in LIST_SEPARATORS if s in text), ";")
-            record["services_affected"] = [p.strip() for p in text.split(separator) if p.strip()]
-    for name in NUMBER_COLUMNS:
-        if name in record:
-            record[name] = _number(record[name])
-    if "latitude" in record or "longitude" in record:
-        record["location"] = {
-            "latitude": record.pop("latitude", None),
-            "longitude": record.pop("longitude", None),
-        }
-    return record
-
-
-def _number(cell: Any) -> Any:
-    """A CSV cell is text; JSON bodies take numbers. A cell that is not a number stays text,
-    for validation to report."""
-    text = str(cell).strip()
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return cell
-
-
-def parse_file(filename: str, content: bytes) -> list[Any]:
-    text = content.decode("utf-8-sig", errors="strict")
-    if filename.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
-        parsed = orjson.loads(text)
-        records = parsed.get("outages") if isinstance(parsed, dict) else parsed
-        if not isinstance(records, list):
-            raise ValueError('a JSON file holds a list of outages or {"outages": [...]}')
-        return records
-    try:
-        rows = list(csv.DictReader(io.StringIO(text), restkey="_unexpected_columns"))
-    except csv.Error as exc:  # a malformed file, or a field over the csv module's limit
-        raise ValueError(f"not a readable CSV file ({exc})") from None
-    return [_csv_record(row) for row in rows]
+from app.outages.upload import too_many
 
 
 def validate(records: list[Any], max_count: int) -> list[OutageCreate]:
+    """Pure CPU (up to a thousand models): the router runs it in a worker thread."""
     if len(records) > max_count:
-        raise ValidationFailed(
-            f"At most {max_count} outages per import; got {len(records)}.",
-            details={
-                "errors": [
-                    {
-                        "index": None,
-                        "loc": ["outages"],
-                        "msg": f"at most {max_count} records",
-                        "type": "too_long",
-                    }
-                ]
-            },
-        )
+        raise too_many(max_count, got=len(records))
     if not records:
         raise ValidationFailed(
             "Nothing to import.",
