@@ -32,15 +32,6 @@ class PageParams:
     cursor: str | None = None
 
 
-async def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..200.")] = (
-        DEFAULT_LIMIT
-    ),
-    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")] = 0,
-) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
-
-
 async def cursor_page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..200.")] = (
         DEFAULT_LIMIT
@@ -58,8 +49,10 @@ async def cursor_page_params(
     return PageParams(limit=limit, offset=offset, cursor=cursor)
 
 
-PageParamsDep = Annotated[PageParams, Depends(page_params)]
-CursorPageParamsDep = Annotated[PageParams, Depends(cursor_page_params)]
+# Every list that answers a `next_cursor` accepts it back (a client following it otherwise
+# got its first page forever).
+PageParamsDep = Annotated[PageParams, Depends(cursor_page_params)]
+CursorPageParamsDep = PageParamsDep
 
 
 class Page(BaseModel, Generic[T]):

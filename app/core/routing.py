@@ -21,15 +21,22 @@ from typing import Any
 
 import fastapi
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.core import idempotency
 from app.core.unit_of_work import commit, request_session_of
-from app.errors import AppError, integrity_conflict_response, render_handled_error
+from app.errors import (
+    AppError,
+    ValidationFailed,
+    integrity_conflict_response,
+    render_handled_error,
+)
 
 _HANDLED = (AppError, RequestValidationError, StarletteHTTPException)
 
@@ -73,10 +80,12 @@ class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         secret_fields: tuple[str, ...] = tuple(getattr(self.response_model, "secret_fields", ()))
+        known = query_names(self.dependant)
 
         async def run(request: Request) -> Response:
             error: BaseException | None = None
             try:
+                refuse_unknown_query(request, known)
                 response = await handler(request)
             except _HANDLED as exc:
                 error = exc
@@ -91,6 +100,48 @@ class UnitOfWorkRoute(APIRoute):
             return await finish(request, response, error, secret_fields)
 
         return run
+
+
+def query_names(dependant: Dependant) -> frozenset[str]:
+    """Every query parameter the route and its dependencies declare (a model's fields too)."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        for field in current.query_params:
+            model = field.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                names.update(f.alias or n for n, f in model.model_fields.items())
+            else:
+                names.add(field.alias)
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
+    """A misspelt filter would otherwise be ignored and the list answered unfiltered."""
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: "
+            + ", ".join(name[:64] for name in unknown[:10])
+            + (f" (and {len(unknown) - 10} more)" if len(unknown) > 10 else "")
+            + (
+                f". This route takes: {', '.join(sorted(known))}."
+                if known
+                else ". This route takes no query parameters."
+            ),
+            details={
+                "errors": [
+                    {
+                        "loc": ["query", name[:64]],
+                        "msg": "unknown query parameter",
+                        "type": "extra_forbidden",
+                    }
+                    for name in unknown[:10]
+                ]
+            },
+        )
 
 
 class APIRouter(fastapi.APIRouter):

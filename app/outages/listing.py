@@ -12,7 +12,7 @@ the ORM's tenant hook); on PostgreSQL row-level security holds it too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
-from app.core.pagination import PageParams, encode_cursor
+from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.core.schemas import usdc_number
 from app.db import UTCDateTime, dialect_of
 from app.outages.models import Outage
@@ -69,6 +69,7 @@ class OutageFilters:
     start: datetime | None = None
     end: datetime | None = None
     q: str | None = None
+    before_id: str | None = None  # a cursor: the last id of the previous page
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -77,7 +78,7 @@ class OutageFilters:
     def shape(self, dialect: str) -> tuple[Any, ...]:
         """Which filters are set: one statement per shape."""
         searched = (len(self.words) if dialect != "postgresql" else 1) if self.words else 0
-        present = (self.status, self.severity, self.site_name, self.start, self.end)
+        present = (self.status, self.severity, self.site_name, self.start, self.end, self.before_id)
         return (*(value is not None for value in present), searched, dialect)
 
     def params(self, dialect: str) -> dict[str, Any]:
@@ -87,6 +88,7 @@ class OutageFilters:
             "site_name": self.site_name,
             "start": self.start,
             "end": self.end,
+            "before_id": self.before_id,
         }
         if dialect == "postgresql":
             values["q"] = " ".join(self.words)
@@ -97,7 +99,7 @@ class OutageFilters:
 
 
 def _criteria(shape: tuple[Any, ...], *, search: bool = True) -> list[Any]:
-    has_status, has_severity, has_site, has_start, has_end, searched, dialect = shape
+    has_status, has_severity, has_site, has_start, has_end, has_before, searched, dialect = shape
     criteria: list[Any] = [Outage.organization_id == bindparam("org")]
     for present, name in zip(
         (has_status, has_severity, has_site), ("status", "severity", "site_name"), strict=True
@@ -108,6 +110,8 @@ def _criteria(shape: tuple[Any, ...], *, search: bool = True) -> list[Any]:
         criteria.append(Outage.created_at >= bindparam("start"))
     if has_end:
         criteria.append(Outage.created_at <= bindparam("end"))
+    if has_before:
+        criteria.append(Outage.id < bindparam("before_id"))
     if searched and search and dialect == "postgresql":
         query = func.plainto_tsquery(literal_column("'simple'"), bindparam("q"))
         criteria.append(Outage.search_vector.op("@@")(query))
@@ -309,6 +313,31 @@ async def _live_exclusions(
     return await excluded_seconds(session, clocks, now=now) if clocks else {}
 
 
+def _position(params: PageParams, has_next: bool) -> dict[str, Any]:
+    """Where the page is: by offset with its total, or after a cursor (no total, as every
+    cursor page of the API: counting would cost what the cursor saves)."""
+    offset, limit = params.offset, params.limit
+    if params.cursor is not None:
+        return {
+            "total": None,
+            "total_exact": False,
+            "limit": limit,
+            "offset": None,
+            "has_next": has_next,
+            "has_previous": True,
+            "next_offset": None,
+            "previous_offset": None,
+        }
+    return {
+        "limit": limit,
+        "offset": offset,
+        "has_next": has_next,
+        "has_previous": offset > 0,
+        "next_offset": offset + limit if has_next else None,
+        "previous_offset": max(0, offset - limit) if offset > 0 else None,
+    }
+
+
 async def page(
     session: AsyncSession,
     organization_id: str,
@@ -319,6 +348,8 @@ async def page(
 ) -> Response:
     """The page (newest first) as JSON in the `Page[OutageOut]` shape."""
     dialect = dialect_of(session)
+    if params.cursor is not None:
+        filters = replace(filters, before_id=decode_cursor(params.cursor))
     values = {**filters.params(dialect), "org": organization_id}
     connection = await session.connection()
     few = False
@@ -328,22 +359,20 @@ async def page(
     if dialect == "postgresql" and not few:
         await _walk_newest_first(connection, common_word=bool(filters.words))
     statement, total_alone = _statements(filters.shape(dialect), total_cap, few=few)
-    window = {"offset": params.offset, "limit": params.limit + 1}
+    offset = 0 if params.cursor is not None else params.offset
+    window = {"offset": offset, "limit": params.limit + 1}
     rows = (await connection.execute(statement, {**values, **window})).all()
     now = utcnow()
-    counted = rows[0][-1] if rows else (await connection.execute(total_alone, values)).scalar()
-    has_next = len(rows) > params.limit
-    offset, limit = params.offset, params.limit
+    limit = params.limit
+    has_next = len(rows) > limit
     excluded = await _live_exclusions(session, organization_id, rows[:limit], now)
+    total: dict[str, Any] = {}
+    if params.cursor is None:
+        counted = rows[0][-1] if rows else (await connection.execute(total_alone, values)).scalar()
+        total = {"total": min(counted or 0, total_cap), "total_exact": (counted or 0) <= total_cap}
     body = {
-        "total": min(counted or 0, total_cap),
-        "total_exact": (counted or 0) <= total_cap,
-        "limit": limit,
-        "offset": offset,
-        "has_next": has_next,
-        "has_previous": offset > 0,
-        "next_offset": offset + limit if has_next else None,
-        "previous_offset": max(0, offset - limit) if offset > 0 else None,
+        **total,
+        **_position(params, has_next),
         "next_cursor": encode_cursor(rows[limit - 1][_ID]) if has_next else None,
         "results": [_fields(row, now, excluded.get(row[_ID], 0.0)) for row in rows[:limit]],
     }
