@@ -2,15 +2,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 import orjson
 from fastapi import Query
 from fastapi.responses import Response
 
-from app.analytics import service, snapshots
+from app.analytics import dashboard, service, snapshots
 from app.analytics.schemas import (
+    DashboardOut,
     MttrStatsOut,
     PeriodOut,
     SlaAggregationOut,
@@ -18,6 +19,7 @@ from app.analytics.schemas import (
     SlaSnapshotOut,
     SlaSummaryOut,
     SlaWindowOut,
+    TrendsOut,
 )
 from app.auth.dependencies import CurrentPrincipal
 from app.core.clock import utcnow
@@ -25,6 +27,7 @@ from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.core.spreadsheet import spreadsheet_safe
 from app.db import SessionDep
+from app.errors import ValidationFailed
 from app.sla.engine import Severity
 
 router = APIRouter(tags=["Analytics"])
@@ -69,6 +72,99 @@ async def sla_window(
             "granularity": granularity,
             "period": PeriodOut(start=start, end=end),
             "buckets": buckets,
+        }
+    )
+
+
+Site = Annotated[str | None, Query(min_length=1, max_length=255, description="A site id or name.")]
+DEFAULT_RANGE_DAYS = 30
+
+
+def _dashboard_filters(
+    start: datetime | None,
+    end: datetime | None,
+    severity: Severity | None,
+    site: str | None,
+    granularity: dashboard.TrendGranularity = "day",
+) -> dashboard.DashboardFilters:
+    """The range defaults to the last 30 days; it must end after it starts and hold at most
+    MAX_BUCKETS buckets (a chart of every day of ten years is not a dashboard)."""
+    end = end or utcnow()
+    start = start or end - timedelta(days=DEFAULT_RANGE_DAYS)
+    if start >= end:
+        raise ValidationFailed(
+            "`start_date` must be before `end_date`.",
+            details={
+                "errors": [
+                    {"loc": ["query", "start_date"], "msg": "not before end", "type": "value_error"}
+                ]
+            },
+        )
+    if len(dashboard.bucket_starts(start, end, granularity)) > dashboard.MAX_BUCKETS:
+        raise ValidationFailed(
+            f"The range holds more than {dashboard.MAX_BUCKETS} {granularity}s; "
+            "narrow it or use weeks.",
+            details={
+                "errors": [{"loc": ["query", "start_date"], "msg": "range", "type": "value_error"}]
+            },
+        )
+    return dashboard.DashboardFilters(
+        start=start, end=end, severity=severity.value if severity else None, site=site
+    )
+
+
+@router.get(
+    "/sla/analytics/dashboard",
+    response_model=DashboardOut,
+    summary="Dashboard figures over a date range, against the previous window",
+)
+async def sla_dashboard(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    start_date: AwareDatetime | None = None,
+    end_date: AwareDatetime | None = None,
+    severity: Severity | None = None,
+    site: Site = None,
+) -> DashboardOut:
+    """Compliance %, MTTR (average, median, 90th percentile), penalties, rewards and net of
+    the outages resolved in [start_date, end_date) (default: the last 30 days), optionally of
+    one severity or site; the same for the window of equal length just before, and the
+    change."""
+    filters = _dashboard_filters(start_date, end_date, severity, site)
+    figures = await dashboard.dashboard(session, filters)
+    return DashboardOut.model_validate(
+        {
+            "period": PeriodOut(start=filters.start, end=filters.end),
+            "filters": {"severity": filters.severity, "site": site},
+            **figures,
+        }
+    )
+
+
+@router.get(
+    "/sla/analytics/trends",
+    response_model=TrendsOut,
+    summary="Dashboard figures per day or week",
+)
+async def sla_trends(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    start_date: AwareDatetime | None = None,
+    end_date: AwareDatetime | None = None,
+    severity: Severity | None = None,
+    site: Site = None,
+    granularity: Literal["day", "week"] = "day",
+) -> TrendsOut:
+    """The dashboard's figures for each UTC day (or ISO week) of the range, every bucket
+    present (zeros where nothing was resolved), oldest first."""
+    filters = _dashboard_filters(start_date, end_date, severity, site, granularity)
+    series = await dashboard.trends(session, filters, granularity)
+    return TrendsOut.model_validate(
+        {
+            "period": PeriodOut(start=filters.start, end=filters.end),
+            "granularity": granularity,
+            "filters": {"severity": filters.severity, "site": site},
+            "series": series,
         }
     )
 

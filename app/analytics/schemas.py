@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field, RootModel, computed_field
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.schemas import OutputModel, UsdcOut, UTCTimestamp
@@ -103,6 +103,10 @@ class MttrGroupOut(OutputModel):
 
 
 class MttrSeverityOut(MttrGroupOut):
+    @computed_field(description="The seed's name for `average_mttr_minutes` here.")
+    def average_mttr(self) -> float:
+        return self.average_mttr_minutes
+
     # Absent (never null) when no outage of this severity has an SLA result.
     sla_met: int | SkipJsonSchema[None] = Field(default=None, exclude_if=_absent)
     sla_violated: int | SkipJsonSchema[None] = Field(default=None, exclude_if=_absent)
@@ -166,3 +170,66 @@ class SlaExportRowOut(OutputModel):
 
 class SlaExportOut(RootModel[list[SlaExportRowOut]]):
     """`GET /sla/export?format=json`: the rows, oldest result first."""
+
+
+class DashboardFiltersOut(OutputModel):
+    severity: Severity | None
+    site: str | None = Field(description="A site id or name; null for every site.")
+
+
+class _DashboardFigures(OutputModel):
+    outages_evaluated: int = Field(description="Outages resolved in the range (latest results).")
+    sla_met: int
+    sla_violated: int
+    compliance_rate: float | None = Field(
+        description="Percent of evaluated outages whose SLA was met, 2 decimals; null when "
+        "none was evaluated."
+    )
+    violation_rate: float = Field(description="Percent of evaluated outages, 2 decimals.")
+    average_mttr_minutes: float | None = Field(description="2 decimals; null when none.")
+    total_penalties: UsdcOut
+    total_rewards: UsdcOut
+    net_amount: UsdcOut = Field(description="Rewards minus penalties.")
+
+
+class DashboardKpis(_DashboardFigures):
+    outages_detected: int = Field(description="Outages detected in the range, open ones too.")
+    mttr_p50_minutes: int | None = Field(description="Median MTTR (nearest rank).")
+    mttr_p90_minutes: int | None = Field(description="90th percentile MTTR (nearest rank).")
+
+
+class PreviousWindowOut(DashboardKpis):
+    start: UTCTimestamp
+    end: UTCTimestamp
+
+
+class DashboardChangeOut(OutputModel):
+    """This window minus the previous one; null where either has no value."""
+
+    outages_detected: int | None
+    outages_evaluated: int | None
+    compliance_rate: float | None = Field(description="In percentage points.")
+    average_mttr_minutes: float | None
+    total_penalties: UsdcOut | None
+    total_rewards: UsdcOut | None
+    net_amount: UsdcOut | None
+
+
+class DashboardOut(DashboardKpis):
+    period: PeriodOut
+    filters: DashboardFiltersOut
+    previous: PreviousWindowOut = Field(
+        description="The same figures for the window of the same length just before."
+    )
+    change: DashboardChangeOut
+
+
+class TrendPointOut(_DashboardFigures):
+    date: BucketDate
+
+
+class TrendsOut(OutputModel):
+    period: PeriodOut
+    granularity: Literal["day", "week"]
+    filters: DashboardFiltersOut
+    series: list[TrendPointOut] = Field(description="Every bucket of the range, oldest first.")

@@ -29,7 +29,7 @@ def _latest_results(start: datetime | None, end: datetime | None) -> Any:
     return and_(*conditions)
 
 
-def _outcome_columns() -> list[Any]:
+def outcome_columns() -> list[Any]:
     violated = case((SlaResult.status == "violated", 1), else_=0)
     return [
         func.count(SlaResult.id).label("evaluated"),
@@ -50,7 +50,7 @@ def _outcome_columns() -> list[Any]:
     ]
 
 
-def _outcome(row: Any) -> dict[str, Any]:
+def outcome_of(row: Any) -> dict[str, Any]:
     evaluated = int(row.evaluated or 0)
     violated = int(row.violated or 0)
     penalties = row.total_penalties or Decimal(0)
@@ -71,7 +71,7 @@ def _outcome(row: Any) -> dict[str, Any]:
     }
 
 
-def _joined(stmt: Any) -> Any:
+def joined(stmt: Any) -> Any:
     return stmt.select_from(SlaResult).join(Outage, Outage.id == SlaResult.outage_id)
 
 
@@ -79,11 +79,9 @@ async def summary(
     session: AsyncSession, start: datetime | None, end: datetime | None
 ) -> dict[str, Any]:
     row = (
-        await session.execute(
-            _joined(select(*_outcome_columns())).where(_latest_results(start, end))
-        )
+        await session.execute(joined(select(*outcome_columns())).where(_latest_results(start, end)))
     ).one()
-    return _outcome(row)
+    return outcome_of(row)
 
 
 async def window(
@@ -92,12 +90,12 @@ async def window(
     dialect = dialect_of(session)
     period = bucket(Outage.resolved_at, granularity, dialect).label("period")
     rows = await session.execute(
-        _joined(select(period, *_outcome_columns()))
+        joined(select(period, *outcome_columns()))
         .where(_latest_results(start, end))
         .group_by(period)
         .order_by(period)
     )
-    return [{"period": row.period, **_outcome(row)} for row in rows]
+    return [{"period": row.period, **outcome_of(row)} for row in rows]
 
 
 async def aggregation(
@@ -109,7 +107,7 @@ async def aggregation(
         services = services_of(Outage.services_affected, dialect)
         key = services.c.value.label("group")
         stmt = (
-            select(key, *_outcome_columns())
+            select(key, *outcome_columns())
             .select_from(SlaResult)
             .join(Outage, Outage.id == SlaResult.outage_id)
             .join(services, true())
@@ -119,11 +117,11 @@ async def aggregation(
             Outage.severity if group_by == "severity" else func.coalesce(Outage.region, "unknown")
         )
         key = column.label("group")
-        stmt = _joined(select(key, *_outcome_columns()))
+        stmt = joined(select(key, *outcome_columns()))
     rows = await session.execute(
         stmt.where(_latest_results(start, end)).group_by(key).order_by(key)
     )
-    return [{"group": row.group, **_outcome(row)} for row in rows]
+    return [{"group": row.group, **outcome_of(row)} for row in rows]
 
 
 def _mttr_key(group_by: MttrGroup | None, dialect: str) -> Any:
@@ -216,7 +214,7 @@ async def _mttr_groups(
 async def _compliance(session: AsyncSession, conditions: list[Any]) -> float | None:
     row = (
         await session.execute(
-            _joined(
+            joined(
                 select(
                     func.count(SlaResult.id).label("n"),
                     func.sum(case((SlaResult.status == "met", 1), else_=0)).label("met"),
@@ -231,7 +229,7 @@ async def _met_by_severity(
     session: AsyncSession, conditions: list[Any]
 ) -> dict[str, dict[str, int]]:
     rows = await session.execute(
-        _joined(
+        joined(
             select(
                 Outage.severity,
                 func.sum(case((SlaResult.status == "met", 1), else_=0)).label("met"),

@@ -33,6 +33,12 @@ async def health() -> HealthOut:
 
 
 @router.get("/health/live", response_model=LivenessOut, summary="Liveness: the process is running")
+@router.get(
+    "/health/liveness",
+    name="liveness",
+    response_model=LivenessOut,
+    summary="Liveness (the seed's path)",
+)
 async def live() -> LivenessOut:
     """200 while the process runs (for orchestrators' liveness probes)."""
     return LivenessOut(status="alive")
@@ -57,16 +63,26 @@ def rate_limit_state(limiter: Any) -> str:
     return "shared (Redis)"
 
 
+_NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ReadinessFailureOut,
+        "description": "A dependency does not answer; `checks` says which.",
+    }
+}
+
+
 @router.get(
     "/health/ready",
     response_model=ReadinessOut,
     summary="Readiness: the database (and Redis, when configured) answer",
-    responses={
-        503: {
-            "model": ReadinessFailureOut,
-            "description": "A dependency does not answer; `checks` says which.",
-        }
-    },
+    responses=_NOT_READY,
+)
+@router.get(
+    "/health/readiness",
+    name="readiness",
+    response_model=ReadinessOut,
+    summary="Readiness (the seed's path)",
+    responses=_NOT_READY,
 )
 async def ready(request: Request) -> ReadinessOut | JSONResponse:
     """200 when the database (and Redis, when configured) answer; 503 otherwise, with the failing

@@ -39,7 +39,7 @@ from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.core.schemas import usdc_number
 from app.db import UTCDateTime, dialect_of
 from app.outages.models import Outage
-from app.outages.schemas import OutageOut
+from app.outages.schemas import SLA_STATUS_KEYS, OutageOut
 from app.outages.service import STATUS_ALIASES
 from app.sla.engine import clock
 from app.sla.exclusions import ClockOf, excluded_seconds
@@ -50,6 +50,7 @@ _COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("locati
 _RESULT_COLUMNS: tuple[str, ...] = (
     *("id", "status", "severity", "threshold_minutes", "mttr_minutes", "amount"),
     *("payment_type", "rating", "policy_version", "mttr_source"),
+    *("contract_status", "contract_tx_hash"),
 )
 _PAGE_COLUMNS = (*_COLUMNS, "latitude", "longitude", "threshold")
 _PAGE_COLUMNS += tuple(f"sla_{name}" for name in _RESULT_COLUMNS)
@@ -250,14 +251,18 @@ _LATITUDE, _LONGITUDE, _THRESHOLD = _AT["latitude"], _AT["longitude"], _AT["thre
 _RESULT = tuple(_AT[f"sla_{name}"] for name in _RESULT_COLUMNS)
 
 
+_ABSENT = dict.fromkeys(SLA_STATUS_KEYS)  # every key present, null where it does not apply
+
+
 def _status(row: Sequence[Any], now: datetime, excluded: float) -> dict[str, Any]:
     """The row's SLA state in the `SlaStatusOut` shape (the hot path: plain indexing)."""
     result_id, status, severity, threshold, mttr, amount, payment_type, rating, version, source = (
-        row[index] for index in _RESULT
+        row[index] for index in _RESULT[:10]
     )
     if result_id is not None:
         money = usdc_number(amount)
-        return {
+        contract_status, contract_tx_hash = row[_RESULT[10]], row[_RESULT[11]]
+        return _ABSENT | {
             "status": status,
             "severity": severity,
             "threshold_minutes": threshold,
@@ -269,10 +274,12 @@ def _status(row: Sequence[Any], now: datetime, excluded: float) -> dict[str, Any
             "policy_version": version,
             "sla_result_id": result_id,
             "mttr_source": source,
+            "smart_contract_invoked": contract_status is not None,
+            "contract_tx_hash": contract_tx_hash,
         }
     limit = row[_THRESHOLD] or 0
     state = clock(row[_DETECTED], row[_RESOLVED] or now, limit, excluded)
-    return {
+    return _ABSENT | {
         "status": state.status.value,
         "severity": row[_SEVERITY],
         "threshold_minutes": limit,

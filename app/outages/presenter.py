@@ -55,6 +55,8 @@ def sla_status(
             "policy_version": result.policy_version,
             "sla_result_id": result.id,
             "mttr_source": result.mttr_source,
+            "smart_contract_invoked": result.contract_status is not None,
+            "contract_tx_hash": result.contract_tx_hash,
         }
     state = clock(outage.detected_at, outage.resolved_at or utcnow(), threshold, excluded_seconds)
     return {
@@ -133,6 +135,7 @@ async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
     claims = await overrides.of_outage(session, outage.id)
     stops = await pauses.of_outage(session, outage.id)
     excluded = await live_exclusions(session, outage) if result is None else 0.0
+    payment = await _payment(session, outage.id)
     return OutageDetail.model_validate(
         {
             **_fields(outage),
@@ -140,7 +143,8 @@ async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
             "pauses": [PauseOut.model_validate(p) for p in stops],
             "sla_result": SlaResultOut.model_validate(result) if result else None,
             "rca": RcaOut.model_validate(rca) if rca else None,
-            "payment": await _payment(session, outage.id),
+            "payment": payment,
+            "stellar_payment": payment.model_dump() if payment else None,
             "settlement_hold": await hold_reason(session, outage.id) if result else None,
             "overrides": [OverrideOut.model_validate(o) for o in claims],
             "timeline": [TimelineOut.model_validate(e) for e in entries],

@@ -93,13 +93,14 @@ async def search_outages(
     session: SessionDep,
     page: PageParamsDep,
     q: Annotated[
-        str,
+        str | None,
         Query(
             min_length=1,
             max_length=500,
-            description="Words to find in the site name or description.",
+            description="Words to find in the site name or description; without it, the "
+            "search lists (newest first, with the other filters).",
         ),
-    ],
+    ] = None,
     severity: Severity | None = None,
     status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
     start: AwareDatetime | None = None,
@@ -150,6 +151,14 @@ _IMPORT_BODY: dict[str, Any] = {
     status_code=status.HTTP_201_CREATED,
     response_model=BulkImportResult,
     summary="Import many outages at once",
+    openapi_extra=_IMPORT_BODY,
+)
+@router.post(
+    "/bulk",
+    name="bulk_import_outages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BulkImportResult,
+    summary="Import many outages at once (the seed-era path)",
     openapi_extra=_IMPORT_BODY,
 )
 async def import_outages(

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from app.config import get_settings
@@ -171,6 +178,18 @@ class SlaStatusOut(BaseModel):
     policy_version: int | None = None
     sla_result_id: str | None = None
     mttr_source: MttrSource | None = None
+    smart_contract_invoked: bool | None = Field(
+        default=None,
+        description="Whether the SLA contract (Soroban) was asked to record this result; null "
+        "until there is a result.",
+    )
+    contract_tx_hash: str | None = Field(
+        default=None, description="The contract call's transaction, once it has one."
+    )
+
+
+# Every key of the SLA status, present (null where it does not apply) in lists as in details.
+SLA_STATUS_KEYS = tuple(SlaStatusOut.model_fields)
 
 
 class TimelineOut(OutputModel):
@@ -182,6 +201,10 @@ class TimelineOut(OutputModel):
     timestamp: UTCTimestamp = Field(validation_alias="occurred_at")
     data: dict[str, Any]
     schema_version: int
+
+    @computed_field(description="Who: a user's id, else the kind of actor (the seed's field).")
+    def user(self) -> str:
+        return self.actor_id if self.actor_type == "user" and self.actor_id else self.actor_type
 
 
 class RcaOut(OutputModel):
@@ -257,10 +280,24 @@ class OutageOut(OutputModel):
     sla_status: SlaStatusOut | None = None
 
 
+class StellarPaymentOut(OutputModel):
+    transaction_hash: str | None
+    amount: UsdcOut
+    asset_code: str
+    from_address: str | None
+    to_address: str | None
+    status: str
+    created_at: UTCTimestamp
+    confirmed_at: UTCTimestamp | None
+
+
 class OutageDetail(OutageOut):
     sla_result: SlaResultOut | None = None
     rca: RcaOut | None = None
     payment: PaymentOut | None = Field(default=None, description="The outage's latest payment.")
+    stellar_payment: StellarPaymentOut | None = Field(
+        default=None, description="The seed's summary of `payment` (its ledger side)."
+    )
     settlement_hold: Literal["awaiting_override_approval", "awaiting_pause_approval"] | None = (
         Field(
             default=None,

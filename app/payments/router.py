@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.analytics.schemas import PeriodOut
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
 from app.core.loading import get_or_404
-from app.core.pagination import PageParamsDep, paginate
+from app.core.pagination import PageParams, PageParamsDep, paginate
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.db import SessionDep
@@ -23,6 +23,7 @@ from app.payments.schemas import (
     ExecuteRequest,
     PaymentAnalyticsOut,
     PaymentDetail,
+    PaymentHistoryOut,
     PaymentOut,
     PaymentPage,
     PaymentSummary,
@@ -66,6 +67,9 @@ async def process_sla(
     """Idempotent: the outage's latest SLA result (computed if needed) and its payment (planned
     if needed). The payout runs in the background; follow it at `GET /payments/{id}`."""
     outage = await _outage(session, body.outage_id)
+    await service.adopt_wallets(
+        session, outage.organization_id, principal.actor, body.operator_wallet, body.ops_team_wallet
+    )
     result, payment = await service.process_outage(session, outage, principal.actor)
     return _process_out(session, outage, result, payment)
 
@@ -92,14 +96,28 @@ async def trigger(
 async def execute_payment(
     body: ExecuteRequest, principal: AdminPrincipal, session: SessionDep
 ) -> PaymentOut:
-    """Idempotent: returns the result's payment if it already has one."""
-    result = await sla.result_by_id(session, body.sla_result_id)
-    payment = await service.execute_for_result(session, result, principal.actor)
+    """Idempotent: returns the result's payment if it already has one. With `outage_id`
+    instead (the seed's other body), pays the outage's latest result, or retries its failed
+    payout, as `POST /payments/trigger` does. Wallets given must be the registered ones."""
+    wallets = (body.operator_wallet, body.ops_team_wallet)
+    if body.outage_id is not None:
+        outage = await _outage(session, body.outage_id)
+        result, payment = await service.trigger(session, outage, principal.actor, *wallets)
+    else:
+        result = await sla.result_by_id(session, body.sla_result_id or "")
+        await service.adopt_wallets(session, principal.organization_id, principal.actor, *wallets)
+        payment = await service.execute_for_result(session, result, principal.actor)
     if payment is None:
         raise Conflict(
             "Nothing is left to pay for this SLA result.", details={"sla_result_id": result.id}
         )
     return present(session, payment)
+
+
+PaymentType = Annotated[Literal["penalty", "reward", "manual"] | None, Query(alias="type")]
+PaymentStatusFilter = Annotated[
+    Literal["pending", "awaiting_signature", "confirmed", "failed"] | None, Query(alias="status")
+]
 
 
 @router.get("/payments", response_model=PaymentPage, summary="Payment history")
@@ -109,14 +127,38 @@ async def list_payments(
     page: PageParamsDep,
     start_date: AwareDatetime | None = None,
     end_date: AwareDatetime | None = None,
-    type_: Annotated[Literal["penalty", "reward", "manual"] | None, Query(alias="type")] = None,
-    status_: Annotated[
-        Literal["pending", "awaiting_signature", "confirmed", "failed"] | None,
-        Query(alias="status"),
-    ] = None,
+    type_: PaymentType = None,
+    status_: PaymentStatusFilter = None,
 ) -> PaymentPage:
     """Newest first. `summary` totals the confirmed payments that match the filters."""
     filters = service.PaymentFilters(start_date, end_date, type_, status_)
+    return await _payment_page(session, filters, page)
+
+
+@router.get(
+    "/payments/history",
+    name="payment_history",
+    response_model=PaymentHistoryOut,
+    summary="Payment history (the seed's shape)",
+)
+async def payment_history(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageParamsDep,
+    start_date: AwareDatetime | None = None,
+    end_date: AwareDatetime | None = None,
+    type_: PaymentType = None,
+    status_: PaymentStatusFilter = None,
+) -> PaymentHistoryOut:
+    """`GET /payments` with the page's items also under the seed's name, `transactions`."""
+    filters = service.PaymentFilters(start_date, end_date, type_, status_)
+    listed = await _payment_page(session, filters, page)
+    return PaymentHistoryOut(**dict(listed), transactions=listed.results)
+
+
+async def _payment_page(
+    session: AsyncSession, filters: service.PaymentFilters, page: PageParams
+) -> PaymentPage:
     rows, result = await paginate(
         session, filters.apply(select(Payment)), page, id_column=Payment.id
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from app.analytics.schemas import BucketDate, PeriodOut
 from app.core.pagination import Page
@@ -25,7 +25,7 @@ class _OptionalWallets(InputModel):
         return None if value is None else public_key(value)
 
 
-class ProcessRequest(InputModel):
+class ProcessRequest(_OptionalWallets):
     outage_id: str = Field(max_length=64)
 
 
@@ -33,8 +33,18 @@ class TriggerRequest(_OptionalWallets):
     outage_id: str = Field(max_length=64)
 
 
-class ExecuteRequest(InputModel):
-    sla_result_id: str = Field(max_length=64)
+class ExecuteRequest(_OptionalWallets):
+    """One of `sla_result_id` (pay that result) or `outage_id` (pay, or retry, the outage's
+    latest result: the seed's other body)."""
+
+    sla_result_id: str | None = Field(default=None, max_length=64)
+    outage_id: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ExecuteRequest:
+        if (self.sla_result_id is None) == (self.outage_id is None):
+            raise ValueError("give exactly one of sla_result_id and outage_id")
+        return self
 
 
 class SignedRequest(InputModel):
@@ -146,6 +156,10 @@ class PaymentSummary(OutputModel):
 
 class PaymentPage(Page[PaymentOut]):
     summary: PaymentSummary
+
+
+class PaymentHistoryOut(PaymentPage):
+    transactions: list[PaymentOut] = Field(description="The seed's name for `results`.")
 
 
 class PaymentTotalsOut(PaymentSummary):

@@ -155,6 +155,19 @@ async def _register_given(
         )
 
 
+async def adopt_wallets(
+    session: AsyncSession,
+    organization_id: str,
+    actor: Actor,
+    operator_wallet: str | None,
+    ops_team_wallet: str | None,
+) -> None:
+    """Wallets a payment call names: each must be the registered one (409 otherwise), or is
+    registered when its entity has none."""
+    await _register_given(session, organization_id, wallets.OPERATOR, operator_wallet, actor)
+    await _register_given(session, organization_id, wallets.OPS_TEAM, ops_team_wallet, actor)
+
+
 async def trigger(
     session: AsyncSession,
     outage: Outage,
@@ -163,8 +176,7 @@ async def trigger(
     ops_team_wallet: str | None,
 ) -> tuple[SlaResult, Payment | None]:
     """Manual trigger, or retry of a failed payout of the outage's latest result."""
-    await _register_given(session, outage.organization_id, wallets.OPERATOR, operator_wallet, actor)
-    await _register_given(session, outage.organization_id, wallets.OPS_TEAM, ops_team_wallet, actor)
+    await adopt_wallets(session, outage.organization_id, actor, operator_wallet, ops_team_wallet)
     result, payment = await process_outage(session, outage, actor)
     for earlier in await outage_payments(session, outage.id):
         if earlier.status == PaymentStatus.failed and earlier.failure_code != SUPERSEDED:

@@ -22,6 +22,7 @@ from app.sla import contract, policies, service
 from app.sla.engine import PolicyTerms, Severity, evaluate
 from app.sla.models import SlaResult
 from app.sla.schemas import (
+    CalculatedResultOut,
     CalculateOut,
     CalculateRequest,
     JobAccepted,
@@ -42,6 +43,12 @@ INLINE_RECALCULATION_LIMIT = 100
 
 
 @router.get("/config", response_model=SlaConfigOut, summary="The SLA policy in force, per severity")
+@router.get(
+    "/configs",
+    name="get_configs",
+    response_model=SlaConfigOut,
+    summary="The SLA policy in force (the seed's path)",
+)
 async def get_config(principal: CurrentPrincipal, session: SessionDep) -> SlaConfigOut:
     """`{critical: {...}, high: {...}, medium: {...}, low: {...}, policy_version}`: each
     severity's terms in the organization's default contract (what no other contract covers),
@@ -135,7 +142,7 @@ async def calculate(
     result = await service.calculate(session, outage, principal.actor)
     return CalculateOut(
         outage_id=outage.id,
-        sla_result=SlaResultOut.model_validate(result),
+        sla_result=CalculatedResultOut.of(result),
         contract_invocation=await contract.invocation_of(session, result),
     )
 
@@ -178,17 +185,27 @@ async def latest(
     return SlaResultOut.model_validate(result)
 
 
+_RECALCULATION_JOB: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": JobAccepted,
+        "description": "More than 100 outages, or `all`: "
+        "runs as a background job; its result holds the same summary.",
+    }
+}
+
+
 @router.post(
     "/recalculate",
     response_model=RecalculateOut,
     summary="Recompute outcomes after a change",
-    responses={
-        202: {
-            "model": JobAccepted,
-            "description": "More than 100 outages, or `all`: "
-            "runs as a background job; its result holds the same summary.",
-        }
-    },
+    responses=_RECALCULATION_JOB,
+)
+@router.post(
+    "/bulk-recompute",
+    name="bulk_recompute",
+    response_model=RecalculateOut,
+    summary="Recompute outcomes after a change (the seed's path)",
+    responses=_RECALCULATION_JOB,
 )
 async def recalculate(
     body: RecalculateRequest, principal: AdminPrincipal, session: SessionDep

@@ -107,9 +107,31 @@ class ContractInvocationOut(BaseModel):
     result: ContractResultOut | None = Field(description="Null until the call is confirmed.")
 
 
+class CalculatedResultOut(SlaResultOut):
+    """The result as the seed's calculate answers it: `amount` signed."""
+
+    outcome: Literal["penalty", "reward", "none"] = Field(
+        description="`penalty`, `reward` or `none` (amount zero)."
+    )
+    amount: UsdcOut = Field(
+        description="Signed, as the seed's calculate answers: negative for a penalty, positive "
+        "for a reward (every other SLA result shows it unsigned, with `outcome`)."
+    )
+    payment_type: Literal["penalty", "reward", "none"] = Field(
+        description="The seed's name for `outcome`."
+    )
+
+    @classmethod
+    def of(cls, result: Any) -> CalculatedResultOut:
+        plain = SlaResultOut.model_validate(result)
+        sign = -1 if plain.outcome == "penalty" else 1
+        fields = {**dict(plain), "amount": sign * plain.amount, "payment_type": plain.outcome}
+        return cls.model_validate(fields)
+
+
 class CalculateOut(BaseModel):
     outage_id: str
-    sla_result: SlaResultOut
+    sla_result: CalculatedResultOut
     contract_invocation: ContractInvocationOut | None = Field(
         description="The Soroban contract call that records this result; null when no "
         "contract is configured (`SOROBAN_CONTRACT_ID`)."

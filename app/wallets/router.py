@@ -36,6 +36,7 @@ Refresh = Annotated[bool, Query(description="Force a live read instead of the ca
 async def _wallet_out(session: SessionDep, wallet: Wallet, refresh: bool) -> WalletOut:
     identity = {
         "entity_id": wallet.entity_id,
+        "user_id": wallet.entity_id,
         "address": wallet.address,
         "public_key": wallet.address,
         "created_at": wallet.created_at,
@@ -115,6 +116,13 @@ async def create_wallet(
     response_model=BalanceOut,
     response_model_exclude_none=True,
     summary="Ledger balances",
+)
+@router.get(
+    "/{address}/balance",
+    name="address_balance",
+    response_model=BalanceOut,
+    response_model_exclude_none=True,
+    summary="Ledger balances (the seed's path)",
 )
 async def balance(
     address: Annotated[str, Path(max_length=128, json_schema_extra=PUBLIC_KEY_SCHEMA)],

@@ -82,6 +82,7 @@ class CacheMeta(OutputModel):
 
 class WalletOut(CacheMeta):
     entity_id: str
+    user_id: str = Field(description="The seed's name for `entity_id` (a user's or a team's).")
     address: str
     public_key: str
     created_at: datetime

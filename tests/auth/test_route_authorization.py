@@ -14,9 +14,13 @@ PUBLIC = {
     "/health",
     "/health/live",
     "/health/ready",
+    "/health/liveness",
+    "/health/readiness",
     "/api/v1/health",
     "/api/v1/health/live",
     "/api/v1/health/ready",
+    "/api/v1/health/liveness",
+    "/api/v1/health/readiness",
     "/api/v1/auth/login",
     "/api/v1/faults/shared",  # the share token is the credential
     "/api/v1/auth/register",
