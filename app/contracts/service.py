@@ -4,11 +4,11 @@ settled under."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -61,12 +61,18 @@ def seed_default(session: AsyncSession, organization_id: str) -> SlaContract:
     return contract
 
 
-def in_force_statement(organization_id: Any, sites: Sequence[Any], at: Any) -> Select[Any]:
+def in_force_statement(
+    organization_id: Any,
+    sites: Sequence[Any],
+    at: Any,
+    has_site: Callable[[Any, Any], Any] = json_array_has,
+) -> Select[Any]:
     """`rules.in_force` as one SQL statement (the PostgreSQL create path reads it inside the
     outage's insert): the id of the contract in force for these sites at `at`. A site list is
-    a short JSON array whose text holds each site as one quoted element, on both databases.
-    tests/contracts checks that the two renderings agree."""
-    named = [json_array_has(SlaContract.sites, site) for site in sites]
+    a short JSON array whose text holds each site as one quoted element, on both databases;
+    with bound parameters for sites, PostgreSQL's `has_site_jsonb` (jsonb containment).
+    tests/contracts checks that the renderings agree."""
+    named = [has_site(SlaContract.sites, site) for site in sites]
     return (
         select(SlaContract.id)
         .where(
@@ -83,6 +89,11 @@ def in_force_statement(organization_id: Any, sites: Sequence[Any], at: Any) -> S
         )
         .limit(1)
     )
+
+
+def has_site_jsonb(column: Any, site: Any) -> Any:
+    """PostgreSQL: the JSONB array has `site` (a value or a bound parameter) as an element."""
+    return column.op("@>")(func.jsonb_build_array(site))
 
 
 async def contracts(session: AsyncSession) -> list[SlaContract]:

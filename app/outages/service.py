@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -17,8 +17,8 @@ from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import new_id
 from app.core.loading import get_or_404
-from app.core.together import insert_together
-from app.db import dialect_of
+from app.core.together import Read, insert_together
+from app.db import UTCDateTime, dialect_of
 from app.errors import Conflict
 from app.events.models import DomainEvent
 from app.events.service import emit, event_values
@@ -129,9 +129,6 @@ async def _create_in_one_statement(
     reads the severity's current threshold under it (for the response) and whether the
     organization has an active webhook (the fan-out, at commit, reads no more than that)."""
     values = outage_values(data, organization_id, actor, utcnow())
-    chooser = _contract_of(values)  # built once: read in the insert and returned beside it
-    contract = chooser.scalar_subquery()
-    values["contract_id"] = contract
     entry = timeline.entry_values(
         organization_id,
         values["id"],
@@ -155,12 +152,18 @@ async def _create_in_one_statement(
         entity_id=values["id"],
         data=summary(values),
     )
+    sites = values["sla_sites"]
     threshold, subscribed, values["contract_id"] = await insert_together(
         session,
         [(Outage, values), (TimelineEntry, entry), (DomainEvent, event), (AuditLog, audit_row)],
-        policies.threshold_statement(contract, values["severity"]),
-        subscriptions_exist(organization_id),
-        chooser,
+        (_THRESHOLD_READS[len(sites)], _subscribed_read, _CONTRACT_READS[len(sites)]),
+        parameters={
+            "org": organization_id,
+            "at": values["detected_at"],
+            "severity": values["severity"],
+            **{f"site{index}": site for index, site in enumerate(sites)},
+        },
+        from_reads={(0, "contract_id"): 2},
     )
     timeline.remember(session, TimelineEntry(**entry))
     if subscribed:  # the fan-out would find no subscription to deliver to: skip its query
@@ -168,6 +171,38 @@ async def _create_in_one_statement(
     audit.remember(session, organization_id)
     session.info.setdefault(THRESHOLDS_KEY, {})[values["id"]] = threshold
     return Outage(**values)
+
+
+# The create statement's reads, of bound parameters (app/core/together.py), one per number
+# of sites an outage names (its id and its name: one or two).
+def _contract_read(sites: int) -> Read:
+    def read(parameter: Any) -> Select[Any]:
+        return contracts.in_force_statement(
+            parameter("org", String()),
+            [parameter(f"site{index}", String()) for index in range(sites)],
+            parameter("at", UTCDateTime()),
+            has_site=contracts.has_site_jsonb,
+        )
+
+    return read
+
+
+def _threshold_read(sites: int) -> Read:
+    chooser = _contract_read(sites)
+
+    def read(parameter: Any) -> Select[Any]:
+        contract = chooser(parameter).scalar_subquery()
+        return policies.threshold_statement(contract, parameter("severity", String()))
+
+    return read
+
+
+def _subscribed_read(parameter: Any) -> Select[Any]:
+    return subscriptions_exist(parameter("org", String()))
+
+
+_CONTRACT_READS = {sites: _contract_read(sites) for sites in (0, 1, 2)}
+_THRESHOLD_READS = {sites: _threshold_read(sites) for sites in (0, 1, 2)}
 
 
 def _contract_of(values: dict[str, Any]) -> Any:

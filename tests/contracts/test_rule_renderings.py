@@ -12,7 +12,7 @@ from sqlalchemy import delete
 
 from app.contracts import rules
 from app.contracts.models import Counterparty, SlaContract
-from app.contracts.service import in_force_statement
+from app.contracts.service import has_site_jsonb, in_force_statement
 from app.core.ids import new_id
 from app.core.tenancy import tenant_session
 from tests.helpers import Api
@@ -80,6 +80,9 @@ async def test_sql_and_python_choose_the_same_contract(app: Any, api: Api) -> No
                     await session.execute(in_force_statement(organization, sites, at))
                 ).scalar_one()
                 assert expected is not None and found == expected.id, (sites, at, known)
+                # The create path's rendering: sites as bound parameters, jsonb containment.
+                bound = in_force_statement(organization, sites, at, has_site=has_site_jsonb)
+                assert (await session.execute(bound)).scalar_one() == expected.id
         await session.rollback()
 
 
