@@ -24,5 +24,8 @@ EVENT_TYPES: Final = (
     "fault.storm",
     "incident.created",
     "incident.triaged",
+    "incident.updated",
+    "incident.resolved",
+    "incident.closed",
     "investigation.completed",
 )

@@ -13,6 +13,15 @@ from app.core.tenancy import TenantMixin
 from app.db import Base, TimestampMixin
 
 
+class IncidentStatus:
+    """An incident's lifecycle (decided by people; `app/incidents/lifecycle.py`)."""
+
+    open = "open"
+    investigating = "investigating"
+    resolved = "resolved"
+    closed = "closed"
+
+
 class Incident(TenantMixin, TimestampMixin, Base):
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_org_id", "organization_id", "id"),)
@@ -21,13 +30,21 @@ class Incident(TenantMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16), default="medium")
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=IncidentStatus.open)
     source: Mapped[str] = mapped_column(String(16), default="manual")
     services: Mapped[list[str]]
     triage: Mapped[dict[str, Any] | None]
     triaged_at: Mapped[datetime | None]
     created_by: Mapped[str | None] = mapped_column(String(64))
     correlation_id: Mapped[str | None] = mapped_column(String(128))
+    # The outage this incident is about, linked by a person (`PATCH /incidents/{id}`).
+    outage_id: Mapped[str | None] = mapped_column(
+        ForeignKey("outages.id", ondelete="SET NULL"), index=True
+    )
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Investigation(TenantMixin, Base):

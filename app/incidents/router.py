@@ -16,6 +16,7 @@ from app.incidents.schemas import (
     IncidentCreate,
     IncidentCreated,
     IncidentOut,
+    IncidentUpdate,
     InvestigationOut,
     InvestigationRequest,
     InvestigationStarted,
@@ -38,8 +39,9 @@ IncidentId = Annotated[str, Path(max_length=64)]
 async def create_incident(
     body: IncidentCreate, principal: IntakePrincipal, session: SessionDep
 ) -> IncidentCreated:
-    """Severity starts at `medium` (triage may change it). Takes one event from the monthly
-    quota: 429 `event_quota_exceeded` when none is left."""
+    """Triaged in the same transaction: `severity` is the rules' (`medium` when none
+    applies), services and links are on `GET /incidents/{id}`; status `open`. Takes one event
+    from the monthly quota: 429 `event_quota_exceeded` when none is left."""
     incident, left = await service.create(session, principal.organization_id, principal.actor, body)
     return IncidentCreated(
         incidentId=incident.id,
@@ -66,8 +68,22 @@ async def list_incidents(
 async def get_incident(
     incident_id: IncidentId, principal: CurrentPrincipal, session: SessionDep
 ) -> IncidentOut:
-    """One incident: severity, services and triage links."""
+    """One incident: severity, services and triage links, status with who resolved or closed
+    it and when, and the linked outage."""
     return IncidentOut.model_validate(await service.get(session, incident_id))
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentOut, summary="Change an incident")
+async def update_incident(
+    incident_id: IncidentId, body: IncidentUpdate, principal: IntakePrincipal, session: SessionDep
+) -> IncidentOut:
+    """Only the given fields change. `status`: open, investigating, resolved (stamps
+    `resolved_at`, `resolved_by`), closed (stamps `closed_at`, `closed_by`); a resolved
+    incident may be reopened; closed is final (409 to any change). `outage_id` links one of
+    the organization's outages (404 otherwise), null unlinks. Emits `incident.resolved`,
+    `incident.closed` or `incident.updated`, with an audit row."""
+    incident = await service.update(session, incident_id, principal.actor, body)
+    return IncidentOut.model_validate(incident)
 
 
 @router.post("/incidents/{incident_id}/triage", response_model=IncidentOut, summary="Triage")
@@ -75,9 +91,9 @@ async def triage_incident(
     incident_id: IncidentId, principal: IntakePrincipal, session: SessionDep
 ) -> IncidentOut:
     """Classifies severity and services from the text (keyword rules) and links open outages
-    and the last day's faults of the same services or named sites. Re-running re-classifies."""
-    incident = await service.get(session, incident_id, lock=True)
-    return IncidentOut.model_validate(await service.run_triage(session, incident))
+    and the last day's faults of the same services or named sites, as intake does. Re-running
+    re-classifies (after an edit of the text, say); a closed incident is 409."""
+    return IncidentOut.model_validate(await service.retriage(session, incident_id))
 
 
 @router.post(
@@ -89,8 +105,42 @@ async def triage_incident(
 async def start_investigation(
     body: InvestigationRequest, principal: IntakePrincipal, session: SessionDep
 ) -> InvestigationStarted:
-    """Runs in the background; follow it at `GET /investigations/{id}`. Takes one
-    investigation from the monthly quota (429 `investigation_quota_exceeded`)."""
+    """Runs in the background; follow it at `GET /investigations/{id}`. An `open` incident
+    becomes `investigating`. Takes one investigation from the monthly quota (429
+    `investigation_quota_exceeded`)."""
+    return await _start(body, principal, session)
+
+
+@router.post(
+    "/investigation",
+    response_model=InvestigationStarted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Investigate an incident (seed path)",
+)
+async def seed_start_investigation(
+    body: InvestigationRequest, principal: IntakePrincipal, session: SessionDep
+) -> InvestigationStarted:
+    """`POST /investigations` at the path of the CauseFlow seed (`/investigation/`, which is
+    served too): the same body, answer and quota."""
+    return await _start(body, principal, session)
+
+
+# The seed's own spelling, trailing slash included, answered rather than redirected (a 307
+# is not followed by every client). Out of the document: it is the operation above.
+router.add_api_route(
+    "/investigation/",
+    seed_start_investigation,
+    methods=["POST"],
+    response_model=InvestigationStarted,
+    status_code=status.HTTP_202_ACCEPTED,
+    include_in_schema=False,
+    name="seed_start_investigation_slash",
+)
+
+
+async def _start(
+    body: InvestigationRequest, principal: Principal, session: SessionDep
+) -> InvestigationStarted:
     found, left = await service.start_investigation(
         session, principal.organization_id, principal.actor, body.incident_id
     )

@@ -25,8 +25,9 @@ async def run_investigation(session: AsyncSession, job: Job) -> dict[str, Any]:
     if incident.triaged_at is None:
         await run_triage(session, incident)
     found.findings = await investigate.findings(session, incident)
+    # The incident's status is people's (open, investigating, resolved, closed): starting the
+    # investigation moved it; its completion is the investigation's own status.
     found.status, found.completed_at = "completed", utcnow()
-    incident.status = "investigated"
     emit(
         session,
         organization_id=found.organization_id,
