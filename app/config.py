@@ -11,6 +11,7 @@ import os
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -207,12 +208,30 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For is believed (CIDRs; comma-separated or a JSON
     # list). Empty: the socket peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = []
+    # Browser origins (scheme://host[:port]) allowed to call the API with credentials (CORS),
+    # comma-separated or a JSON list. Empty (the default): no CORS; serve a frontend from the
+    # same origin instead (docs/guides/browser-clients.md).
+    cors_origins: Annotated[list[str], NoDecode] = []
 
     @field_validator("api_v1_prefix")
     @classmethod
     def _prefix_starts_with_slash(cls, value: str) -> str:
         if not value.startswith("/") or (value.endswith("/") and value != "/"):
             raise ValueError("API_V1_PREFIX must start with '/' and not end with '/'")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [str(item).strip().rstrip("/") for item in value if str(item).strip()]
+            for origin in value:
+                parts = urlsplit(origin)
+                if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                    raise ValueError(f"CORS_ORIGINS: {origin!r} is not scheme://host[:port]")
         return value
 
     @field_validator("trusted_proxies", mode="before")

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
+from starlette.middleware.cors import CORSMiddleware
 
 from app.api import api_router
 from app.auth.identity import RateLimitIdentity
@@ -150,4 +151,35 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
     # Outside every renderer of errors (even the 500 of CorrelationMiddleware).
     app.add_middleware(FaultGatewayErrors, paths=(settings.api_v1_prefix + FAULT_GATEWAY_PATH,))
     app.add_middleware(MetricsMiddleware, instruments=app.state.instruments)
+    if settings.cors_origins:  # off by default: a same-origin frontend needs none
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     return app
+
+
+# What a browser page may send and read across origins (the API's own headers).
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "X-Idempotency-Key",
+    "X-Correlation-ID",
+    "X-CSRF-Token",
+    "X-API-Key",
+]
+CORS_EXPOSED_HEADERS = [
+    "X-Correlation-ID",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "ETag",
+    "Content-Disposition",
+]

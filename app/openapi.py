@@ -302,6 +302,13 @@ SECURITY_SCHEMES = {
         "bearerFormat": "JWT",
         "description": "Access token from `POST /auth/login`.",
     },
+    "CookieSession": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "apex_access",
+        "description": "A browser's session cookie, set by `POST /auth/login` with "
+        "`cookies: true`; an unsafe request must come from this site.",
+    },
     "APIKeyHeader": {
         "type": "apiKey",
         "in": "header",
@@ -336,6 +343,7 @@ def _name_and_secure(app: FastAPI, spec: dict[str, Any]) -> None:
         security: list[dict[str, list[str]]] = []
         if guard is not None:
             security.append({"HTTPBearer": []})
+            security.append({"CookieSession": []})
             if guard.api_key:
                 security.append({"APIKeyHeader": []})
         for method in sorted(route.methods or ()):

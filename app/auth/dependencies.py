@@ -1,8 +1,8 @@
 """Who is calling, and may they? Every non-public route depends on `RequireRole(...)`.
 
-`RequireRole` authenticates (Bearer access token, or `X-API-Key` where the route admits machine
-clients), checks the role, scopes the session to the caller's organization (tenant isolation),
-and, for POST, applies the idempotency key.
+`RequireRole` authenticates (Bearer access token, the browser's session cookie, or `X-API-Key`
+where the route admits machine clients), checks the role, scopes the session to the caller's
+organization (tenant isolation), and, for POST, applies the idempotency key.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy import bindparam, select, text, update
 
 from app.audit.service import Actor
+from app.auth.cookies import ACCESS_COOKIE, check_cookie_request
 from app.auth.models import ApiKey, TokenFamily, User
 from app.auth.roles import Role
 from app.auth.tokens import (
@@ -164,6 +165,9 @@ class RequireRole:
             bearer, api_key = None, bearer
         if bearer is not None:
             principal = await _user_principal(request, session, settings, bearer)
+        elif api_key is None and (cookie := request.cookies.get(ACCESS_COOKIE)) is not None:
+            check_cookie_request(request, settings)  # a browser's cookie: same site only
+            principal = await _user_principal(request, session, settings, cookie)
         elif api_key is not None and self.api_key:
             principal = await _api_key_principal(session, api_key)
         elif api_key is not None:

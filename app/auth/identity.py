@@ -13,8 +13,10 @@ import time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.types import Scope
 
+from app.auth.cookies import ACCESS_COOKIE
 from app.auth.models import ApiKey
 from app.auth.tokens import (
     ACCESS_CLAIMS_STATE,
@@ -48,6 +50,14 @@ class RateLimitIdentity:
             elif (claims := decode_access_token(self.settings, token)) is not None:
                 scope.setdefault("state", {})[ACCESS_CLAIMS_STATE] = claims
                 return f"usr:{claims.user_id}"
+        elif (
+            not authorization
+            and not api_key
+            and (cookie := _access_cookie(headers))
+            and (claims := decode_access_token(self.settings, cookie)) is not None
+        ):
+            scope.setdefault("state", {})[ACCESS_CLAIMS_STATE] = claims
+            return f"usr:{claims.user_id}"
         if api_key and len(api_key) <= 256:
             key_hash = hash_secret(api_key)
             if await self._known_key(key_hash):
@@ -68,6 +78,13 @@ class RateLimitIdentity:
             self._keys.clear()
         self._keys[key_hash] = (now + CACHE_SECONDS, valid)
         return valid
+
+
+def _access_cookie(headers: Headers) -> str | None:
+    raw = headers.get("cookie")
+    if not raw or ACCESS_COOKIE not in raw:
+        return None
+    return cookie_parser(raw).get(ACCESS_COOKIE)
 
 
 async def _unrevoked(session: AsyncSession, owner: crossings.Owner) -> bool:

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
-from fastapi import Depends, Request, status
+from typing import Annotated
+
+from fastapi import Body, Depends, Request, Response, status
 
 from app.auth import accounts, service
+from app.auth.cookies import (
+    REFRESH_COOKIE,
+    check_cookie_request,
+    clear_session_cookies,
+    set_session_cookies,
+)
 from app.auth.dependencies import CurrentPrincipal, SettingsDep
 from app.auth.presenter import user_out
 from app.auth.schemas import (
@@ -21,7 +29,7 @@ from app.core.ratelimit import RateLimiter
 from app.core.routing import APIRouter
 from app.core.schemas import Message
 from app.db import SessionDep
-from app.errors import NotFound, RateLimited
+from app.errors import NotFound, RateLimited, Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["Auth"])
 
@@ -69,13 +77,21 @@ async def register(body: RegisterRequest, session: SessionDep) -> UserOut:
     summary="Log in and receive an access and a refresh token",
 )
 async def login(
-    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> TokenPair:
     """Five failures lock the account for 15 minutes (429 with `Retry-After`), and five on
     one email across all its organizations lock the email. A success forgives only its own
     account's failures. An unknown email and a wrong password get the same answer and cost
-    the same: one password check per attempt."""
-    return await service.login(session, settings, body)
+    the same: one password check per attempt. With `cookies: true` the tokens are also set
+    as cookies for a browser (docs/guides/browser-clients.md)."""
+    pair = await service.login(session, settings, body)
+    if body.cookies:
+        set_session_cookies(response, settings, pair.access_token, pair.refresh_token)
+    return pair
 
 
 @router.post(
@@ -85,11 +101,26 @@ async def login(
     summary="Exchange a refresh token for a new pair",
 )
 async def refresh(
-    body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: Annotated[RefreshRequest | None, Body()] = None,
 ) -> TokenPair:
     """Each refresh token works once. Presenting a used one ends the whole session (every
-    token of its family) and is recorded in the audit log."""
-    return await service.refresh(session, settings, body.refresh_token)
+    token of its family) and is recorded in the audit log. A browser may send none in the
+    body: its refresh cookie is used (same site only) and both cookies are set anew."""
+    secret = body.refresh_token if body is not None else None
+    from_cookie = secret is None
+    if from_cookie:
+        secret = request.cookies.get(REFRESH_COOKIE)
+        if secret is None:
+            raise Unauthorized("Send `refresh_token`, or the refresh cookie set at sign-in.")
+        check_cookie_request(request, settings)
+    pair = await service.refresh(session, settings, secret or "")
+    if from_cookie or (body is not None and body.cookies):  # the cookies rotate with the token
+        set_session_cookies(response, settings, pair.access_token, pair.refresh_token)
+    return pair
 
 
 @router.post("/password", response_model=Message, summary="Change your password")
@@ -129,11 +160,15 @@ async def reset_password(
 
 
 @router.post("/logout", response_model=Message, summary="End this session")
-async def logout(principal: CurrentPrincipal, session: SessionDep) -> Message:
-    """Revokes the caller's token family: its refresh tokens and access tokens stop working."""
+async def logout(
+    principal: CurrentPrincipal, session: SessionDep, response: Response, settings: SettingsDep
+) -> Message:
+    """Revokes the caller's token family: its refresh tokens and access tokens stop working.
+    A browser's session cookies are cleared."""
     if principal.session_id is None:
         raise NotFound("API keys have no session; revoke the key instead.")
     await service.logout(session, principal.id, principal.organization_id, principal.session_id)
+    clear_session_cookies(response, settings)
     return Message(message="Logged out.")
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH, policy_violations
 from app.auth.roles import Role
@@ -105,10 +105,26 @@ class LoginRequest(InputModel):
         "it, the email's first account (the oldest active one); accounts other "
         "organizations add later with the same email are signed in to only by naming them.",
     )
+    cookies: StrictBool = Field(
+        default=False,
+        description="Browser session mode: also set the tokens as `HttpOnly; SameSite=Lax` "
+        "cookies (`apex_access`, `apex_refresh`) and an `apex_csrf` cookie; requests then "
+        "authenticate by cookie without `Authorization` (docs/guides/browser-clients.md).",
+    )
 
 
 class RefreshRequest(InputModel):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=2048)]
+    refresh_token: Annotated[str | None, Field(min_length=1, max_length=2048)] = Field(
+        default=None,
+        description="The refresh token; a browser in cookie mode may leave it out (its "
+        "`apex_refresh` cookie is used).",
+    )
+    cookies: StrictBool = Field(
+        default=False,
+        description="Browser session mode: also set the tokens as `HttpOnly; SameSite=Lax` "
+        "cookies (`apex_access`, `apex_refresh`) and an `apex_csrf` cookie; requests then "
+        "authenticate by cookie without `Authorization` (docs/guides/browser-clients.md).",
+    )
 
 
 class OrganizationOut(OutputModel):
