@@ -30,7 +30,7 @@ async def test_a_dispute_on_a_superseded_result_cannot_be_accepted(api: Api) -> 
     dispute_id = await _file(api, await api.member(s, "engineer"), o)
     await _change_policy(api, s)  # penalty 7/min
     c = await api.post("/sla/calculate", s, json={"outage_id": o["id"]})
-    assert c.json()["sla_result"]["amount"] == 175.0  # new latest: -175
+    assert c.json()["sla_result"]["amount"] == -175.0  # a penalty: calculate signs it (the seed)
     r = await api.post(f"/sla/disputes/{dispute_id}/resolve", s, json={"resolution": "accepted"})
     # Accepting would recompute from the superseded result: refused, nothing changes.
     assert r.status_code == 409 and r.json()["error"]["code"] == "CONFLICT"
