@@ -8,6 +8,7 @@ from app.analytics.router import router as analytics_router
 from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.auth.sessions import router as sessions_router
 from app.contracts.router import router as contracts_router
 from app.disputes.router import router as disputes_router
 from app.faults.gateway import router as fault_gateway_router
@@ -31,6 +32,7 @@ from app.webhooks.router import router as webhooks_router
 FEATURE_ROUTERS = (
     health_router,
     auth_router,
+    sessions_router,
     users_router,
     api_keys_router,
     outages_router,

@@ -75,7 +75,12 @@ NO_SERVER_ERROR = [
     "});",
 ]
 # Requests that end the session run last, so the rest of a run stays logged in.
-LAST = ("/auth/logout",)
+LAST = ("/auth/logout", "/auth/logout-all", "/auth/sessions/{session_id}")
+
+
+def _is_stream(op: dict[str, Any]) -> bool:
+    content = op.get("responses", {}).get("200", {}).get("content", {})
+    return "text/event-stream" in content
 
 
 def build(spec: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +88,8 @@ def build(spec: dict[str, Any]) -> dict[str, Any]:
     closing: list[dict[str, Any]] = []
     for path, operations in spec["paths"].items():
         for method, op in operations.items():
+            if _is_stream(op):
+                continue  # an event stream stays open: no request/response tool can run it
             tag = (op.get("tags") or ["Other"])[0]
             item = _request(spec, path, method, op)
             if path.endswith(LAST):

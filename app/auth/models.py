@@ -70,6 +70,10 @@ class TokenFamily(TenantMixin, Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
+    # Where and when it was last used: its sign-in, then each refresh (GET /auth/sessions).
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    last_seen_at: Mapped[datetime | None]
 
 
 class RefreshToken(TenantMixin, Base):

@@ -24,6 +24,7 @@ from app.auth.schemas import (
     TokenPair,
     UserOut,
 )
+from app.config import Settings
 from app.core.client import client_ip
 from app.core.ratelimit import RateLimiter
 from app.core.routing import APIRouter
@@ -88,7 +89,7 @@ async def login(
     account's failures. An unknown email and a wrong password get the same answer and cost
     the same: one password check per attempt. With `cookies: true` the tokens are also set
     as cookies for a browser (docs/guides/browser-clients.md)."""
-    pair = await service.login(session, settings, body)
+    pair = await service.login(session, settings, body, device_of(request, settings))
     if body.cookies:
         set_session_cookies(response, settings, pair.access_token, pair.refresh_token)
     return pair
@@ -117,10 +118,16 @@ async def refresh(
         if secret is None:
             raise Unauthorized("Send `refresh_token`, or the refresh cookie set at sign-in.")
         check_cookie_request(request, settings)
-    pair = await service.refresh(session, settings, secret or "")
+    pair = await service.refresh(session, settings, secret or "", device_of(request, settings))
     if from_cookie or (body is not None and body.cookies):  # the cookies rotate with the token
         set_session_cookies(response, settings, pair.access_token, pair.refresh_token)
     return pair
+
+
+def device_of(request: Request, settings: Settings) -> service.Device:
+    agent = request.headers.get("user-agent")
+    address = client_ip(request.scope, settings.trusted_proxies)[:64]
+    return service.Device(agent[:256] if agent else None, address)
 
 
 @router.post("/password", response_model=Message, summary="Change your password")

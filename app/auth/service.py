@@ -6,6 +6,7 @@ own transaction, committed with the 401.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -88,7 +89,17 @@ def _locked_error(seconds: int) -> RateLimited:
     )
 
 
-async def login(session: AsyncSession, settings: Settings, data: LoginRequest) -> TokenPair:
+@dataclass(frozen=True, slots=True)
+class Device:
+    """Where a sign-in or refresh comes from, as the session list shows it."""
+
+    user_agent: str | None
+    ip_address: str | None
+
+
+async def login(
+    session: AsyncSession, settings: Settings, data: LoginRequest, device: Device | None = None
+) -> TokenPair:
     """One account, then its locks, then one password hash with no database connection held,
     then the outcome in the request's transaction (a failure is counted and committed with its
     401). Every attempt costs one hash, whatever the email and however many organizations hold
@@ -120,6 +131,9 @@ async def login(session: AsyncSession, settings: Settings, data: LoginRequest) -
         user_id=user.id,
         created_at=now,
         expires_at=now + timedelta(days=settings.refresh_token_expire_days),
+        last_seen_at=now,
+        user_agent=device.user_agent if device else None,
+        ip_address=device.ip_address if device else None,
     )
     session.add(family)
     await session.flush()
@@ -188,7 +202,9 @@ async def _token_pair(
     )
 
 
-async def refresh(session: AsyncSession, settings: Settings, secret: str) -> TokenPair:
+async def refresh(
+    session: AsyncSession, settings: Settings, secret: str, device: Device | None = None
+) -> TokenPair:
     """Rotates the refresh token. Its family row is locked first, so concurrent uses of one
     token (or a logout racing a refresh) take turns: one gets the new pair, every other use
     finds the token spent and ends the whole session as a reuse."""
@@ -221,6 +237,9 @@ async def refresh(session: AsyncSession, settings: Settings, secret: str) -> Tok
         raise Unauthorized(
             "This refresh token was already used; the session has been ended.", persist=True
         )
+    family.last_seen_at = now
+    if device is not None:
+        family.user_agent, family.ip_address = device.user_agent, device.ip_address
     # A lockout stops password guessing; it does not end sessions already signed in.
     return await _token_pair(session, settings, user, family, now)
 

@@ -2,8 +2,9 @@
 included), as the fuzzing user of one organization while a user of another organization
 checks that nothing read by id is theirs to read (tests/contract/schemathesis_hooks.py).
 
-Excluded, and only these: the operations that destroy the fuzzing identity (logging out,
-changing its password, deactivating, demoting or deleting a user, which may be itself).
+Excluded, and only these: the operations that destroy the fuzzing identity (logging out, here
+or everywhere, ending a session, changing its password, deactivating, demoting or deleting a
+user, which may be itself), and the session event stream (open as long as the session).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from sqlalchemy.engine import make_url
 from tests.live import ROOT, live_server
 
 HERE = Path(__file__).resolve().parent
-IDENTITY_DESTROYING = ("logout", "change_password", "update_user", "delete_user")
+IDENTITY_DESTROYING = (
+    *("logout", "logout_all", "end_session", "change_password", "update_user", "delete_user"),
+    "session_events",  # a stream that stays open while the session stands (tests/auth)
+)
 PASSWORD = "Correct-Horse-42!"
 # `make test` runs the same cases on any machine: a count per operation and a fixed seed, no
 # clock (a time budget reached different cases on a slower machine, and failed one run in
