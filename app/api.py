@@ -22,6 +22,7 @@ from app.overrides.router import router as overrides_router
 from app.pauses.router import router as pauses_router
 from app.payments.reconciliation_router import router as reconciliation_router
 from app.payments.router import router as payments_router
+from app.preferences.router import router as preferences_router
 from app.sla.router import router as sla_router
 from app.statements.router import router as statements_router
 from app.stellar.router import router as stellar_router
@@ -33,6 +34,7 @@ FEATURE_ROUTERS = (
     health_router,
     auth_router,
     sessions_router,
+    preferences_router,
     users_router,
     api_keys_router,
     outages_router,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, TimestampMixin
+from app.db import Base, JSONType, TimestampMixin
 
 
 class Organization(TimestampMixin, Base):
@@ -39,6 +40,8 @@ class User(TenantMixin, TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # GET/PUT /users/me/preferences (app/preferences); null until first saved.
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class LoginThrottle(Base):
