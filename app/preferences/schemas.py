@@ -18,7 +18,9 @@ _ZONES = frozenset(available_timezones())
 class NotificationChoices(InputModel):
     email: StrictBool = Field(default=False, description="Mail me what `events` name.")
     in_app: StrictBool = Field(default=True, description="Show them in the web app.")
-    events: list[str] = Field(
+    events: list[
+        Annotated[str, Field(max_length=64, json_schema_extra={"enum": sorted(EVENT_TYPES)})]
+    ] = Field(
         default_factory=list,
         max_length=50,
         description="Event types (`GET /webhooks/event-types`).",
@@ -68,7 +70,11 @@ class Preferences(InputModel):
     @field_validator("ui")
     @classmethod
     def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(orjson.dumps(value)) > MAX_UI_BYTES:
+        try:
+            size = len(orjson.dumps(value))
+        except orjson.JSONEncodeError:  # an integer past 64 bits: no database stores it
+            raise ValueError("numbers must fit in 64 bits") from None
+        if size > MAX_UI_BYTES:
             raise ValueError(f"at most {MAX_UI_BYTES} bytes as JSON")
         return value
 

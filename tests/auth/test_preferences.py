@@ -38,6 +38,7 @@ async def test_invalid_documents_are_422_and_change_nothing(api: Api) -> None:
         {"default_filters": {"planets": {}}},
         {"notifications": {"events": ["outage.exploded"]}},
         {"ui": {"blob": "x" * 20_000}},
+        {"ui": {"huge": 55482316118740262912}},  # past 64 bits: was a 500 (the fuzzer)
         {"colour": "red"},
     ):
         refused = await api.put("/users/me/preferences", owner, json=bad)
