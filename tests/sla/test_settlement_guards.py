@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from stellar_sdk import Keypair
+
 from app.core.clock import isoformat, utcnow
 from tests.helpers import Api, Session, assert_error
 from tests.outages.conftest import new_outage, outage_lasting
@@ -23,6 +25,12 @@ async def _claimed(api: Api, owner: Session) -> dict[str, Any]:
     return dict(response.json())
 
 
+SEED_WALLETS = {
+    "operator_wallet": Keypair.random().public_key,
+    "ops_team_wallet": Keypair.random().public_key,
+}
+
+
 async def test_no_payment_route_pays_while_a_claim_waits(api: Api) -> None:
     owner = await api.owner()
     outage = await _claimed(api, owner)
@@ -31,10 +39,15 @@ async def test_no_payment_route_pays_while_a_claim_waits(api: Api) -> None:
         ("/payments/process-sla", {"outage_id": outage["id"]}),
         ("/payments/trigger", {"outage_id": outage["id"]}),
         ("/sla/execute-payment", {"sla_result_id": outage["sla_result"]["id"]}),
+        # The seed's bodies (issue 25): by outage, with the payer's and payee's wallets.
+        ("/sla/execute-payment", {"outage_id": outage["id"], **SEED_WALLETS}),
+        ("/payments/process-sla", {"outage_id": outage["id"], **SEED_WALLETS}),
     ):
         refused = assert_error(await api.post(path, owner, json=body), 409, "CONFLICT")
         assert refused["details"]["settlement_hold"] == "awaiting_override_approval", path
     assert (await api.get("/payments", owner)).json()["total"] == 0
+    # A refused call leaves nothing behind, not even the wallets it named.
+    assert (await api.get("/wallets/operator", owner)).status_code == 404
 
 
 async def test_the_outages_resolver_cannot_accept_a_dispute_of_it(api: Api) -> None:
