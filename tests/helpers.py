@@ -135,3 +135,16 @@ def start_of_a_fresh_window(window_seconds: int = 300, needed: float = 30) -> No
     left = window_seconds - time.time() % window_seconds
     if left < needed:
         time.sleep(left + 0.5)
+
+
+def sibling_database(purpose: str) -> str:
+    """A database beside the suite's own, named after it (`<test db>_<purpose>`): two suites
+    on one machine, each with its own TEST_DATABASE_URL, never share one."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(
+        os.environ.get(
+            "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_test"
+        )
+    )
+    return base.set(database=f"{base.database}_{purpose}").render_as_string(hide_password=False)

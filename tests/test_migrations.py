@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.helpers import Api, make_app, make_client
+from tests.helpers import Api, make_app, make_client, sibling_database
 from tests.outages.conftest import outage_lasting
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +39,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         rendered = f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}"
     else:
-        url = make_url(os.environ["TEST_DATABASE_URL"]).set(database="apexchainx_migrations")
-        rendered = url.render_as_string(hide_password=False)
+        rendered = sibling_database("migrations")
         recreate = [sys.executable, str(ROOT / "tools" / "recreate_db.py"), rendered]
         subprocess.run(recreate, check=True)
     _alembic(rendered, "upgrade", "head")

@@ -21,15 +21,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.serving import uvicorn_command
+from tests.helpers import sibling_database
 from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-FRESH = "apexchainx_startup"
 
 
 @pytest.fixture
 def fresh_database() -> Iterator[str]:
-    url = os.environ["TEST_DATABASE_URL"].rsplit("/", 1)[0] + "/" + FRESH
+    url = sibling_database("startup")
     subprocess.run([sys.executable, "tools/recreate_db.py", url], cwd=ROOT, check=True)
     yield url
 

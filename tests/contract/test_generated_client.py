@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -15,9 +14,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.helpers import make_app
+from tests.helpers import make_app, sibling_database
 from tests.live import ROOT, live_server
 
 GENERATOR = ROOT / "tools" / "openapi-client" / "venv" / "bin" / "openapi-python-client"
@@ -69,10 +67,7 @@ def _api(name: str) -> Any:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    test_url = os.environ.get(
-        "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_test"
-    )
-    url = make_url(test_url).set(database="apexchainx_client").render_as_string(False)
+    url = sibling_database("client")
     subprocess.run([sys.executable, "tools/recreate_db.py", url], cwd=ROOT, check=True)
     env = {
         "DATABASE_URL": url,

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import make_url
 
+from tests.helpers import sibling_database
 from tests.live import ROOT, live_server
 
 HERE = Path(__file__).resolve().parent
@@ -48,10 +48,7 @@ def _budget() -> list[str]:
 
 
 def _fuzz_database() -> str:
-    test_url = os.environ.get(
-        "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_test"
-    )
-    url = make_url(test_url).set(database="apexchainx_fuzz").render_as_string(False)
+    url = sibling_database("fuzz")
     subprocess.run([sys.executable, "tools/recreate_db.py", url], cwd=ROOT, check=True)
     return url
 
