@@ -17,6 +17,7 @@ from app.health.router import router as health_router
 from app.incidents.router import router as incidents_router
 from app.jobs.router import router as jobs_router
 from app.maintenance.router import router as maintenance_router
+from app.outages.import_router import router as outage_imports_router
 from app.outages.router import router as outages_router
 from app.overrides.router import router as overrides_router
 from app.pauses.router import router as pauses_router
@@ -37,6 +38,7 @@ FEATURE_ROUTERS = (
     preferences_router,
     users_router,
     api_keys_router,
+    outage_imports_router,  # before the outages' /{outage_id}
     outages_router,
     sla_router,
     disputes_router,

@@ -55,6 +55,7 @@ PREFIXES: Final = frozenset(
         "ctr",
         "stm",
         "rcn",
+        "imp",
     }
 )
 _ID_RE: Final = re.compile(r"^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Computed, ForeignKey, Index, String, Text
+from sqlalchemy import Computed, ForeignKey, Index, String, Text, false
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, TimestampMixin
+from app.db import Base, JSONType, TimestampMixin
 
 SEARCH_DOCUMENT_SQL = (
     "to_tsvector('simple'::regconfig, (COALESCE(site_name, ''::character varying)::text "
@@ -86,6 +86,10 @@ class Outage(TenantMixin, TimestampMixin, Base):
     )
     at_risk_notified_at: Mapped[datetime | None]
     violated_notified_at: Mapped[datetime | None]
+    # The import that created it, if one did; `imported_closed` when it arrived already over:
+    # its outcome is computed for reports on the times the file gave, and never paid (holds).
+    import_id: Mapped[str | None] = mapped_column(String(30))
+    imported_closed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class TimelineEntry(TenantMixin, Base):
@@ -114,3 +118,25 @@ class RootCauseAnalysis(TenantMixin, TimestampMixin, Base):
     contributing_factors: Mapped[list[str]]
     remediation: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class OutageImport(TenantMixin, Base):
+    """One import: who sent what, and what became of each record (the import history)."""
+
+    __tablename__ = "outage_imports"
+    __table_args__ = (Index("ix_outage_imports_org_id", "organization_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("imp"))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16))  # json | csv_file | json_file
+    filename: Mapped[str | None] = mapped_column(String(255))
+    on_error: Mapped[str] = mapped_column(String(8))  # reject | skip
+    received: Mapped[int]
+    imported: Mapped[int]
+    closed: Mapped[int]
+    skipped: Mapped[int]
+    error_count: Mapped[int]
+    # The first errors, by record index: [{index, loc, msg, type}]
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    outage_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -1,32 +1,24 @@
 from __future__ import annotations
 
-from typing import IO, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
-from anyio import to_thread
 from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from app.auth.dependencies import CurrentPrincipal, EngineerPrincipal, Principal, requires
 from app.auth.roles import Role
-from app.config import Settings
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, plain, stream_export
-from app.core.json_shape import ShapeLimits, json_shape_limits
 from app.core.pagination import TOTAL_CAP, Page, PageParamsDep
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.db import SessionDep
-from app.errors import PayloadTooLarge, ValidationFailed, validation_details
-from app.outages import importer, listing, presenter, service
+from app.outages import listing, presenter, service
 from app.outages import resolve as resolution
-from app.outages import upload as upload_reader
 from app.outages.dependencies import OutageDep, OutageId
 from app.outages.models import Outage
 from app.outages.resolve import resolve
 from app.outages.schemas import (
-    BulkImportRequest,
-    BulkImportResult,
     OutageCreate,
     OutageCreated,
     OutageDetail,
@@ -117,113 +109,6 @@ async def search_outages(
     return await listing.page(
         session, principal.organization_id, filters, page, total_cap=SEARCH_TOTAL_CAP
     )
-
-
-def _import_schema() -> dict[str, Any]:
-    """The JSON body, each record declared as what it must be: an OutageCreate."""
-    schema = BulkImportRequest.model_json_schema()
-    outages = schema["properties"]["outages"]
-    outages["items"] = {"$ref": "#/components/schemas/OutageCreate"}
-    return schema
-
-
-_IMPORT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": _import_schema()},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "A .csv or .json file, at most 10 MB",
-                        }
-                    },
-                }
-            },
-        },
-    }
-}
-
-
-@router.post(
-    "/import",
-    status_code=status.HTTP_201_CREATED,
-    response_model=BulkImportResult,
-    summary="Import many outages at once",
-    openapi_extra=_IMPORT_BODY,
-)
-@router.post(
-    "/bulk",
-    name="bulk_import_outages",
-    status_code=status.HTTP_201_CREATED,
-    response_model=BulkImportResult,
-    summary="Import many outages at once (the seed-era path)",
-    openapi_extra=_IMPORT_BODY,
-)
-async def import_outages(
-    request: Request, principal: EngineerPrincipal, session: SessionDep
-) -> BulkImportResult:
-    """A JSON body `{"outages": [...]}` or a multipart upload of a CSV or JSON file (field
-    `file`). At most 1000 records. Every record is validated before any is written: one bad
-    record and nothing is imported (422 with the errors of each record by index)."""
-    settings = request.app.state.settings
-    valid = await _read_import(request, settings)
-    ids = await importer.import_outages(session, principal.organization_id, principal.actor, valid)
-    return BulkImportResult(imported=len(ids), ids=ids)
-
-
-async def _read_import(request: Request, settings: Settings) -> list[OutageCreate]:
-    """Parsing and validating up to a thousand records is CPU work of tens of milliseconds:
-    it runs in a worker thread, so other requests are answered meanwhile."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        return await _read_upload(request, settings)
-    body = await request.body()  # its size and JSON shape were bounded as it arrived
-    return await to_thread.run_sync(_validate_body, body, settings.max_bulk_outages_count)
-
-
-def _validate_body(body: bytes, max_count: int) -> list[OutageCreate]:
-    try:
-        records = BulkImportRequest.model_validate_json(body).outages
-    except ValidationError as exc:
-        raise ValidationFailed(details=validation_details(exc.errors())) from None
-    return importer.validate(records, max_count)
-
-
-async def _read_upload(request: Request, settings: Settings) -> list[OutageCreate]:
-    form = await request.form(max_files=1, max_fields=10)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise ValidationFailed("Send the file in a form field named `file`.")
-    limit = settings.max_upload_size_bytes  # the middleware allowed the form's framing on top
-    if (upload.size or 0) > limit:
-        await upload.close()
-        raise PayloadTooLarge(f"File exceeds {limit // (1024 * 1024)} MB limit")
-    limits = json_shape_limits(settings)
-    try:
-        return await to_thread.run_sync(
-            _validate_file,
-            upload.file,
-            upload.filename or "",
-            settings.max_bulk_outages_count,
-            limits,
-        )
-    finally:
-        await upload.close()
-
-
-def _validate_file(
-    file: IO[bytes], filename: str, max_count: int, limits: ShapeLimits
-) -> list[OutageCreate]:
-    try:
-        records = upload_reader.read_records(file, filename, max_count, limits)
-    except upload_reader.UnreadableFile as exc:
-        raise ValidationFailed(f"The file could not be read: {str(exc)[:200]}") from None
-    return importer.validate(records, max_count)
 
 
 EXPORT_COLUMNS = (

@@ -36,7 +36,7 @@ Services = Annotated[list[ServiceName], Field(max_length=_limits.max_affected_se
 ShortText = Annotated[str, Field(min_length=1, max_length=128)]
 Mttr = Annotated[int, Field(ge=0, le=MAX_MTTR_MINUTES, description="Whole minutes."), integer_only]
 Subscribers = Annotated[int, Field(ge=0, le=1_000_000_000), integer_only]
-MttrSource = Literal["clock", "approved_override", "reported"]
+MttrSource = Literal["clock", "approved_override", "reported", "imported"]
 MTTR_SOURCE_DOC = (
     "Which MTTR the outcome used: `clock` (measured: resolved_at - detected_at less excluded "
     "time), `approved_override` (a claim a second person approved), `reported` (typed by the "
@@ -298,12 +298,13 @@ class OutageDetail(OutageOut):
     stellar_payment: StellarPaymentOut | None = Field(
         default=None, description="The seed's summary of `payment` (its ledger side)."
     )
-    settlement_hold: Literal["awaiting_override_approval", "awaiting_pause_approval"] | None = (
-        Field(
-            default=None,
-            description="Why no payment is planned yet: a decision a second person has not "
-            "taken (its request is in `overrides` or `pauses`).",
-        )
+    settlement_hold: (
+        Literal["awaiting_override_approval", "awaiting_pause_approval", "imported_history"] | None
+    ) = Field(
+        default=None,
+        description="Why no payment is planned: a decision a second person has not taken yet "
+        "(its request is in `overrides` or `pauses`), or `imported_history`: the outage was "
+        "imported already over, its outcome is for reports and is never paid.",
     )
     overrides: list[OverrideOut] = Field(
         default_factory=list, description="MTTR claims made on this outage and their decisions."
@@ -328,17 +329,3 @@ class OutageUpdated(OutageDetail):
         description="True when this request resolved the outage: its SLA result was computed "
         "(`sla_result`) and the payout that follows was queued."
     )
-
-
-class BulkImportRequest(InputModel):
-    # Read as plain objects (each item is validated on its own, so one bad record is reported
-    # with its index); the document declares each as an OutageCreate (outages/router.py).
-    outages: list[dict[str, Any]] = Field(
-        description="Outage records, each as for POST /outages; at most MAX_BULK_OUTAGES_COUNT.",
-        json_schema_extra={"minItems": 1},
-    )
-
-
-class BulkImportResult(BaseModel):
-    imported: int
-    ids: list[str]

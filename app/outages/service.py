@@ -79,6 +79,8 @@ def outage_values(
         "detected_at": min(data.detected_at or now, now),
         "sla_sites": [s for s in (data.site_id, data.site_name) if s],
         "correlation_id": get_correlation_id(),
+        "import_id": None,
+        "imported_closed": False,
         "created_at": now,
         "updated_at": now,
     }

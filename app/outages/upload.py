@@ -23,7 +23,7 @@ LIST_SEPARATORS = (";", "|")
 NUMBER_COLUMNS = ("latitude", "longitude", "affected_subscribers")
 MAX_LINE_CHARS = 65_536
 MAX_BLANK_LINES = 1_000
-MAX_COLUMNS = 64  # an outage has 13 column names; more is not an outage file
+MAX_COLUMNS = 64  # an imported outage has 16 column names; more is not an outage file
 EXTRA_CELLS_KEPT = 10  # cells past the header, kept only to be reported
 EXTRA_CELLS = "_unexpected_columns"
 
@@ -32,16 +32,19 @@ class UnreadableFile(ValueError):
     """The file is not CSV or JSON this import can read; the message says why."""
 
 
-def read_records(file: IO[bytes], filename: str, max_count: int, shape: ShapeLimits) -> list[Any]:
-    """The file's records, as JSON objects (a CSV row becomes one), at most max_count."""
+def read_records(
+    file: IO[bytes], filename: str, max_count: int, shape: ShapeLimits
+) -> tuple[list[Any], str]:
+    """The file's records, as JSON objects (a CSV row becomes one), at most max_count, and
+    what the file was (`json_file` or `csv_file`)."""
     start = file.read(SLICE)
     if filename.lower().endswith(".json") or start.lstrip(codecs.BOM_UTF8 + b" \t\r\n")[:1] in (
         b"[",
         b"{",
     ):
-        return _json_records(start, file, shape)
+        return _json_records(start, file, shape), "json_file"
     file.seek(0)
-    return _csv_records(file, max_count)
+    return _csv_records(file, max_count), "csv_file"
 
 
 def _json_records(start: bytes, file: IO[bytes], shape: ShapeLimits) -> list[Any]:

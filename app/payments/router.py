@@ -134,7 +134,7 @@ async def list_payments(
 ) -> PaymentPage:
     """Newest first. `summary` totals the confirmed payments that match the filters."""
     filters = service.PaymentFilters(start_date, end_date, type_, status_)
-    return await _payment_page(session, filters, page)
+    return await payment_page(session, filters, page)
 
 
 @router.get(
@@ -154,7 +154,7 @@ async def payment_history(
 ) -> PaymentHistoryOut:
     """`GET /payments` with the page's items also under the seed's name, `transactions`."""
     filters = service.PaymentFilters(start_date, end_date, type_, status_)
-    listed = await _payment_page(session, filters, page)
+    listed = await payment_page(session, filters, page)
     return PaymentHistoryOut(**dict(listed), transactions=listed.results)
 
 
@@ -195,7 +195,7 @@ async def export_payments(
     )
 
 
-async def _payment_page(
+async def payment_page(
     session: AsyncSession, filters: service.PaymentFilters, page: PageParams
 ) -> PaymentPage:
     rows, result = await paginate(

@@ -29,6 +29,7 @@ from app.sla.models import SlaPolicy, SlaResult
 
 CLOCK = "clock"
 APPROVED_OVERRIDE = "approved_override"
+IMPORTED = "imported"  # the times of an outage imported already over (never paid)
 
 
 async def exclusions(session: AsyncSession, outage: Outage, end: datetime) -> list[Span]:
@@ -72,7 +73,9 @@ async def settle(
     outage.measured_mttr_minutes = clock.mttr_minutes
     outage.excluded_minutes = clock.excluded_minutes
     outage.mttr_minutes = override.claimed_mttr_minutes if override else clock.mttr_minutes
-    outage.mttr_source = APPROVED_OVERRIDE if override else CLOCK
+    outage.mttr_source = (
+        APPROVED_OVERRIDE if override else IMPORTED if outage.imported_closed else CLOCK
+    )
     if policy is None and latest is not None:
         policy = await policies.policy_by_id(session, latest.policy_id)
     elif policy is None:

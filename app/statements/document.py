@@ -59,6 +59,7 @@ async def _settled(
             Outage.resolved_at >= period.starts_at,
             Outage.resolved_at < period.ends_at,
             SlaResult.computed_at < cutoff,
+            Outage.imported_closed.is_(False),  # history, never settled: not on a statement
         )
         .order_by(SlaResult.computed_at, SlaResult.id)
     )
@@ -83,6 +84,7 @@ async def _corrections(
             SlaResult.computed_at >= since,
             SlaResult.computed_at < cutoff,
             Outage.resolved_at < period.starts_at,
+            Outage.imported_closed.is_(False),
         )
         .order_by(SlaResult.computed_at, SlaResult.id)
     )

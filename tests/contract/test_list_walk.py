@@ -123,6 +123,7 @@ class Scenario:
         await self.ok("post", "/incidents/chat", json=body)
         await self._pause(n)
         await self._resolved(n)
+        await self._import(n)
         await self.ok("post", "/payments/reconcile", 200)
         # The jobs the round queued (webhook deliveries, payments) run now, not mid-walk.
         await self.app.state.executor.drain()
@@ -176,6 +177,16 @@ class Scenario:
             await self.ok("post", f"{running}/end", 200, json={})
         pause = await self.ok("post", f"/outages/{held}/pauses", json={"reason": f"gate {n}"})
         self.ids["pause_id"] = pause["id"]
+
+    async def _import(self, n: int) -> None:
+        """An outage already over, imported: one more entry in the import history."""
+        record = {
+            "site_name": f"Walk History {n}",
+            "severity": "low",
+            "detected_at": isoformat(utcnow() - timedelta(hours=3)),
+            "resolved_at": isoformat(utcnow() - timedelta(hours=2)),
+        }
+        await self.ok("post", "/outages/import", json={"outages": [record]})
 
     async def _resolved(self, n: int) -> None:
         # On the measured clock: an SLA result to dispute, and a payment.

@@ -67,8 +67,12 @@ def test_reading_stops_at_the_record_past_the_limit() -> None:
 
 def test_a_file_of_exactly_the_limit_is_read_whole() -> None:
     content = b"site_name,severity\n" + b"Site,low\n" * 1000
-    records = upload.read_records(io.BytesIO(content), "outages.csv", 1000, LIMITS)
-    assert len(records) == 1000 and records[-1] == {"site_name": "Site", "severity": "low"}
+    records, kind = upload.read_records(io.BytesIO(content), "outages.csv", 1000, LIMITS)
+    assert (
+        kind == "csv_file"
+        and len(records) == 1000
+        and records[-1] == {"site_name": "Site", "severity": "low"}
+    )
 
 
 async def test_blank_lines_long_lines_and_wide_headers_are_refused(
