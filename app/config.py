@@ -212,6 +212,9 @@ class Settings(BaseSettings):
     # comma-separated or a JSON list. Empty (the default): no CORS; serve a frontend from the
     # same origin instead (docs/guides/browser-clients.md).
     cors_origins: Annotated[list[str], NoDecode] = []
+    # The NOC frontend's compatibility surface (app/compat/noc): off unless asked for.
+    compat_noc_enabled: bool = False
+    compat_noc_prefix: str = "/compat/noc/v1"
 
     @field_validator("api_v1_prefix")
     @classmethod

@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from app.api import api_router
 from app.auth.identity import RateLimitIdentity
 from app.background import install_session_hooks, register_background_work
+from app.compat.noc.router import noc_router
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.breaker import CircuitBreaker
 from app.core.json_shape import json_shape_limits
@@ -130,6 +131,8 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(api_router(), prefix=settings.api_v1_prefix)
+    if settings.compat_noc_enabled:  # kept apart, and out of the API document
+        app.include_router(noc_router(), prefix=settings.compat_noc_prefix)
     app.include_router(docs_router(app))
     install_openapi(app)
     app.mount(STATIC, StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -28,15 +28,21 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SAME_ORIGIN_SITES = frozenset({"same-origin", "none"})  # `none`: typed in, or a bookmark
 
 
-def _secure(settings: Settings) -> bool:
+def secure_cookies(settings: Settings) -> bool:
     return settings.environment not in (Environment.development, Environment.test)
 
 
 def set_session_cookies(
-    response: Response, settings: Settings, access_token: str, refresh_token: str
+    response: Response,
+    settings: Settings,
+    access_token: str,
+    refresh_token: str,
+    *,
+    prefix: str | None = None,
 ) -> None:
-    secure = _secure(settings)
-    prefix = settings.api_v1_prefix
+    """`prefix`: the routes the cookies are sent to (default: /api/v1's)."""
+    secure = secure_cookies(settings)
+    prefix = prefix or settings.api_v1_prefix
     response.set_cookie(
         ACCESS_COOKIE,
         access_token,
@@ -68,9 +74,11 @@ def set_session_cookies(
     )
 
 
-def clear_session_cookies(response: Response, settings: Settings) -> None:
-    secure = _secure(settings)
-    prefix = settings.api_v1_prefix
+def clear_session_cookies(
+    response: Response, settings: Settings, *, prefix: str | None = None
+) -> None:
+    secure = secure_cookies(settings)
+    prefix = prefix or settings.api_v1_prefix
     for name, path in (
         (ACCESS_COOKIE, prefix),
         (REFRESH_COOKIE, f"{prefix}/auth"),

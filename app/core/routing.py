@@ -77,15 +77,18 @@ async def finish(
 
 
 class UnitOfWorkRoute(APIRoute):
+    refuse_unknown_query = True
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         secret_fields: tuple[str, ...] = tuple(getattr(self.response_model, "secret_fields", ()))
-        known = query_names(self.dependant)
+        known = query_names(self.dependant) if self.refuse_unknown_query else None
 
         async def run(request: Request) -> Response:
             error: BaseException | None = None
             try:
-                refuse_unknown_query(request, known)
+                if known is not None:
+                    refuse_unknown_query(request, known)
                 response = await handler(request)
             except _HANDLED as exc:
                 error = exc
