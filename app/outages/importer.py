@@ -6,7 +6,7 @@ import that writes is kept in the history (`outage_imports`) with what became of
 A record with `resolved_at` is an outage already over: it is recorded resolved and its SLA
 outcome computed on the times it gives, for reports; it is never paid (`sla/holds.py`): those
 times were typed, not measured by this service, and money moves only on what both parties can
-check (record 0030).
+check (record 0023).
 """
 
 from __future__ import annotations

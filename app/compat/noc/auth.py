@@ -31,7 +31,7 @@ def _set_cookies(
     request: Request, response: Response, settings: Settings, access: str, refresh: str
 ) -> None:
     """The frontend reads these two to build its `Authorization` header, so they cannot be
-    HttpOnly (an XSS on its origin can read them: the cost of this surface, record 0031). The
+    HttpOnly (an XSS on its origin can read them: the cost of this surface, record 0024). The
     HttpOnly session cookies of /api/v1 are set too, for its calls that send no header."""
     secure = secure_cookies(settings)
     for name, value, max_age in (
