@@ -12,13 +12,17 @@ RUN_DATABASE_URL ?= sqlite+aiosqlite:///./apexchainx.db
 # The suite runs against this machine's PostgreSQL and Redis.
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The suite runs on this many pytest-xdist workers, each with a database of its own; tests of
+# one xdist_group (cluster-wide roles) stay on one worker. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadgroup
 CHECK_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_check
 
 NEWMAN := tools/newman/node_modules/.bin/newman
 REDOCLY := tools/redocly/node_modules/.bin/redocly
 CLIENT_GEN := tools/openapi-client/venv/bin/openapi-python-client
 
-.PHONY: install run test fuzz lint typecheck migrations-check check format worker beat bench postman newman contract-tools chromium clean
+.PHONY: install run test test-fast fuzz lint typecheck migrations-check check format worker beat bench postman newman contract-tools chromium clean
 
 install: $(STAMP)
 
@@ -71,7 +75,12 @@ chromium:
 
 test: install newman contract-tools chromium check
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
-		$(BIN)/pytest $(PYTEST_ARGS)
+		$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
+
+# The unit layer (tests that build no application and start no process): under a minute.
+test-fast: install
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest $(XDIST) -m unit $(PYTEST_ARGS)
 
 # The longer, time-bound fuzzing hunt (a new seed each run; FUZZ_SEED=... replays one). `make
 # test` runs the deterministic gate: the same cases on any machine.

@@ -13,6 +13,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from tests.live import live_server
 
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EMAIL = "browser@example.com"
 PASSWORD = "Correct-Horse-42!"

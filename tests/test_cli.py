@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.live  # starts processes (CLI, migrations, tools)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

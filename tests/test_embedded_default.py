@@ -21,6 +21,8 @@ from app.stellar.runtime import stellar_for
 from tests.helpers import PASSWORD
 from tests.live import ROOT, live_server
 
+pytestmark = pytest.mark.live
+
 
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -17,6 +17,8 @@ import pytest
 from tests.helpers import Api, make_app, make_client, sibling_database
 from tests.outages.conftest import outage_lasting
 
+pytestmark = pytest.mark.live  # starts processes (CLI, migrations, tools)
+
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE_CONTRACTS = "0016_windows_and_pauses"
 CHANGED = {"threshold_minutes": 20, "penalty_per_minute": 50, "reward_base": 900}

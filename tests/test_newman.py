@@ -12,6 +12,8 @@ import pytest
 
 from tests.live import live_server
 
+pytestmark = pytest.mark.live
+
 ROOT = Path(__file__).resolve().parent.parent
 NEWMAN = ROOT / "tools" / "newman" / "node_modules" / ".bin" / "newman"
 

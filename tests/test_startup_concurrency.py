@@ -24,6 +24,8 @@ from app.serving import uvicorn_command
 from tests.helpers import sibling_database
 from tests.live import free_port
 
+pytestmark = pytest.mark.live
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

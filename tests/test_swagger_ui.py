@@ -11,6 +11,8 @@ from playwright.sync_api import Route, sync_playwright
 
 from tests.live import live_server
 
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -26,6 +26,8 @@ from app.core.tenancy import system_session
 from tests.helpers import PASSWORD, PREFIX, Api, assert_error, make_app, make_client
 from tests.live import free_port
 
+pytestmark = pytest.mark.live  # starts processes (CLI, migrations, tools)
+
 NEW_PASSWORD = "Brand-New-Horse-77!"
 ROOT = Path(__file__).resolve().parents[2]
 

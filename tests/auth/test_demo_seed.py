@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Organization
@@ -12,6 +13,8 @@ from app.core.tenancy import system_session
 from app.demo import DEMO_EMAIL, seed_demo, seed_demo_approver
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import outage_lasting
+
+pytestmark = pytest.mark.live  # starts processes (CLI, migrations, tools)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,6 +14,8 @@ import pytest
 from tests.helpers import PASSWORD, PREFIX, Api, Session, assert_error
 from tests.live import live_server
 
+pytestmark = pytest.mark.live
+
 
 async def _login(api: Api, email: str, agent: str) -> Session:
     response = await api.client.post(

@@ -18,6 +18,8 @@ import pytest
 from tests.helpers import make_app, sibling_database
 from tests.live import ROOT, live_server
 
+pytestmark = pytest.mark.live
+
 GENERATOR = ROOT / "tools" / "openapi-client" / "venv" / "bin" / "openapi-python-client"
 PACKAGE = "apexchainx_client"
 PASSWORD = "Correct-Horse-42!"

@@ -8,8 +8,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import make_app
 from tests.live import ROOT
+
+pytestmark = pytest.mark.live  # starts processes (CLI, migrations, tools)
 
 REDOCLY = ROOT / "tools" / "redocly" / "node_modules" / ".bin" / "redocly"
 

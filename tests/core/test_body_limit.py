@@ -9,6 +9,8 @@ import pytest
 
 from tests.live import live_server
 
+pytestmark = pytest.mark.live
+
 LIMIT = 10_485_760
 MESSAGE = "Request body too large. Maximum allowed size is 10485760 bytes."
 

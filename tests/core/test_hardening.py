@@ -34,6 +34,8 @@ from tests.helpers import (
 from tests.live import free_port
 from tests.outages.conftest import new_outage
 
+pytestmark = pytest.mark.live
+
 ROOT = Path(__file__).resolve().parents[2]
 BAD = {"email": "nobody@example.com", "password": "Wrong-Pass-123!"}
 

@@ -20,6 +20,8 @@ from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import PASSWORD, Api
 from tests.live import live_server
 
+pytestmark = pytest.mark.live
+
 BODY = {"site_name": "Cell Tower Kill", "severity": "high", "services_affected": ["4G"]}
 
 

@@ -19,10 +19,12 @@ from tests.celery_worker import celery_worker
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import outage_lasting
 
+pytestmark = pytest.mark.live
+
 ROOT = Path(__file__).resolve().parents[2]
 # A Redis database of its own: the per-test FLUSHDB of the suite's database would also wipe
 # the broker's queue bindings.
-BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+BROKER = os.environ["TEST_CELERY_BROKER_URL"]  # tests/conftest.py: one per worker
 
 
 WORKER_LOG: list[Path] = []

@@ -23,7 +23,9 @@ from tests.helpers import Api, Session, make_app, make_client
 from tests.payments.conftest import payment_of, resolve
 from tests.stellar.fixtures import Standin, with_wallets
 
-BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+pytestmark = pytest.mark.live
+
+BROKER = os.environ["TEST_CELERY_BROKER_URL"]  # tests/conftest.py: one per worker
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 
 

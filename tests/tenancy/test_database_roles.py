@@ -21,6 +21,8 @@ from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import new_outage
 
+pytestmark = pytest.mark.xdist_group("cluster_roles")  # roles belong to the cluster
+
 API_LOGIN, WORKER_LOGIN = "apexchainx_test_api", "apexchainx_test_worker"
 COUNT_OUTAGES = text("SELECT count(*) FROM outages")  # deliberately unfiltered
 

@@ -25,6 +25,8 @@ from tests.helpers import PREFIX, Api, Session, make_app, make_client
 from tests.receivers import Receiver
 from tests.tenancy.populate import populate
 
+pytestmark = pytest.mark.live  # starts processes (CLI, migrations, tools)
+
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = ("/health", "/auth/")
 # Values of required query parameters a client would send.
