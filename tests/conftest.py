@@ -74,7 +74,7 @@ os.environ.update(
     }
 )
 
-from tests.helpers import Api, make_app, make_client  # noqa: E402
+from tests.helpers import Api, Session, make_app, make_client  # noqa: E402
 
 TABLES_KEPT = {"alembic_version"}
 # The Horizon and RPC stand-ins (and apps paying through them), for every package that needs them.
@@ -179,3 +179,9 @@ async def client(app: Any) -> AsyncIterator[Any]:
 @pytest.fixture
 def api(client: Any) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+async def owner(api: Api) -> Session:
+    """A new organization's owner, signed in."""
+    return await api.owner()

@@ -12,11 +12,6 @@ from tests.helpers import Api, Session
 from tests.outages.conftest import new_outage
 
 
-@pytest.fixture
-async def owner(api: Api) -> Session:
-    return await api.owner()
-
-
 def _refused(response: Any, field: str) -> None:
     assert response.status_code == 422, response.text
     body = response.json()["error"]

@@ -9,11 +9,6 @@ from tests.outages.conftest import resolved_lasting
 
 
 @pytest.fixture
-async def owner(api: Api) -> Session:
-    return await api.owner()
-
-
-@pytest.fixture
 async def engineer(api: Api, owner: Session) -> Session:
     """Files disputes: accepting one takes a second person (the owner here)."""
     return await api.member(owner, "engineer")

@@ -8,11 +8,6 @@ from tests.helpers import Api, Session
 
 
 @pytest.fixture
-async def owner(api: Api) -> Session:
-    return await api.owner()
-
-
-@pytest.fixture
 async def engineer(api: Api, owner: Session) -> Session:
     return await api.member(owner, "engineer")
 

@@ -72,11 +72,6 @@ async def payment_of(api: Api, session: Session, outage_id: str) -> dict[str, An
 
 
 @pytest.fixture
-async def owner(api: Api) -> Session:
-    return await api.owner()
-
-
-@pytest.fixture
 async def wallets(app: Any, api: Api, owner: Session) -> Wallets:
     opened = await open_wallets(app)
     await register_wallets(api, owner, opened)

@@ -1,3 +1,3 @@
 # The owner and the wallets of the payments tests: SLA outcomes here are paid on the local
 # ledger as there.
-from tests.payments.conftest import owner, wallets  # noqa: F401
+from tests.payments.conftest import wallets  # noqa: F401

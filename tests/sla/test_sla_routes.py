@@ -12,11 +12,6 @@ from tests.helpers import Api, Session, assert_error
 from tests.outages.conftest import new_outage, resolved_lasting
 
 
-@pytest.fixture
-async def owner(api: Api) -> Session:
-    return await api.owner()
-
-
 async def _resolved(api: Api, session: Session, mttr: int, **fields: Any) -> dict[str, Any]:
     return await resolved_lasting(api, session, mttr, **fields)
 

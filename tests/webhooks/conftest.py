@@ -23,11 +23,6 @@ async def app() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def owner(api: Api) -> Session:
-    return await api.owner()
-
-
-@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with Receiver() as served:
         yield served

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import Api, Session
-from tests.review2.test_concurrency import _change_policy, _resolved
+from tests.outages.test_concurrent_writers import _change_policy, _resolved
 
 
 async def _file(api: Api, s: Session, o: dict[str, Any], mttr: int = 10) -> str:

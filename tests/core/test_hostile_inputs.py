@@ -8,11 +8,6 @@ from tests.helpers import Api, Session
 from tests.outages.conftest import new_outage
 
 
-@pytest.fixture
-async def owner(api: Api) -> Session:
-    return await api.owner()
-
-
 async def test_resolve_old_outage_mttr_over_cap(api: Api, owner: Session) -> None:
     outage = await new_outage(api, owner, detected_at="2000-01-01T00:00:00Z")
     r = await api.post(f"/outages/{outage['id']}/resolve", owner, json={})
