@@ -41,16 +41,26 @@ async def _slow(session: Any, job: Job) -> dict[str, Any]:
 async def _cut_off(session: Any, job: Job) -> None:
     """Fails the way a handler does when the database drops every connection under it (as a
     restart would; done as the superuser the suite connects with)."""
-    await session.execute(text("SELECT 1"))
+    own = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
     engine = create_async_engine(os.environ["TEST_DATABASE_URL"])
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:
         await connection.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         )
+        # Termination is asynchronous: the handler's next statement must meet a closed
+        # connection, not race the server's goodbye on the socket (asyncpg then reports a
+        # protocol state, "another operation is in progress", instead of the lost connection).
+        gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+        for _ in range(100):
+            await connection.execute(text("SELECT pg_stat_clear_snapshot()"))  # a fresh look
+            if (await connection.execute(gone, {"pid": own})).scalar_one():
+                break
+            await asyncio.sleep(0.05)
     await engine.dispose()
+    await asyncio.sleep(0.2)  # the goodbye reaches the handler's connection
     await session.execute(text("SELECT 1"))
 
 
