@@ -3,6 +3,7 @@ its preferences and session routes by their names."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Body, Request, Response
@@ -13,6 +14,7 @@ from app.auth import sessions
 from app.auth.cookies import secure_cookies, set_session_cookies
 from app.auth.dependencies import CurrentPrincipal, SettingsDep
 from app.auth.schemas import LoginRequest, RefreshRequest
+from app.compat.noc import shapes
 from app.compat.noc.routing import compat_router
 from app.compat.noc.shapes import ROLE_NAMES
 from app.config import Settings
@@ -114,7 +116,16 @@ async def me(principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]
 async def events(
     request: Request, principal: CurrentPrincipal, settings: SettingsDep
 ) -> StreamingResponse:
-    return await sessions.session_events(principal, request, settings)
+    """/api/v1's stream, its roles named the frontend's way (`ready`, `role_changed`)."""
+    stream = await sessions.session_events(principal, request, settings)
+    stream.body_iterator = _renamed_roles(stream.body_iterator)
+    return stream
+
+
+async def _renamed_roles(events: AsyncIterable[Any]) -> AsyncIterator[bytes]:
+    async for chunk in events:
+        message = chunk if isinstance(chunk, bytes) else str(chunk).encode()
+        yield shapes.event_roles_renamed(message)
 
 
 @router.get("/user/preferences")

@@ -6,11 +6,31 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 # The frontend's event names, and ours.
 EVENT_ALIASES = {"payment.processed": "payment.completed", "sla.breached": "sla.violated"}
 EVENT_NAMES = {ours: theirs for theirs, ours in EVENT_ALIASES.items()}
 DELIVERY_STATUS = {"succeeded": "success", "failed": "failed", "pending": "pending"}
 ROLE_NAMES = {"owner": "admin"}  # the frontend gates its admin pages on role == "admin"
+
+
+def event_roles_renamed(message: bytes) -> bytes:
+    """A server-sent event whose `data` names roles (`role`, `previous`), renamed."""
+    head, separator, rest = message.partition(b"data: ")
+    if not separator:
+        return message
+    line, newline, tail = rest.partition(b"\n")
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return message
+    if not isinstance(data, dict):
+        return message
+    for key in ("role", "previous"):
+        if key in data:
+            data[key] = ROLE_NAMES.get(data[key], data[key])
+    return head + separator + orjson.dumps(data) + newline + tail
 
 
 def offset_of(page: int, page_size: int) -> int:
