@@ -53,6 +53,19 @@ async def test_b1_login_and_refresh_set_cookies_the_frontend_reads(noc: Noc, api
     headers = {"Authorization": f"Bearer {refreshed.cookies['noc_access_token']}"}
     assert (await noc.client.get("/compat/noc/v1/auth/me", headers=headers)).status_code == 200
 
+    # With no body the cookie is used, from this site only.
+    noc.client.cookies.clear()
+    cookie = f"noc_refresh_token={refreshed.cookies['noc_refresh_token']}"
+    other_site = await noc.post(
+        "/auth/refresh",
+        headers={"Cookie": cookie, "Sec-Fetch-Site": "cross-site", "Origin": "https://x.example"},
+    )
+    assert other_site.status_code == 403 and other_site.json()["message"]
+    same_site = await noc.post(
+        "/auth/refresh", headers={"Cookie": cookie, "Sec-Fetch-Site": "same-origin"}
+    )
+    assert same_site.status_code == 200, same_site.text
+
 
 async def test_b2_an_owner_is_reported_as_admin(noc: Noc, api: Api) -> None:
     owner = await api.owner()

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from app.auth import router as v1
 from app.auth import sessions
-from app.auth.cookies import secure_cookies, set_session_cookies
+from app.auth.cookies import check_cookie_request, secure_cookies, set_session_cookies
 from app.auth.dependencies import CurrentPrincipal, SettingsDep
 from app.auth.schemas import LoginRequest, RefreshRequest
 from app.compat.noc import shapes
@@ -79,6 +79,7 @@ async def refresh(
         cookie = request.cookies.get(REFRESH)
         if cookie is None:
             raise Unauthorized("Send `refresh_token`, or the noc_refresh_token cookie.")
+        check_cookie_request(request, settings)  # a cookie is sent whoever made the page
         body = RefreshRequest(refresh_token=cookie)
     pair = await v1.refresh(request, response, session, settings, body)
     _set_cookies(request, response, settings, pair.access_token, pair.refresh_token)
