@@ -136,6 +136,7 @@ class Chainers:
         self.pending: set[str] = set()  # scheduled or running
         self.again: set[str] = set()  # written to while running: one more pass
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.timers: dict[str, asyncio.TimerHandle] = {}  # scheduled, not started yet
 
     def soon(self, organizations: set[str]) -> None:
         try:
@@ -147,9 +148,12 @@ class Chainers:
                 self.again.add(organization_id)
                 continue
             self.pending.add(organization_id)
-            loop.call_later(DEBOUNCE_SECONDS, self._start, organization_id)
+            self.timers[organization_id] = loop.call_later(
+                DEBOUNCE_SECONDS, self._start, organization_id
+            )
 
     def _start(self, organization_id: str) -> None:
+        self.timers.pop(organization_id, None)
         task = asyncio.ensure_future(self._run(organization_id))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -167,7 +171,11 @@ class Chainers:
             self.pending.discard(organization_id)
 
     async def wait(self, patience_seconds: float = 5.0) -> None:
-        """Lets the scheduled chainers finish (shutdown, and tests)."""
+        """Lets the scheduled chainers finish (shutdown, and tests); those still waiting out
+        the debounce start now (nothing is left to batch with when the process stops)."""
+        for organization_id, timer in list(self.timers.items()):
+            timer.cancel()
+            self._start(organization_id)
         deadline = asyncio.get_running_loop().time() + patience_seconds
         while (self.pending or self.tasks) and asyncio.get_running_loop().time() < deadline:
             if self.tasks:
