@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 
 from app.analytics import dashboard, service, snapshots
@@ -80,37 +81,51 @@ Site = Annotated[str | None, Query(min_length=1, max_length=255, description="A 
 DEFAULT_RANGE_DAYS = 30
 
 
-def _dashboard_filters(
-    start: datetime | None,
-    end: datetime | None,
-    severity: Severity | None,
-    site: str | None,
-    granularity: dashboard.TrendGranularity = "day",
-) -> dashboard.DashboardFilters:
-    """The range defaults to the last 30 days; it must end after it starts and hold at most
-    MAX_BUCKETS buckets (a chart of every day of ten years is not a dashboard)."""
-    end = end or utcnow()
-    start = start or end - timedelta(days=DEFAULT_RANGE_DAYS)
-    if start >= end:
-        raise ValidationFailed(
-            "`start_date` must be before `end_date`.",
-            details={
-                "errors": [
-                    {"loc": ["query", "start_date"], "msg": "not before end", "type": "value_error"}
-                ]
-            },
-        )
-    if len(dashboard.bucket_starts(start, end, granularity)) > dashboard.MAX_BUCKETS:
-        raise ValidationFailed(
-            f"The range holds more than {dashboard.MAX_BUCKETS} {granularity}s; "
-            "narrow it or use weeks.",
-            details={
-                "errors": [{"loc": ["query", "start_date"], "msg": "range", "type": "value_error"}]
-            },
-        )
-    return dashboard.DashboardFilters(
-        start=start, end=end, severity=severity.value if severity else None, site=site
-    )
+@dataclass(frozen=True, slots=True)
+class DashboardQuery:
+    """The range and scope a dashboard or its trend is asked for."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    severity: Severity | None = None
+    site: str | None = None
+
+    def filters(
+        self, granularity: dashboard.TrendGranularity = "day"
+    ) -> dashboard.DashboardFilters:
+        """The range defaults to the last 30 days; it must end after it starts and hold at
+        most MAX_BUCKETS buckets (a chart of every day of ten years is not a dashboard)."""
+        end = self.end or utcnow()
+        start = self.start or end - timedelta(days=DEFAULT_RANGE_DAYS)
+        if start >= end:
+            raise ValidationFailed(
+                "`start_date` must be before `end_date`.",
+                details={"errors": [_range_error("not before end")]},
+            )
+        if len(dashboard.bucket_starts(start, end, granularity)) > dashboard.MAX_BUCKETS:
+            raise ValidationFailed(
+                f"The range holds more than {dashboard.MAX_BUCKETS} {granularity}s; "
+                "narrow it or use weeks.",
+                details={"errors": [_range_error("range")]},
+            )
+        severity = self.severity.value if self.severity else None
+        return dashboard.DashboardFilters(start=start, end=end, severity=severity, site=self.site)
+
+
+def _range_error(msg: str) -> dict[str, object]:
+    return {"loc": ["query", "start_date"], "msg": msg, "type": "value_error"}
+
+
+def dashboard_query(
+    start_date: AwareDatetime | None = None,
+    end_date: AwareDatetime | None = None,
+    severity: Severity | None = None,
+    site: Site = None,
+) -> DashboardQuery:
+    return DashboardQuery(start_date, end_date, severity, site)
+
+
+DashboardQueryDep = Annotated[DashboardQuery, Depends(dashboard_query)]
 
 
 @router.get(
@@ -119,23 +134,18 @@ def _dashboard_filters(
     summary="Dashboard figures over a date range, against the previous window",
 )
 async def sla_dashboard(
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    start_date: AwareDatetime | None = None,
-    end_date: AwareDatetime | None = None,
-    severity: Severity | None = None,
-    site: Site = None,
+    principal: CurrentPrincipal, session: SessionDep, query: DashboardQueryDep
 ) -> DashboardOut:
     """Compliance %, MTTR (average, median, 90th percentile), penalties, rewards and net of
     the outages resolved in [start_date, end_date) (default: the last 30 days), optionally of
     one severity or site; the same for the window of equal length just before, and the
     change."""
-    filters = _dashboard_filters(start_date, end_date, severity, site)
+    filters = query.filters()
     figures = await dashboard.dashboard(session, filters)
     return DashboardOut.model_validate(
         {
             "period": PeriodOut(start=filters.start, end=filters.end),
-            "filters": {"severity": filters.severity, "site": site},
+            "filters": {"severity": filters.severity, "site": query.site},
             **figures,
         }
     )
@@ -149,21 +159,18 @@ async def sla_dashboard(
 async def sla_trends(
     principal: CurrentPrincipal,
     session: SessionDep,
-    start_date: AwareDatetime | None = None,
-    end_date: AwareDatetime | None = None,
-    severity: Severity | None = None,
-    site: Site = None,
+    query: DashboardQueryDep,
     granularity: Literal["day", "week"] = "day",
 ) -> TrendsOut:
     """The dashboard's figures for each UTC day (or ISO week) of the range, every bucket
     present (zeros where nothing was resolved), oldest first."""
-    filters = _dashboard_filters(start_date, end_date, severity, site, granularity)
+    filters = query.filters(granularity)
     series = await dashboard.trends(session, filters, granularity)
     return TrendsOut.model_validate(
         {
             "period": PeriodOut(start=filters.start, end=filters.end),
             "granularity": granularity,
-            "filters": {"severity": filters.severity, "site": site},
+            "filters": {"severity": filters.severity, "site": query.site},
             "series": series,
         }
     )

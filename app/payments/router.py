@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Path, Query, Request, status
+from fastapi import Depends, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,18 +122,27 @@ PaymentStatusFilter = Annotated[
 ]
 
 
-@router.get("/payments", response_model=PaymentPage, summary="Payment history")
-async def list_payments(
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    page: PageParamsDep,
+def payment_filters(
     start_date: AwareDatetime | None = None,
     end_date: AwareDatetime | None = None,
     type_: PaymentType = None,
     status_: PaymentStatusFilter = None,
+) -> service.PaymentFilters:
+    """What a payment listing is narrowed by: one definition for the lists and the export."""
+    return service.PaymentFilters(start_date, end_date, type_, status_)
+
+
+PaymentFiltersDep = Annotated[service.PaymentFilters, Depends(payment_filters)]
+
+
+@router.get("/payments", response_model=PaymentPage, summary="Payment history")
+async def list_payments(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    filters: PaymentFiltersDep,
+    page: PageParamsDep,
 ) -> PaymentPage:
     """Newest first. `summary` totals the confirmed payments that match the filters."""
-    filters = service.PaymentFilters(start_date, end_date, type_, status_)
     return await payment_page(session, filters, page)
 
 
@@ -146,14 +155,10 @@ async def list_payments(
 async def payment_history(
     principal: CurrentPrincipal,
     session: SessionDep,
+    filters: PaymentFiltersDep,
     page: PageParamsDep,
-    start_date: AwareDatetime | None = None,
-    end_date: AwareDatetime | None = None,
-    type_: PaymentType = None,
-    status_: PaymentStatusFilter = None,
 ) -> PaymentHistoryOut:
     """`GET /payments` with the page's items also under the seed's name, `transactions`."""
-    filters = service.PaymentFilters(start_date, end_date, type_, status_)
     listed = await payment_page(session, filters, page)
     return PaymentHistoryOut(**dict(listed), transactions=listed.results)
 
@@ -172,15 +177,11 @@ EXPORT_COLUMNS = tuple(
 async def export_payments(
     request: Request,
     principal: CurrentPrincipal,
+    filters: PaymentFiltersDep,
     format: ExportFormat = "csv",
-    start_date: AwareDatetime | None = None,
-    end_date: AwareDatetime | None = None,
-    type_: PaymentType = None,
-    status_: PaymentStatusFilter = None,
 ) -> StreamingResponse:
     """Every payment matching the filters of `GET /payments`, newest first, streamed (at most
     100 000 rows), formula-safe CSV."""
-    filters = service.PaymentFilters(start_date, end_date, type_, status_)
     return stream_export(
         database=request.app.state.database,
         organization_id=principal.organization_id,

@@ -159,14 +159,10 @@ async def dashboard(
     severity: Severity | None = None,
     site: Site = None,
 ) -> dict[str, Any]:
-    figures = await analytics.sla_dashboard(
-        principal,
-        session,
-        shapes.day_start(date_from),
-        shapes.next_day(date_to),
-        severity,
-        site,
+    query = analytics.DashboardQuery(
+        shapes.day_start(date_from), shapes.next_day(date_to), severity, site
     )
+    figures = await analytics.sla_dashboard(principal, session, query)
     return shapes.dashboard(figures.model_dump(mode="json"))
 
 
@@ -180,13 +176,8 @@ async def trends(
     site: Site = None,
 ) -> list[dict[str, Any]]:
     """One point per UTC day of the range."""
-    series = await analytics.sla_trends(
-        principal,
-        session,
-        shapes.day_start(date_from),
-        shapes.next_day(date_to),
-        severity,
-        site,
-        "day",
+    query = analytics.DashboardQuery(
+        shapes.day_start(date_from), shapes.next_day(date_to), severity, site
     )
+    series = await analytics.sla_trends(principal, session, query, "day")
     return [shapes.trend(point) for point in series.model_dump(mode="json")["series"]]
