@@ -31,10 +31,22 @@ SEED_WALLETS = {
 }
 
 
-async def test_no_payment_route_pays_while_a_claim_waits(api: Api) -> None:
-    owner = await api.owner()
-    outage = await _claimed(api, owner)
-    assert outage["settlement_hold"] == "awaiting_override_approval"
+async def _imported_closed(api: Api, owner: Session) -> dict[str, Any]:
+    """A resolver's other way to type an MTTR: an import of the outage already over."""
+    engineer = await api.member(owner, "engineer")
+    record = {
+        "site_name": "Typed history",
+        "severity": "critical",
+        "detected_at": isoformat(utcnow() - timedelta(hours=3)),
+        "resolved_at": isoformat(utcnow() - timedelta(hours=3) + timedelta(minutes=5)),
+    }
+    imported = await api.post("/outages/import", engineer, json={"outages": [record]})
+    assert imported.status_code == 201, imported.text
+    return dict((await api.get(f"/outages/{imported.json()['ids'][0]}", owner)).json())
+
+
+async def _no_route_pays(api: Api, owner: Session, outage: dict[str, Any], hold: str) -> None:
+    assert outage["settlement_hold"] == hold
     for path, body in (
         ("/payments/process-sla", {"outage_id": outage["id"]}),
         ("/payments/trigger", {"outage_id": outage["id"]}),
@@ -44,10 +56,20 @@ async def test_no_payment_route_pays_while_a_claim_waits(api: Api) -> None:
         ("/payments/process-sla", {"outage_id": outage["id"], **SEED_WALLETS}),
     ):
         refused = assert_error(await api.post(path, owner, json=body), 409, "CONFLICT")
-        assert refused["details"]["settlement_hold"] == "awaiting_override_approval", path
+        assert refused["details"]["settlement_hold"] == hold, path
     assert (await api.get("/payments", owner)).json()["total"] == 0
     # A refused call leaves nothing behind, not even the wallets it named.
     assert (await api.get("/wallets/operator", owner)).status_code == 404
+
+
+async def test_no_payment_route_pays_while_a_claim_waits(api: Api) -> None:
+    owner = await api.owner()
+    await _no_route_pays(api, owner, await _claimed(api, owner), "awaiting_override_approval")
+
+
+async def test_no_payment_route_pays_an_outage_imported_already_over(api: Api) -> None:
+    owner = await api.owner()
+    await _no_route_pays(api, owner, await _imported_closed(api, owner), "imported_history")
 
 
 async def test_the_outages_resolver_cannot_accept_a_dispute_of_it(api: Api) -> None:
