@@ -337,3 +337,15 @@ async def test_viewers_cannot_write_through_the_surface(noc: Noc, api: Api) -> N
     ]
     assert [w.status_code for w in writes] == [403] * len(writes)
     assert (await api.get(f"/outages/{outage['id']}", owner)).json()["status"] == "open"
+
+
+async def test_input_the_adapters_build_is_refused_as_422_and_writes_nothing(
+    noc: Noc, api: Api
+) -> None:
+    owner = await api.owner()
+    bad_url = await noc.post("/webhooks", owner, json={"url": "not a url", "events": ["x"]})
+    assert bad_url.status_code == 422 and bad_url.json()["details"]["errors"], bad_url.text
+    bad_key = await noc.post("/wallets/link", owner, json={"user_id": "ops_team", "address": "G1"})
+    assert bad_key.status_code == 422 and bad_key.json()["message"], bad_key.text
+    assert (await api.get("/webhooks", owner)).json()["total"] == 0
+    assert (await api.get("/wallets/ops_team", owner)).status_code == 404

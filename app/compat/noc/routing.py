@@ -7,9 +7,11 @@ from typing import Any
 
 import orjson
 from fastapi import Request
+from pydantic import ValidationError
 from starlette.responses import Response
 
 from app.core.routing import APIRouter, UnitOfWorkRoute
+from app.errors import ValidationFailed, render_handled_error, validation_details
 
 
 def flat_error(body: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +38,15 @@ class CompatRoute(UnitOfWorkRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
-            response = await handler(request)
+            try:
+                response = await handler(request)
+            except ValidationError as exc:
+                # An adapter builds /api/v1's input from the frontend's (a webhook named after
+                # its URL, a wallet link): what that input refuses is the client's 422, not a
+                # 500. The request's transaction was rolled back on the way out.
+                response = render_handled_error(
+                    ValidationFailed(details=validation_details(exc.errors()))
+                )
             if response.status_code < 400 or response.media_type != "application/json":
                 return response
             flattened = flat_error(orjson.loads(bytes(response.body)))

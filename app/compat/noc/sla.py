@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query, status
+from fastapi import Depends, Path, Query, status
 from pydantic import Field
 
 from app.analytics import router as analytics
@@ -150,34 +150,33 @@ async def act_on_dispute(
     return shapes.dispute(resolved.model_dump(mode="json"))
 
 
-@router.get("/sla/analytics/dashboard")
-async def dashboard(
-    principal: CurrentPrincipal,
-    session: SessionDep,
+def dashboard_query(
     date_from: date | None = None,
     date_to: date | None = None,
     severity: Severity | None = None,
     site: Site = None,
-) -> dict[str, Any]:
-    query = analytics.DashboardQuery(
+) -> analytics.DashboardQuery:
+    """Days, both included, as /api/v1's half-open range."""
+    return analytics.DashboardQuery(
         shapes.day_start(date_from), shapes.next_day(date_to), severity, site
     )
+
+
+DashboardQueryDep = Annotated[analytics.DashboardQuery, Depends(dashboard_query)]
+
+
+@router.get("/sla/analytics/dashboard")
+async def dashboard(
+    principal: CurrentPrincipal, session: SessionDep, query: DashboardQueryDep
+) -> dict[str, Any]:
     figures = await analytics.sla_dashboard(principal, session, query)
     return shapes.dashboard(figures.model_dump(mode="json"))
 
 
 @router.get("/sla/analytics/trends")
 async def trends(
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    severity: Severity | None = None,
-    site: Site = None,
+    principal: CurrentPrincipal, session: SessionDep, query: DashboardQueryDep
 ) -> list[dict[str, Any]]:
     """One point per UTC day of the range."""
-    query = analytics.DashboardQuery(
-        shapes.day_start(date_from), shapes.next_day(date_to), severity, site
-    )
     series = await analytics.sla_trends(principal, session, query, "day")
     return [shapes.trend(point) for point in series.model_dump(mode="json")["series"]]
