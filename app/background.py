@@ -3,16 +3,39 @@ feature, registered in one place for both executors (inline and Celery)."""
 
 from __future__ import annotations
 
+from app.config import Settings
 from app.db import Database
 from app.jobs.sweeps import Sweep, register_sweep
 
 
+def open_database(settings: Settings) -> Database:
+    """A database whose sessions run every hook of the platform, with its reactions declared:
+    what a command or a script opens (the app and the worker install the same)."""
+    install_reactions()
+    database = Database(settings)
+    install_session_hooks(database)
+    return database
+
+
 def install_session_hooks(database: Database) -> None:
-    """Hooks every session of this instance runs at commit: webhook fan-out (deliveries and
-    their jobs join the transaction that emitted the events)."""
+    """Hooks every session of this instance runs: the journal (its rows written with the
+    transaction, app/journal/journal.py), the audit chainers (the rows a commit wrote linked
+    right after it) and the webhook fan-out (deliveries and their jobs join the transaction
+    that published the events), in that order at each commit."""
+    from app.audit.chaining import install_chaining
+    from app.journal.journal import install_journal
     from app.webhooks.fanout import install_fanout
 
+    install_journal(database.session_class)
+    database.chainers = install_chaining(database)
     install_fanout(database)
+
+
+def install_reactions() -> None:
+    """What follows from each kind of change (app/reactions.py)."""
+    from app import reactions
+
+    reactions.install()
 
 
 def register_background_work() -> None:
@@ -32,6 +55,7 @@ def register_background_work() -> None:
     from app.statements import tasks as statement_tasks  # noqa: F401
     from app.webhooks import tasks as webhook_tasks  # noqa: F401
 
+    install_reactions()
     register_sweep(Sweep("sla_clock", 30, clock.sweep))
     register_sweep(Sweep("chain_audit_rows", 5, chain_everything))
     register_sweep(

@@ -103,10 +103,10 @@ async def _create_admin(email: str, organization: str, password: str) -> None:
 
     from app.auth.schemas import RegisterRequest
     from app.auth.service import register
-    from app.db import Database
+    from app.background import open_database
     from app.errors import AppError
 
-    database = Database(get_settings())
+    database = open_database(get_settings())
     try:
         data = RegisterRequest(email=email, password=password, organization_name=organization)
         async with database.sessionmaker() as session:
@@ -138,15 +138,15 @@ def reset_password(
 
 
 async def _reset_password(email: str, organization: str | None) -> None:
-    from app.audit.service import Actor
     from app.auth.accounts import issue_reset
     from app.auth.models import User
     from app.auth.roles import Role
+    from app.background import open_database
+    from app.core.actors import Actor
     from app.core.tenancy import system_session
-    from app.db import Database
     from app.errors import AppError
 
-    database = Database(get_settings())
+    database = open_database(get_settings())
     try:
         async with system_session(database, "reset a password from the command line") as session:
             query = select(User).where(User.email == email)
@@ -181,8 +181,7 @@ def seed_demo(days: int = 30) -> None:
 
 
 async def _seed_demo(days: int) -> None:
-    from app.background import install_session_hooks, register_background_work
-    from app.db import Database
+    from app.background import open_database, register_background_work
     from app.demo import announce, demo_organization, seed_demo_approver
     from app.demo import seed_demo as seed_organization
     from app.demo_data import seed_demo_data
@@ -190,8 +189,7 @@ async def _seed_demo(days: int) -> None:
 
     register_background_work()
     settings = get_settings()
-    database = Database(settings)
-    install_session_hooks(database)
+    database = open_database(settings)
     try:
         credentials = await seed_organization(database)
         approver = await seed_demo_approver(database)
@@ -219,14 +217,13 @@ def reconcile(
 
 
 async def _reconcile(organization_id: str | None) -> list[dict[str, object]]:
-    from app.background import register_background_work
-    from app.db import Database
+    from app.background import open_database, register_background_work
     from app.logging import configure_logging
     from app.payments import reconcile as reconciliation
 
     configure_logging(get_settings(), stream=sys.stderr)  # standard output is the report
     register_background_work()
-    database = Database(get_settings())
+    database = open_database(get_settings())
     try:
         if organization_id is None:
             found = await reconciliation.reconcile_all(database, trigger="cli")
@@ -261,8 +258,8 @@ def export(
 
 
 async def _rows(organization_id: str, what: str) -> list[dict[str, object]]:
+    from app.background import open_database
     from app.core.tenancy import tenant_session
-    from app.db import Database
     from app.faults.models import Fault
     from app.outages.models import Outage
     from app.payments.models import Payment
@@ -272,7 +269,7 @@ async def _rows(organization_id: str, what: str) -> list[dict[str, object]]:
     if what not in models:
         raise typer.BadParameter(f"choose one of {', '.join(models)}")
     model = models[what]
-    database = Database(get_settings())
+    database = open_database(get_settings())
     table = model.__table__
     columns = [c for c in table.columns if c.key not in {"search_vector"} and "secret" not in c.key]
     try:

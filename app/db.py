@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     MetaData,
@@ -30,7 +31,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.config import Settings
 from app.core.clock import utcnow
@@ -109,6 +112,28 @@ def json_array_has(column: Any, value: str) -> Any:
     as_text = column.cast(Text)
     shapes = ("[{}]", "[{},%", "%,{}]", "%, {}]", "%,{},%", "%, {},%")
     return or_(*(as_text.like(shape.format(quoted), escape="\\") for shape in shapes))
+
+
+class json_array_contains(FunctionElement[bool]):  # noqa: N801  (an SQL function's name)
+    """SQL: the JSON array in a column has an element equal to a value or bound parameter,
+    on both databases (PostgreSQL's containment on JSONB, SQLite's json_each)."""
+
+    type = Boolean()
+    name = "json_array_contains"
+    inherit_cache = True
+
+
+@compiles(json_array_contains, "postgresql")
+def _contains_on_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({column} @> jsonb_build_array({value}))"
+
+
+@compiles(json_array_contains, "sqlite")
+def _contains_on_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    # Compiled SQL of the two clauses (bound parameters stay parameters), not values.
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"  # noqa: S608
 
 
 class Base(DeclarativeBase):
@@ -219,10 +244,9 @@ class Database:
         )
         install_tenant_settings(self.session_class)
         install_commit_guard(self.session_class)
-        # Audit rows a commit wrote are linked into their chains right after it.
-        from app.audit.chaining import install_chaining
-
-        self.chainers = install_chaining(self)
+        # The chainers of the audit rows its commits write (app/background.py installs them
+        # with the journal's and the fan-out's hooks).
+        self.chainers: Any = None
 
     @cached_property
     def lock_engine(self) -> AsyncEngine:
@@ -237,7 +261,8 @@ class Database:
         )
 
     async def dispose(self) -> None:
-        await self.chainers.wait()
+        if self.chainers is not None:
+            await self.chainers.wait()
         await self.engine.dispose()
         if self.system_engine is not self.engine:
             await self.system_engine.dispose()

@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app.api import api_router
 from app.auth.identity import RateLimitIdentity
-from app.background import install_session_hooks, register_background_work
+from app.background import open_database, register_background_work
 from app.compat.noc.router import noc_router
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.breaker import CircuitBreaker
@@ -97,8 +97,7 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
         docs_url=None,
         redoc_url=None,
     )
-    database = Database(settings)
-    install_session_hooks(database)
+    database = open_database(settings)
     redis = (
         Redis.from_url(
             settings.redis_url,

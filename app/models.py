@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic and the test suite."""
 
-from app.audit.models import AuditAnchor, AuditChainHead, AuditLog
+from app.audit.models import AuditAnchor, AuditChainHead
 from app.auth.models import (
     ApiKey,
     Organization,
@@ -13,12 +13,12 @@ from app.contracts.models import Counterparty, SlaContract
 from app.core.idempotency import IdempotencyKey
 from app.db import Base
 from app.disputes.models import Dispute
-from app.events.models import DomainEvent
 from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken
 from app.incidents.models import Incident, Investigation, MonthlyUsage
 from app.jobs.models import Job
+from app.journal.models import AuditLog, DomainEvent, TimelineEntry
 from app.maintenance.models import MaintenanceWindow
-from app.outages.models import Outage, RootCauseAnalysis, TimelineEntry
+from app.outages.models import Outage, RootCauseAnalysis
 from app.overrides.models import MttrOverride
 from app.pauses.models import ClockPause
 from app.payments.models import Payment, PaymentAttempt, PayoutBatch, ReconciliationRun

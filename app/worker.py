@@ -18,7 +18,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_shutdown
 
-from app.background import install_session_hooks, register_background_work
+from app.background import open_database, register_background_work
 from app.config import get_settings
 from app.db import Database
 from app.jobs import dispatch
@@ -74,8 +74,7 @@ def _run(coroutine: Any) -> Any:
 def _db() -> Database:
     global _database
     if _database is None:
-        _database = Database(settings)
-        install_session_hooks(_database)
+        _database = open_database(settings)
         # Jobs a handler enqueues (a payout after a recalculation, a webhook delivery after a
         # payment) are published as soon as it commits, not left to beat.
         install_after_commit_hook(_database, dispatch.after_commit_dispatcher(celery_app))

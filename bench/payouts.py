@@ -30,6 +30,7 @@ import redis
 from sqlalchemy import func, select
 from stellar_sdk import Keypair
 
+from app.background import open_database
 from app.config import Settings
 from app.core.tenancy import system_session
 from app.db import Database
@@ -226,7 +227,7 @@ async def main(count: int, batch_size: int) -> dict[str, Any]:
     ENV["PAYOUT_BATCH_SIZE"] = str(batch_size)
     await prepare(ENV)
     settings = Settings(**{k.lower(): v for k, v in ENV.items()})
-    database = Database(settings)
+    database = open_database(settings)
     api_process, base = await asyncio.to_thread(start_api)
     logs = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     worker = None

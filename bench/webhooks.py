@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from app.background import open_database
 from app.config import Settings
-from app.db import Database
 from app.jobs.models import Job
 from app.webhooks.fanout import DELIVER
 from bench.payouts import ENV as PAYOUT_ENV
@@ -41,7 +41,7 @@ SUBSCRIBERS = 10
 
 async def main(events: int) -> dict[str, Any]:
     await prepare(ENV)
-    database = Database(Settings(**{k.lower(): v for k, v in ENV.items()}))
+    database = open_database(Settings(**{k.lower(): v for k, v in ENV.items()}))
     api_process, base = await asyncio.to_thread(start_api, ENV)
     worker = None
     http = httpx.AsyncClient(base_url=base + "/api/v1", timeout=300)

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from stellar_sdk import Keypair, TransactionEnvelope
 
+from app.background import open_database
 from app.config import Settings
 from app.core.clock import isoformat, utcnow
-from app.db import Database
 from app.stellar.genesis import open_local_account
 from app.stellar.network import LOCAL_PASSPHRASE
 from app.stellar.runtime import stellar_for
@@ -211,7 +211,7 @@ def test_payouts_on_the_local_ledger_with_inline_jobs(server: str, database_url:
 
 async def _open_accounts(database_url: str, operator: str, ops_team: str) -> None:
     """The test acts as the local network's operator: friendbot, trustlines, minting."""
-    database = Database(Settings(database_url=database_url))
+    database = open_database(Settings(database_url=database_url))
     try:
         ledger = stellar_for(database).local
         assert ledger is not None

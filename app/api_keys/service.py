@@ -6,7 +6,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.schemas import ApiKeyCreate
-from app.audit import service as audit
 from app.auth import tokens
 from app.auth.dependencies import Principal
 from app.auth.models import ApiKey
@@ -14,6 +13,8 @@ from app.auth.roles import MAX_API_KEY_ROLE, Role
 from app.core.clock import utcnow
 from app.core.loading import get_or_404
 from app.errors import Forbidden, ValidationFailed
+from app.journal import journal
+from app.journal.entries import Change
 
 
 def list_statement() -> Select[tuple[ApiKey]]:
@@ -51,14 +52,16 @@ async def create(
     )
     session.add(key)
     await session.flush()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=principal.organization_id,
-        actor=principal.actor,
-        event_type="api_key.created",
-        entity_type="api_key",
-        entity_id=key.id,
-        data={"name": key.name, "role": key.role},
+        Change(
+            organization_id=principal.organization_id,
+            actor=principal.actor,
+            kind="api_key.created",
+            entity_type="api_key",
+            entity_id=key.id,
+            data={"name": key.name, "role": key.role},
+        ),
     )
     return key, secret
 
@@ -67,11 +70,13 @@ async def revoke(session: AsyncSession, principal: Principal, key_id: str) -> No
     key = await get_or_404(session, ApiKey, key_id, "API key not found.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        await audit.record(
+        journal.record(
             session,
-            organization_id=principal.organization_id,
-            actor=principal.actor,
-            event_type="api_key.revoked",
-            entity_type="api_key",
-            entity_id=key.id,
+            Change(
+                organization_id=principal.organization_id,
+                actor=principal.actor,
+                kind="api_key.revoked",
+                entity_type="api_key",
+                entity_id=key.id,
+            ),
         )

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.chain import row_hash
 from app.audit.ledger_scan import LedgerAnchor, anchor_of
-from app.audit.models import GENESIS_HASH, AuditLog
+from app.audit.models import GENESIS_HASH
+from app.journal.models import AuditLog
 from app.stellar.port import AccountTransaction
 
 _VERIFY_BATCH = 1000

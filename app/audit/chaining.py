@@ -24,15 +24,16 @@ from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.chain import row_hash, signing_key
-from app.audit.models import AuditChainHead, AuditLog
+from app.audit.models import AuditChainHead
 from app.core.tenancy import system_session, tenant_session
 from app.db import Database
+from app.journal.journal import peek
+from app.journal.models import AuditLog
 
 log = structlog.get_logger(__name__)
 
 BATCH = 1000
 DEBOUNCE_SECONDS = 0.25
-WROTE_KEY = "audit_wrote"
 
 _LOG = cast(Table, AuditLog.__table__)
 _HEADS = cast(Table, AuditChainHead.__table__)
@@ -191,12 +192,8 @@ def install_chaining(database: Database) -> Chainers:
 
     @event.listens_for(database.session_class, "after_commit")
     def _schedule(session: Session) -> None:
-        organizations = session.info.pop(WROTE_KEY, None)
-        if organizations:
-            chainers.soon(organizations)
-
-    @event.listens_for(database.session_class, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop(WROTE_KEY, None)
+        journal = peek(session)
+        if journal is not None and journal.audited:
+            chainers.soon(set(journal.audited))
 
     return chainers

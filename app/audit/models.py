@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint, text
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
@@ -13,40 +12,6 @@ from app.core.tenancy import TenantMixin
 from app.db import Base
 
 GENESIS_HASH = "0" * 64
-
-
-class AuditLog(TenantMixin, Base):
-    """A row is written unchained (no `seq`, no hashes) with the change it records; the chainer
-    links it to its organization's chain right after the commit (app/audit/chaining.py)."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (
-        UniqueConstraint("organization_id", "seq"),
-        Index("ix_audit_log_org_occurred", "organization_id", "occurred_at"),
-        Index("ix_audit_log_correlation_id", "correlation_id"),
-        Index(
-            "ix_audit_log_unchained",
-            "organization_id",
-            "id",
-            postgresql_where=text("seq IS NULL"),
-            sqlite_where=text("seq IS NULL"),
-        ),
-    )
-
-    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("aud"))
-    seq: Mapped[int | None]
-    occurred_at: Mapped[datetime]
-    actor_type: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[str | None] = mapped_column(String(64))
-    event_type: Mapped[str] = mapped_column(String(64))
-    entity_type: Mapped[str | None] = mapped_column(String(32))
-    entity_id: Mapped[str | None] = mapped_column(String(64))
-    correlation_id: Mapped[str | None] = mapped_column(String(128))
-    data: Mapped[dict[str, Any]]
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
-    # The fingerprint of the key that signed `hash` (app/audit/chain.py); never the key.
-    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditChainHead(TenantMixin, Base):

@@ -18,9 +18,10 @@ from app.audit import attribution
 from app.audit.chain import verifying_keys
 from app.audit.chain_walk import Walk, walk
 from app.audit.ledger_scan import LedgerAnchor, LedgerScan, scan
-from app.audit.models import AuditAnchor, AuditChainHead, AuditLog
+from app.audit.models import AuditAnchor, AuditChainHead
 from app.config import Settings
 from app.core.clock import isoformat, utcnow
+from app.journal.models import AuditLog
 from app.stellar.port import AccountTransaction, LedgerUnavailable, Submission
 from app.stellar.runtime import Stellar, stellar_of
 

@@ -9,17 +9,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.auth import passwords, throttle, tokens
 from app.auth.models import PasswordReset, TokenFamily, User
 from app.auth.roles import Role
 from app.config import Settings
 from app.core import crossings, mail
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.loading import get_or_404
 from app.core.tenancy import scope_session_to
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
+from app.journal import journal
+from app.journal.entries import Change
 
 INVALID_RESET = "The reset token is unknown, used or expired."
 
@@ -61,13 +62,15 @@ async def change_password(
         )
     user.password_hash = await passwords.hash_password(new)
     await _end_sessions(session, user.id, keep=session_id, reason="password_changed")
-    await audit.record(
+    journal.record(
         session,
-        organization_id=user.organization_id,
-        actor=Actor("user", user.id),
-        event_type="auth.password_changed",
-        entity_type="user",
-        entity_id=user.id,
+        Change(
+            organization_id=user.organization_id,
+            actor=Actor("user", user.id),
+            kind="auth.password_changed",
+            entity_type="user",
+            entity_id=user.id,
+        ),
     )
 
 
@@ -105,14 +108,16 @@ async def issue_reset(
         )
     )
     delivery = "email" if settings.smtp_url is not None else "returned"
-    await audit.record(
+    journal.record(
         session,
-        organization_id=user.organization_id,
-        actor=actor,
-        event_type="auth.password_reset_issued",
-        entity_type="user",
-        entity_id=user.id,
-        data={"expires_at": expires_at, "delivery": delivery},
+        Change(
+            organization_id=user.organization_id,
+            actor=actor,
+            kind="auth.password_reset_issued",
+            entity_type="user",
+            entity_id=user.id,
+            data={"expires_at": expires_at, "delivery": delivery},
+        ),
     )
     if delivery == "email":
         await _mail_token(settings, user.email, token, expires_at)
@@ -165,11 +170,13 @@ async def reset_with_token(
     user.password_hash = password_hash
     await _end_sessions(session, user.id, keep=None, reason="password_reset")
     await throttle.forgive(session, throttle.subjects(settings, user.email, user.id))
-    await audit.record(
+    journal.record(
         session,
-        organization_id=user.organization_id,
-        actor=Actor("user", user.id),
-        event_type="auth.password_reset",
-        entity_type="user",
-        entity_id=user.id,
+        Change(
+            organization_id=user.organization_id,
+            actor=Actor("user", user.id),
+            kind="auth.password_reset",
+            entity_type="user",
+            entity_id=user.id,
+        ),
     )

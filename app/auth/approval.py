@@ -3,7 +3,7 @@ not the one whose claim the approval settles."""
 
 from __future__ import annotations
 
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.errors import Forbidden
 
 

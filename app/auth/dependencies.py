@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Request
 from sqlalchemy import bindparam, select, text, update
 
-from app.audit.service import Actor
 from app.auth.cookies import ACCESS_COOKIE, check_cookie_request
 from app.auth.models import ApiKey, TokenFamily, User
 from app.auth.roles import Role
@@ -26,6 +25,7 @@ from app.auth.tokens import (
 )
 from app.config import Settings
 from app.core import crossings, idempotency
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.tenancy import first_statement_scoped, scope_session_to
 from app.db import SessionDep, dialect_of

@@ -21,12 +21,15 @@ from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair
 from app.config import Settings
 from app.contracts import service as contracts
 from app.core import crossings
+from app.core.actors import SYSTEM, Actor
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from app.core.locks import transaction_lock
 from app.core.tenancy import scope_session_to
 from app.core.unit_of_work import release_connection
 from app.errors import Conflict, RateLimited, Unauthorized
+from app.journal import journal
+from app.journal.entries import Change
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
@@ -59,24 +62,28 @@ async def register(session: AsyncSession, data: RegisterRequest) -> User:
     )
     session.add(user)
     await session.flush()
-    actor = audit.Actor("user", user.id)
-    await audit.record(
+    actor = Actor("user", user.id)
+    journal.record(
         session,
-        organization_id=organization.id,
-        actor=actor,
-        event_type="organization.created",
-        entity_type="organization",
-        entity_id=organization.id,
-        data={"name": organization.name},
+        Change(
+            organization_id=organization.id,
+            actor=actor,
+            kind="organization.created",
+            entity_type="organization",
+            entity_id=organization.id,
+            data={"name": organization.name},
+        ),
     )
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization.id,
-        actor=actor,
-        event_type="user.registered",
-        entity_type="user",
-        entity_id=user.id,
-        data={"email": user.email, "role": user.role},
+        Change(
+            organization_id=organization.id,
+            actor=actor,
+            kind="user.registered",
+            entity_type="user",
+            entity_id=user.id,
+            data={"email": user.email, "role": user.role},
+        ),
     )
     return user
 
@@ -137,13 +144,15 @@ async def login(
     )
     session.add(family)
     await session.flush()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=user.organization_id,
-        actor=audit.Actor("user", user.id),
-        event_type="auth.login",
-        entity_type="user",
-        entity_id=user.id,
+        Change(
+            organization_id=user.organization_id,
+            actor=Actor("user", user.id),
+            kind="auth.login",
+            entity_type="user",
+            entity_id=user.id,
+        ),
     )
     return await _token_pair(session, settings, user, family, now)
 
@@ -163,13 +172,15 @@ async def _count_failure(
         accounts = [crossings.Owner(account.id, account.organization_id)]
     for locked_account in accounts:
         await scope_session_to(session, locked_account.organization_id)
-        await audit.record(
+        journal.record(
             session,
-            organization_id=locked_account.organization_id,
-            actor=audit.SYSTEM,
-            event_type="auth.account_locked",
-            entity_type="user",
-            entity_id=locked_account.id,
+            Change(
+                organization_id=locked_account.organization_id,
+                actor=SYSTEM,
+                kind="auth.account_locked",
+                entity_type="user",
+                entity_id=locked_account.id,
+            ),
         )
 
 
@@ -246,14 +257,16 @@ async def refresh(
 
 async def _revoke_replayed_family(session: AsyncSession, family: TokenFamily, user: User) -> None:
     await revoke_family(session, family.id, reason="refresh_token_reused")
-    await audit.record(
+    journal.record(
         session,
-        organization_id=user.organization_id,
-        actor=audit.SYSTEM,
-        event_type="auth.refresh_token_reused",
-        entity_type="user",
-        entity_id=user.id,
-        data={"session_id": family.id},
+        Change(
+            organization_id=user.organization_id,
+            actor=SYSTEM,
+            kind="auth.refresh_token_reused",
+            entity_type="user",
+            entity_id=user.id,
+            data={"session_id": family.id},
+        ),
     )
 
 
@@ -267,14 +280,16 @@ async def revoke_family(session: AsyncSession, family_id: str, *, reason: str) -
 
 async def logout(session: AsyncSession, user_id: str, organization_id: str, family_id: str) -> None:
     await revoke_family(session, family_id, reason="logout")
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=audit.Actor("user", user_id),
-        event_type="auth.logout",
-        entity_type="user",
-        entity_id=user_id,
-        data={"session_id": family_id},
+        Change(
+            organization_id=organization_id,
+            actor=Actor("user", user_id),
+            kind="auth.logout",
+            entity_type="user",
+            entity_id=user_id,
+            data={"session_id": family_id},
+        ),
     )
 
 

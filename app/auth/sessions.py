@@ -24,7 +24,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 from sqlalchemy import ColumnElement, select, update
 
-from app.audit import service as audit
 from app.auth.cookies import clear_session_cookies
 from app.auth.dependencies import CurrentPrincipal, Principal, SettingsDep
 from app.auth.models import TokenFamily, User
@@ -34,6 +33,8 @@ from app.core.schemas import Message, OutputModel, UTCTimestamp
 from app.core.tenancy import scope_session_to
 from app.db import Database, SessionDep
 from app.errors import NotFound
+from app.journal import journal
+from app.journal.entries import Change
 
 router = APIRouter(prefix="/auth", tags=["Auth"])
 
@@ -141,14 +142,16 @@ async def _revoke(
         ).scalars()
     )
     if ended:
-        await audit.record(
+        journal.record(
             session,
-            organization_id=principal.organization_id,
-            actor=principal.actor,
-            event_type="auth.sessions_ended",
-            entity_type="user",
-            entity_id=principal.id,
-            data={"session_ids": ended, "reason": reason},
+            Change(
+                organization_id=principal.organization_id,
+                actor=principal.actor,
+                kind="auth.sessions_ended",
+                entity_type="user",
+                entity_id=principal.id,
+                data={"session_ids": ended, "reason": reason},
+            ),
         )
     return ended
 

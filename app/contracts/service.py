@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.contracts import rules
 from app.contracts.models import Counterparty, CounterpartyKind, SlaContract
 from app.contracts.schemas import (
@@ -21,12 +19,15 @@ from app.contracts.schemas import (
     CounterpartyCreate,
     CounterpartyUpdate,
 )
+from app.core.actors import Actor
 from app.core.clock import isoformat
 from app.core.ids import new_id
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
 from app.db import json_array_has
 from app.errors import Conflict, ValidationFailed
+from app.journal import journal
+from app.journal.entries import Change
 from app.outages.models import Outage, OutageStatus
 from app.sla import policies
 from app.sla.engine import PolicyTerms, Severity
@@ -158,14 +159,16 @@ async def get_counterparty(session: AsyncSession, counterparty_id: str) -> Count
 async def _record(
     session: AsyncSession, organization_id: str, actor: Actor, event: str, row: Any, data: Any
 ) -> None:
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type=event,
-        entity_type="counterparty" if isinstance(row, Counterparty) else "sla_contract",
-        entity_id=row.id,
-        data=data,
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind=event,
+            entity_type="counterparty" if isinstance(row, Counterparty) else "sla_contract",
+            entity_id=row.id,
+            data=data,
+        ),
     )
 
 

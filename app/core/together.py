@@ -14,6 +14,7 @@ request only binds its values (building and compiling it per request was a fifth
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
 
@@ -25,11 +26,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 Read = Callable[[Callable[..., Any]], Select[Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """Reads made along with a write, and the values of their own parameters."""
+
+    selects: tuple[Read, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
 def _parameter(name: str, type_: Any = None) -> Any:
     return bindparam(name, type_=type_)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _statement(
     shape: tuple[tuple[Table, tuple[str, ...], tuple[tuple[str, Any], ...]], ...],
     reads: tuple[Read, ...],
@@ -47,19 +56,15 @@ def _statement(
     return statement
 
 
-async def insert_together(
-    session: AsyncSession,
+def together(
     rows: list[tuple[type[Any], dict[str, Any]]],
     reads: tuple[Read, ...] = (),
     *,
     parameters: dict[str, Any] | None = None,
     from_reads: dict[tuple[int, str], int] | None = None,
-) -> tuple[Any, ...]:
-    """Inserts each (model, values) row, in order, in one statement on the session's
-    connection, and returns the scalars the `reads` select (read as of the statement's start:
-    they do not see its own rows). `from_reads` fills a row's column with a read's result
-    ((row index, column) -> read index); `parameters` are the reads' own values. `reads` key
-    the statement cache: pass the same function objects each time (module-level)."""
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement inserting each (model, values) row, in order, and its bound values (see
+    `insert_together`); for a caller on the synchronous connection (a session hook)."""
     links = from_reads or {}
     shape = tuple(
         (
@@ -74,5 +79,27 @@ async def insert_together(
         for column, value in values.items():
             if (index, column) not in links:
                 bound[f"r{index}_{column}"] = value
+    return _statement(shape, reads), bound
+
+
+async def insert_together(
+    session: AsyncSession,
+    rows: list[tuple[type[Any], dict[str, Any]]],
+    reads: tuple[Read, ...] = (),
+    *,
+    parameters: dict[str, Any] | None = None,
+    from_reads: dict[tuple[int, str], int] | None = None,
+) -> tuple[Any, ...]:
+    """Inserts each (model, values) row, in order, in one statement on the session's
+    connection, and returns the scalars the `reads` select (read as of the statement's start:
+    they do not see its own rows). `from_reads` fills a row's column with a read's result
+    ((row index, column) -> read index); `parameters` are the reads' own values. `reads` key
+    the statement cache: pass the same function objects each time (module-level)."""
+    statement, bound = together(rows, reads, parameters=parameters, from_reads=from_reads)
     connection = await session.connection()
-    return tuple((await connection.execute(_statement(shape, reads), bound)).one())
+    return tuple((await connection.execute(statement, bound)).one())
+
+
+def read_alone(read: Read) -> Select[Any]:
+    """One of the reads as a select of its own (a database without data-modifying CTEs)."""
+    return read(_parameter)

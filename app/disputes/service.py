@@ -7,16 +7,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.loading import get_or_404
 from app.disputes.models import Dispute, DisputeStatus
 from app.disputes.schemas import DisputeCreate, DisputeResolve
 from app.errors import Conflict, ValidationFailed
-from app.events.service import emit
+from app.journal import journal
+from app.journal.entries import Change, Note
 from app.outages import service as outages
-from app.outages import timeline
 from app.overrides import service as overrides
 from app.sla import policies, settlement
 from app.sla import service as sla
@@ -77,30 +76,23 @@ async def file(
     )
     session.add(dispute)
     await session.flush()  # the open-dispute unique index answers a duplicate with 409 here
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "dispute_filed",
-        f"SLA outcome disputed: {data.reason}",
-        actor,
-        {"dispute_id": dispute.id},
-    )
-    await audit.record(
-        session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type="dispute.created",
-        entity_type="dispute",
-        entity_id=dispute.id,
-        data=_data(dispute),
-    )
-    emit(
-        session,
-        organization_id=organization_id,
-        event_type="dispute.created",
-        entity_type="dispute",
-        entity_id=dispute.id,
-        data=_data(dispute),
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind="dispute.created",
+            entity_type="dispute",
+            entity_id=dispute.id,
+            data=_data(dispute),
+            publish=_data(dispute),
+            note=Note(
+                outage.id,
+                "dispute_filed",
+                f"SLA outcome disputed: {data.reason}",
+                {"dispute_id": dispute.id},
+            ),
+        ),
     )
     return dispute
 
@@ -118,30 +110,23 @@ async def resolve(
         dispute.status = DisputeStatus.rejected
     dispute.resolution, dispute.notes = data.resolution, data.notes
     dispute.resolved_by, dispute.resolved_at = actor.id, utcnow()
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "dispute_resolved",
-        f"Dispute {data.resolution}" + (f": {data.notes}" if data.notes else ""),
-        actor,
-        _data(dispute),
-    )
-    await audit.record(
-        session,
-        organization_id=dispute.organization_id,
-        actor=actor,
-        event_type="dispute.resolved",
-        entity_type="dispute",
-        entity_id=dispute.id,
-        data=_data(dispute),
-    )
-    emit(
-        session,
-        organization_id=dispute.organization_id,
-        event_type="dispute.resolved",
-        entity_type="dispute",
-        entity_id=dispute.id,
-        data=_data(dispute),
+        Change(
+            organization_id=dispute.organization_id,
+            actor=actor,
+            kind="dispute.resolved",
+            entity_type="dispute",
+            entity_id=dispute.id,
+            data=_data(dispute),
+            publish=_data(dispute),
+            note=Note(
+                outage.id,
+                "dispute_resolved",
+                f"Dispute {data.resolution}" + (f": {data.notes}" if data.notes else ""),
+                _data(dispute),
+            ),
+        ),
     )
     return dispute
 

@@ -26,15 +26,15 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import String, Table, bindparam, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.locks import lock_key
 from app.db import dialect_of, settings_of
-from app.events.service import emit_many, event_values
 from app.faults import correlation, service
 from app.faults.models import Fault, FaultStatus
 from app.faults.schemas import FaultCreate
-from app.outages import timeline
+from app.journal import journal
+from app.journal.entries import Change, Note, event_row
 from app.outages.models import Outage, OutageStatus
 
 ITEM_ERRORS = 10  # errors listed per refused report
@@ -217,17 +217,24 @@ def _summarize(session: AsyncSession, outage: Outage, faults: list[Fault], actor
     line per batch to the outage's timeline, not one per device."""
     first = faults[0]
     more = f" and {len(faults) - 1} more" if len(faults) > 1 else ""
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "faults_correlated",
-        f"Fault {first.type} ({first.severity}) on {first.resource_id}{more}",
-        actor,
-        {
-            "count": len(faults),
-            "fault_ids": [f.id for f in faults[:SUMMARY_IDS]],
-            "severities": dict(Counter(f.severity for f in faults)),
-        },
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind="outage.noted",
+            note=Note(
+                outage.id,
+                "faults_correlated",
+                f"Fault {first.type} ({first.severity}) on {first.resource_id}{more}",
+                {
+                    "count": len(faults),
+                    "fault_ids": [f.id for f in faults[:SUMMARY_IDS]],
+                    "severities": dict(Counter(f.severity for f in faults)),
+                },
+            ),
+            audited=False,
+        ),
     )
 
 
@@ -261,15 +268,19 @@ async def _correlate(
     outages = {o.id: o for o in by_site.values()}
     for outage_id, faults in joined.items():
         _summarize(session, outages[outage_id], faults, actor)
-    await emit_many(
+    journal.record_rows(
         session,
-        [
-            event_values(
-                organization_id=organization_id,
-                event_type="fault.created",
-                entity_type="fault",
-                entity_id=fault.id,
-                data=service.event_data(fault),
+        events=[
+            event_row(
+                Change(
+                    organization_id=organization_id,
+                    actor=actor,
+                    kind="fault.created",
+                    entity_type="fault",
+                    entity_id=fault.id,
+                    publish=service.event_data(fault),
+                    audited=False,
+                )
             )
             for fault in created
         ],

@@ -12,14 +12,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.locks import transaction_lock
 from app.db import settings_of
 from app.faults.models import Fault, FaultRules, FaultSeverity, FaultStatus
+from app.journal import journal
+from app.journal.entries import Change, Note
 from app.maintenance import service as maintenance
 from app.maintenance.models import MaintenanceWindow
 from app.outages import service as outages
-from app.outages import timeline
 from app.outages.models import Outage, OutageStatus
 from app.outages.schemas import OutageCreate
 
@@ -155,13 +156,20 @@ async def _link_or_open(
     suppressed by the window instead."""
     if outage is not None:
         fault.outage_id = outage.id
-        timeline.append(
+        journal.record(
             session,
-            outage,
-            "fault_correlated",
-            f"Fault {fault.type} ({fault.severity}) on {fault.resource_id}",
-            actor,
-            _data(fault),
+            Change(
+                organization_id=outage.organization_id,
+                actor=actor,
+                kind="outage.noted",
+                note=Note(
+                    outage.id,
+                    "fault_correlated",
+                    f"Fault {fault.type} ({fault.severity}) on {fault.resource_id}",
+                    _data(fault),
+                ),
+                audited=False,
+            ),
         )
         return None
     if fault.severity not in OPENING:
@@ -190,13 +198,20 @@ async def _link_or_open(
         ),
     )
     fault.outage_id, fault.opened_outage = outage.id, True
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "fault_opened_outage",
-        f"Opened by fault {fault.id} ({fault.severity} {fault.type})",
-        actor,
-        _data(fault),
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind="outage.noted",
+            note=Note(
+                outage.id,
+                "fault_opened_outage",
+                f"Opened by fault {fault.id} ({fault.severity} {fault.type})",
+                _data(fault),
+            ),
+            audited=False,
+        ),
     )
     return outage
 
@@ -218,13 +233,20 @@ async def after_resolve(session: AsyncSession, fault: Fault, actor: Actor) -> No
     outage = await outages.get(session, fault.outage_id, for_update=True)
     if outage.status == OutageStatus.resolved:
         return
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "faults_resolved",
-        "Every fault of this outage is resolved",
-        actor,
-        {"last_fault_id": fault.id},
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind="outage.noted",
+            note=Note(
+                outage.id,
+                "faults_resolved",
+                "Every fault of this outage is resolved",
+                {"last_fault_id": fault.id},
+            ),
+            audited=False,
+        ),
     )
     if (await rules_of(session, fault.organization_id)).auto_resolve_outages:
         from app.outages.resolve import resolve

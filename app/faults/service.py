@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import Select, delete, desc, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.core import crossings
+from app.core.actors import SYSTEM, Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import new_id
@@ -22,10 +21,11 @@ from app.core.locks import transaction_lock
 from app.core.tenancy import scope_session_to, system_session
 from app.db import Database, settings_of
 from app.errors import Conflict, Forbidden, Unauthorized
-from app.events.service import emit
 from app.faults import correlation
 from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken, FaultStatus
 from app.faults.schemas import FaultCreate, RulesUpdate, TokenCreate
+from app.journal import journal
+from app.journal.entries import Change
 from app.outages.models import Outage, OutageStatus
 
 TOKEN_PREFIX = "fst_"  # noqa: S105 (a prefix, not a secret)
@@ -46,13 +46,17 @@ def event_data(fault: Fault) -> dict[str, Any]:
 
 
 def _event(session: AsyncSession, fault: Fault, event_type: str) -> None:
-    emit(
+    journal.record(
         session,
-        organization_id=fault.organization_id,
-        event_type=event_type,
-        entity_type="fault",
-        entity_id=fault.id,
-        data=event_data(fault),
+        Change(
+            organization_id=fault.organization_id,
+            actor=SYSTEM,
+            kind=event_type,
+            entity_type="fault",
+            entity_id=fault.id,
+            publish=event_data(fault),
+            audited=False,
+        ),
     )
 
 
@@ -138,14 +142,16 @@ async def resolve(session: AsyncSession, fault_id: str, actor: Actor) -> Fault:
     now = utcnow()
     fault.status, fault.resolved_at = FaultStatus.resolved, now
     fault.ttl = expiry(now, settings_of(session).fault_ttl_days)
-    await audit.record(
+    journal.record(
         session,
-        organization_id=fault.organization_id,
-        actor=actor,
-        event_type="fault.resolved",
-        entity_type="fault",
-        entity_id=fault.id,
-        data={"resource_id": fault.resource_id, "type": fault.type},
+        Change(
+            organization_id=fault.organization_id,
+            actor=actor,
+            kind="fault.resolved",
+            entity_type="fault",
+            entity_id=fault.id,
+            data={"resource_id": fault.resource_id, "type": fault.type},
+        ),
     )
     _event(session, fault, "fault.resolved")
     await correlation.after_resolve(session, fault, actor)
@@ -154,14 +160,16 @@ async def resolve(session: AsyncSession, fault_id: str, actor: Actor) -> Fault:
 
 async def remove(session: AsyncSession, fault_id: str, actor: Actor) -> None:
     fault = await get(session, fault_id, lock=True)
-    await audit.record(
+    journal.record(
         session,
-        organization_id=fault.organization_id,
-        actor=actor,
-        event_type="fault.deleted",
-        entity_type="fault",
-        entity_id=fault.id,
-        data={"resource_id": fault.resource_id, "type": fault.type},
+        Change(
+            organization_id=fault.organization_id,
+            actor=actor,
+            kind="fault.deleted",
+            entity_type="fault",
+            entity_id=fault.id,
+            data={"resource_id": fault.resource_id, "type": fault.type},
+        ),
     )
     await session.delete(fault)
 
@@ -268,14 +276,16 @@ async def create_token(
     )
     session.add(row)
     await session.flush()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type="fault_token.created",
-        entity_type="fault_token",
-        entity_id=row.id,
-        data={"site": data.site, "expires_at": row.expires_at.isoformat()},
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind="fault_token.created",
+            entity_type="fault_token",
+            entity_id=row.id,
+            data={"site": data.site, "expires_at": row.expires_at.isoformat()},
+        ),
     )
     return row, token
 
@@ -284,14 +294,16 @@ async def revoke_token(session: AsyncSession, token_id: str, actor: Actor) -> Fa
     row = await get_or_404(session, FaultShareToken, token_id, "Token not found.", for_update=True)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        await audit.record(
+        journal.record(
             session,
-            organization_id=row.organization_id,
-            actor=actor,
-            event_type="fault_token.revoked",
-            entity_type="fault_token",
-            entity_id=row.id,
-            data={},
+            Change(
+                organization_id=row.organization_id,
+                actor=actor,
+                kind="fault_token.revoked",
+                entity_type="fault_token",
+                entity_id=row.id,
+                data={},
+            ),
         )
     return row
 
@@ -325,17 +337,19 @@ async def update_rules(
     if data.auto_resolve_outages is not None:
         current.auto_resolve_outages = data.auto_resolve_outages
     await session.flush()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type="fault_rules.updated",
-        entity_type="fault_rules",
-        entity_id=current.id,
-        data={
-            "auto_open_outages": current.auto_open_outages,
-            "auto_resolve_outages": current.auto_resolve_outages,
-        },
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind="fault_rules.updated",
+            entity_type="fault_rules",
+            entity_id=current.id,
+            data={
+                "auto_open_outages": current.auto_open_outages,
+                "auto_resolve_outages": current.auto_resolve_outages,
+            },
+        ),
     )
     return current
 

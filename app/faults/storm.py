@@ -16,14 +16,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.actors import SYSTEM
 from app.core.clock import utcnow
 from app.core.locks import transaction_lock
 from app.core.tenancy import system_session, tenant_session
 from app.db import Database, dialect_of
-from app.events.models import DomainEvent
-from app.events.service import emit
 from app.faults import correlation
 from app.faults.models import Fault
+from app.journal import journal
+from app.journal.entries import Change
+from app.journal.models import DomainEvent
 from app.outages.models import Outage
 
 TOP = 10
@@ -124,13 +126,17 @@ async def sweep(database: Database) -> int:
             data = await summary(session, since, now)
             if data["new_faults"] + data["repeating_faults"] < STORM_MIN_FAULTS:
                 continue
-            emit(
+            journal.record(
                 session,
-                organization_id=organization_id,
-                event_type="fault.storm",
-                entity_type="organization",
-                entity_id=organization_id,
-                data={**data, "since": since.isoformat(), "until": now.isoformat()},
+                Change(
+                    organization_id=organization_id,
+                    actor=SYSTEM,
+                    kind="fault.storm",
+                    entity_type="organization",
+                    entity_id=organization_id,
+                    publish={**data, "since": since.isoformat(), "until": now.isoformat()},
+                    audited=False,
+                ),
             )
             await session.commit()
             sent += 1

@@ -9,19 +9,19 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import SYSTEM, Actor
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import CROCKFORD
 from app.core.loading import get_or_404
 from app.errors import Conflict, NotFound
-from app.events.service import emit
 from app.faults.models import Fault
 from app.incidents import lifecycle, triage, usage
 from app.incidents.models import Incident, IncidentStatus, Investigation
 from app.incidents.schemas import IncidentCreate, IncidentUpdate
 from app.jobs import service as jobs
+from app.journal import journal
+from app.journal.entries import Change
 from app.outages.models import Outage, OutageStatus
 
 RUN_INVESTIGATION = "investigations.run"
@@ -38,19 +38,23 @@ ID_CLOCK_MARGIN = timedelta(minutes=1)
 def _event(
     session: AsyncSession, incident: Incident, event_type: str, data: dict[str, Any]
 ) -> None:
-    emit(
+    journal.record(
         session,
-        organization_id=incident.organization_id,
-        event_type=event_type,
-        entity_type="incident",
-        entity_id=incident.id,
-        data={
-            "incident_id": incident.id,
-            "title": incident.title,
-            "severity": incident.severity,
-            "status": incident.status,
-            **data,
-        },
+        Change(
+            organization_id=incident.organization_id,
+            actor=SYSTEM,
+            kind=event_type,
+            entity_type="incident",
+            entity_id=incident.id,
+            publish={
+                "incident_id": incident.id,
+                "title": incident.title,
+                "severity": incident.severity,
+                "status": incident.status,
+                **data,
+            },
+            audited=False,
+        ),
     )
 
 
@@ -250,14 +254,18 @@ async def _record_update(
         kind,
         {"changes": sorted(changed), "outage_id": incident.outage_id, "actor_id": actor.id},
     )
-    await audit.record(
+    journal.record(
         session,
-        organization_id=incident.organization_id,
-        actor=actor,
-        event_type=kind,
-        entity_type="incident",
-        entity_id=incident.id,
-        data={"changes": {name: {"from": old, "to": new} for name, (old, new) in changed.items()}},
+        Change(
+            organization_id=incident.organization_id,
+            actor=actor,
+            kind=kind,
+            entity_type="incident",
+            entity_id=incident.id,
+            data={
+                "changes": {name: {"from": old, "to": new} for name, (old, new) in changed.items()}
+            },
+        ),
     )
 
 

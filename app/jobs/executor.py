@@ -21,6 +21,7 @@ from app.db import Database
 from app.jobs import service
 from app.jobs.runner import run_job
 from app.jobs.sweeps import SWEEPS
+from app.journal.journal import peek
 
 log = structlog.get_logger(__name__)
 
@@ -99,10 +100,6 @@ def install_after_commit_hook(database: Database, on_commit: Any) -> None:
 
     @event.listens_for(database.session_class, "after_commit")
     def _after_commit(session: Session) -> None:
-        jobs = session.info.pop(service.ENQUEUED_KEY, None)
-        if jobs:
-            on_commit([(job.id, job.queue) for job in jobs])
-
-    @event.listens_for(database.session_class, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop(service.ENQUEUED_KEY, None)
+        journal = peek(session)
+        if journal is not None and journal.jobs:
+            on_commit([(job.id, job.queue) for job in journal.jobs])

@@ -16,8 +16,7 @@ from app.core.tenancy import system_session
 from app.jobs.backoff import retry_delay_seconds
 from app.jobs.models import Job, JobStatus
 from app.jobs.registry import kind_of
-
-ENQUEUED_KEY = "jobs_enqueued"
+from app.journal.journal import journal_of
 
 
 class RetryLater(Exception):
@@ -52,7 +51,7 @@ def enqueue(
         correlation_id=get_correlation_id(),
     )
     session.add(job)
-    session.info.setdefault(ENQUEUED_KEY, []).append(job)
+    journal_of(session).jobs.append(job)
     return job
 
 

@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.loading import get_or_404
 from app.db import json_array_has, settings_of
 from app.errors import Conflict, ValidationFailed
+from app.journal import journal
+from app.journal.entries import Change
 from app.maintenance.models import MaintenanceWindow
 from app.maintenance.schemas import WindowCreate
 
@@ -23,19 +24,21 @@ MAX_LENGTH = timedelta(days=31)
 async def _record(
     session: AsyncSession, window: MaintenanceWindow, actor: Actor, event: str
 ) -> None:
-    await audit.record(
+    journal.record(
         session,
-        organization_id=window.organization_id,
-        actor=actor,
-        event_type=event,
-        entity_type="maintenance_window",
-        entity_id=window.id,
-        data={
-            "name": window.name,
-            "sites": window.sites,
-            "starts_at": isoformat(window.starts_at),
-            "ends_at": isoformat(window.ends_at),
-        },
+        Change(
+            organization_id=window.organization_id,
+            actor=actor,
+            kind=event,
+            entity_type="maintenance_window",
+            entity_id=window.id,
+            data={
+                "name": window.name,
+                "sites": window.sites,
+                "starts_at": isoformat(window.starts_at),
+                "ends_at": isoformat(window.ends_at),
+            },
+        ),
     )
 
 

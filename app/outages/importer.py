@@ -19,15 +19,15 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.contracts import service as contracts
+from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
 from app.errors import ValidationFailed
-from app.events.service import emit_many, event_values
-from app.outages import service, timeline
+from app.journal import journal
+from app.journal.entries import Change, Note, event_row, timeline_row
+from app.outages import service
 from app.outages.import_schemas import OnError, OutageImportRecord
-from app.outages.models import Outage, OutageImport, OutageStatus, TimelineEntry
+from app.outages.models import Outage, OutageImport, OutageStatus
 from app.outages.upload import too_many
 from app.sla import settlement
 
@@ -121,19 +121,21 @@ async def import_outages(
     await _settle_closed(session, closed, actor)
     history.outage_ids = [row["id"] for row in rows]
     history.imported, history.closed = len(rows), len(closed)
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type="outages.imported",
-        entity_type="outage_import",
-        entity_id=history.id,
-        data={
-            "count": len(rows),
-            "closed": len(closed),
-            "skipped": history.skipped,
-            "ids": history.outage_ids,
-        },
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind="outages.imported",
+            entity_type="outage_import",
+            entity_id=history.id,
+            data={
+                "count": len(rows),
+                "closed": len(closed),
+                "skipped": history.skipped,
+                "ids": history.outage_ids,
+            },
+        ),
     )
     return history
 
@@ -163,43 +165,40 @@ async def _insert(
     for row in rows:  # each under the contract in force for its site at its detection
         row["contract_id"] = contracts.choose(known, row).id
     await session.execute(insert(Outage), rows)
+    created = Change(organization_id=organization_id, actor=actor, kind="outage.created")
     entries = [
-        timeline.entry_values(
-            organization_id,
-            row["id"],
-            "created",
-            "Outage detected",
-            actor,
-            {"severity": row["severity"]},
+        timeline_row(
+            created, Note(row["id"], "created", "Outage detected", {"severity": row["severity"]})
         )
         for row in rows
     ]
     entries += [
-        timeline.entry_values(
-            organization_id,
-            row["id"],
-            "resolved",
-            "Outage imported already resolved",
-            actor,
-            {"resolved_at": isoformat(row["resolved_at"]), "imported": True},
+        timeline_row(
+            created,
+            Note(
+                row["id"],
+                "resolved",
+                "Outage imported already resolved",
+                {"resolved_at": isoformat(row["resolved_at"]), "imported": True},
+            ),
         )
         for row in rows
         if row["imported_closed"]
     ]
-    await session.execute(insert(TimelineEntry), entries)
-    await emit_many(
-        session,
-        [
-            event_values(
+    events = [
+        event_row(
+            Change(
                 organization_id=organization_id,
-                event_type="outage.created",
+                actor=actor,
+                kind="outage.created",
                 entity_type="outage",
                 entity_id=row["id"],
-                data=service.summary(row),
+                publish=service.summary(row),
             )
-            for row in rows
-        ],
-    )
+        )
+        for row in rows
+    ]
+    journal.record_rows(session, timeline=entries, events=events)
 
 
 async def _settle_closed(session: AsyncSession, ids: list[str], actor: Actor) -> None:

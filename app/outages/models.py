@@ -92,21 +92,6 @@ class Outage(TenantMixin, TimestampMixin, Base):
     imported_closed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
-class TimelineEntry(TenantMixin, Base):
-    __tablename__ = "outage_timeline"
-    __table_args__ = (Index("ix_outage_timeline_outage", "outage_id", "occurred_at"),)
-
-    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("tml"))
-    outage_id: Mapped[str] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"))
-    event: Mapped[str] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(String(500))
-    actor_type: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[str | None] = mapped_column(String(64))
-    occurred_at: Mapped[datetime]
-    data: Mapped[dict[str, Any]]
-    schema_version: Mapped[int] = mapped_column(default=1)
-
-
 class RootCauseAnalysis(TenantMixin, TimestampMixin, Base):
     __tablename__ = "outage_rcas"
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from app.core.schemas import usdc_number
+from app.journal.journal import journal_of
 from app.outages import service, timeline
 from app.outages.models import Outage
 from app.outages.schemas import (
@@ -106,7 +107,7 @@ _THRESHOLD = select(SlaPolicy.threshold_minutes).where(
 async def present_new(session: AsyncSession, outage: Outage) -> OutageCreated:
     """A just-created outage: no result, RCA or payment yet, and its timeline is the entries
     this session added; only its SLA threshold is read."""
-    known = session.info.get(service.THRESHOLDS_KEY, {})
+    known = journal_of(session).read_along
     threshold = known[outage.id] if outage.id in known else await _threshold(session, outage)
     entries = timeline.added(session, outage.id)
     return OutageCreated.model_validate(

@@ -13,19 +13,20 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
 from app.db import settings_of
 from app.errors import Conflict, ValidationFailed
-from app.events.service import emit
-from app.outages import service, timeline
+from app.journal import journal
+from app.journal.entries import Change, Note
+from app.outages import service
 from app.outages.models import Outage, OutageStatus
 from app.outages.schemas import OutageUpdate, ResolveRequest
 from app.overrides import service as overrides
 from app.pauses import service as pauses
 from app.sla import settlement
 from app.sla.models import SlaResult
+from app.sla.service import latest_result
 
 
 def clock_stop(reported: datetime, now: datetime, tolerance: timedelta) -> datetime:
@@ -76,30 +77,24 @@ async def resolve(
         "resolved_at": isoformat(stopped),
         "reported_resolved_at": isoformat(reported),
     }
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "resolved",
-        f"Outage resolved (measured MTTR {clock.mttr_minutes} min)",
-        actor,
-        details,
-    )
-    await audit.record(
-        session,
-        organization_id=outage.organization_id,
-        actor=actor,
-        event_type="outage.resolved",
-        entity_type="outage",
-        entity_id=outage.id,
-        data=details,
-    )
-    emit(
-        session,
-        organization_id=outage.organization_id,
-        event_type="outage.resolved",
-        entity_type="outage",
-        entity_id=outage.id,
-        data={**service.summary(outage), **details},
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind="outage.resolved",
+            entity_type="outage",
+            entity_id=outage.id,
+            data=details,
+            publish={**service.summary(outage), **details},
+            note=Note(
+                outage.id,
+                "resolved",
+                f"Outage resolved (measured MTTR {clock.mttr_minutes} min)",
+                details,
+            ),
+        ),
+        subject=outage,
     )
     if claimed is not None and abs(claimed - clock.mttr_minutes) > tolerance:
         await overrides.request(
@@ -111,7 +106,9 @@ async def resolve(
             claimed_resolved_at=reported if reported != stopped else None,
             reason=data.resolution_notes,
         )
-    result = await settlement.settle(session, outage, actor, trigger="resolve")
+    await journal.follow_up(session)  # settled under its SLA, then paid: app/reactions.py
+    result = await latest_result(session, outage.id)
+    assert result is not None
     return outage, result
 
 

@@ -6,33 +6,23 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.models import AuditLog
-from app.audit.service import Actor
-from app.contracts import service as contracts
+from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import new_id
 from app.core.loading import get_or_404
-from app.core.together import Read, insert_together
-from app.db import UTCDateTime, dialect_of
 from app.errors import Conflict
-from app.events.models import DomainEvent
-from app.events.service import emit, event_values
-from app.events.service import remember as remember_event
-from app.outages import timeline
-from app.outages.models import Outage, OutageStatus, RootCauseAnalysis, TimelineEntry
+from app.journal import journal
+from app.journal.entries import Change, Note
+from app.outages import queries
+from app.outages.models import Outage, OutageStatus, RootCauseAnalysis
 from app.outages.schemas import OutageCreate, OutageUpdate, RcaRequest
-from app.sla import policies
 from app.sla.engine import Severity, is_escalation
-from app.webhooks.fanout import subscriptions_exist
 
 STATUS_ALIASES = {"active": OutageStatus.open}
-# The current threshold of outages this session just created (read with their insert).
-THRESHOLDS_KEY = "outage_thresholds"
 
 
 async def get(session: AsyncSession, outage_id: str, *, for_update: bool = False) -> Outage:
@@ -86,132 +76,35 @@ def outage_values(
     }
 
 
-def record_created(session: AsyncSession, outage: Outage, actor: Actor) -> None:
-    timeline.append(
-        session, outage, "created", "Outage detected", actor, {"severity": outage.severity}
-    )
-    emit(
-        session,
-        organization_id=outage.organization_id,
-        event_type="outage.created",
-        entity_type="outage",
-        entity_id=outage.id,
-        data=summary(outage),
-    )
-
-
 async def create(
     session: AsyncSession, organization_id: str, actor: Actor, data: OutageCreate
 ) -> Outage:
-    if dialect_of(session) == "postgresql":
-        return await _create_in_one_statement(session, organization_id, actor, data)
+    """The outage, its timeline entry, event and audit row in one write that also chooses the
+    contract in force for the site (written into the outage), reads the severity's current
+    threshold under it (for the response) and whether the organization has an active webhook
+    (when none, the fan-out at commit skips its query): app/outages/queries.py."""
     values = outage_values(data, organization_id, actor, utcnow())
-    values["contract_id"] = (await session.execute(_contract_of(values))).scalar_one()
-    outage = Outage(**values)
-    session.add(outage)
-    await session.flush()
-    record_created(session, outage, actor)
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type="outage.created",
-        entity_type="outage",
-        entity_id=outage.id,
-        data=summary(outage),
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind="outage.created",
+            entity_type="outage",
+            entity_id=values["id"],
+            data=summary(values),
+            publish=summary(values),
+            note=Note(values["id"], "created", "Outage detected", {"severity": values["severity"]}),
+        ),
     )
-    return outage
-
-
-async def _create_in_one_statement(
-    session: AsyncSession, organization_id: str, actor: Actor, data: OutageCreate
-) -> Outage:
-    """The same rows as the ORM path (outage, timeline entry, event, audit row), written in one
-    statement that also chooses the contract in force for the site (written into the outage),
-    reads the severity's current threshold under it (for the response) and whether the
-    organization has an active webhook (the fan-out, at commit, reads no more than that)."""
-    values = outage_values(data, organization_id, actor, utcnow())
-    entry = timeline.entry_values(
-        organization_id,
-        values["id"],
-        "created",
-        "Outage detected",
-        actor,
-        {"severity": values["severity"]},
+    threshold, subscribed, values["contract_id"] = await journal.write_with(
+        session, (Outage, values), queries.creation_reads(values), column_reads={"contract_id": 2}
     )
-    event = event_values(
-        organization_id=organization_id,
-        event_type="outage.created",
-        entity_type="outage",
-        entity_id=values["id"],
-        data=summary(values),
-    )
-    audit_row = audit.row_values(
-        organization_id=organization_id,
-        actor=actor,
-        event_type="outage.created",
-        entity_type="outage",
-        entity_id=values["id"],
-        data=summary(values),
-    )
-    sites = values["sla_sites"]
-    threshold, subscribed, values["contract_id"] = await insert_together(
-        session,
-        [(Outage, values), (TimelineEntry, entry), (DomainEvent, event), (AuditLog, audit_row)],
-        (_THRESHOLD_READS[len(sites)], _subscribed_read, _CONTRACT_READS[len(sites)]),
-        parameters={
-            "org": organization_id,
-            "at": values["detected_at"],
-            "severity": values["severity"],
-            **{f"site{index}": site for index, site in enumerate(sites)},
-        },
-        from_reads={(0, "contract_id"): 2},
-    )
-    timeline.remember(session, TimelineEntry(**entry))
-    if subscribed:  # the fan-out would find no subscription to deliver to: skip its query
-        remember_event(session, event["id"], organization_id, event["event_type"])
-    audit.remember(session, organization_id)
-    session.info.setdefault(THRESHOLDS_KEY, {})[values["id"]] = threshold
+    state = journal.journal_of(session)
+    if not subscribed:
+        state.unsubscribed.add(organization_id)
+    state.read_along[values["id"]] = threshold
     return Outage(**values)
-
-
-# The create statement's reads, of bound parameters (app/core/together.py), one per number
-# of sites an outage names (its id and its name: one or two).
-def _contract_read(sites: int) -> Read:
-    def read(parameter: Any) -> Select[Any]:
-        return contracts.in_force_statement(
-            parameter("org", String()),
-            [parameter(f"site{index}", String()) for index in range(sites)],
-            parameter("at", UTCDateTime()),
-            has_site=contracts.has_site_jsonb,
-        )
-
-    return read
-
-
-def _threshold_read(sites: int) -> Read:
-    chooser = _contract_read(sites)
-
-    def read(parameter: Any) -> Select[Any]:
-        contract = chooser(parameter).scalar_subquery()
-        return policies.threshold_statement(contract, parameter("severity", String()))
-
-    return read
-
-
-def _subscribed_read(parameter: Any) -> Select[Any]:
-    return subscriptions_exist(parameter("org", String()))
-
-
-_CONTRACT_READS = {sites: _contract_read(sites) for sites in (0, 1, 2)}
-_THRESHOLD_READS = {sites: _threshold_read(sites) for sites in (0, 1, 2)}
-
-
-def _contract_of(values: dict[str, Any]) -> Any:
-    """The contract in force for the new outage's site at its detection."""
-    return contracts.in_force_statement(
-        values["organization_id"], values["sla_sites"], values["detected_at"]
-    )
 
 
 _PLAIN_FIELDS = ("site_name", "site_id", "description", "affected_subscribers", "region")
@@ -245,25 +138,18 @@ async def update(session: AsyncSession, outage_id: str, actor: Actor, data: Outa
     _apply_assignment(session, outage, changes, actor, changed)
     if changed:
         outage.updated_at = utcnow()
-        timeline.append(
-            session, outage, "updated", "Outage updated", actor, {"changes": sorted(changed)}
-        )
-        emit(
+        journal.record(
             session,
-            organization_id=outage.organization_id,
-            event_type="outage.updated",
-            entity_type="outage",
-            entity_id=outage.id,
-            data={**summary(outage), "changes": sorted(changed)},
-        )
-        await audit.record(
-            session,
-            organization_id=outage.organization_id,
-            actor=actor,
-            event_type="outage.updated",
-            entity_type="outage",
-            entity_id=outage.id,
-            data={"changes": _jsonable(changed)},
+            Change(
+                organization_id=outage.organization_id,
+                actor=actor,
+                kind="outage.updated",
+                entity_type="outage",
+                entity_id=outage.id,
+                data={"changes": _jsonable(changed)},
+                publish={**summary(outage), "changes": sorted(changed)},
+                note=Note(outage.id, "updated", "Outage updated", {"changes": sorted(changed)}),
+            ),
         )
     return outage
 
@@ -282,21 +168,23 @@ def _apply_severity(
     changed["severity"] = severity.value
     if is_escalation(old, severity):
         data = {"from": old.value, "to": severity.value}
-        timeline.append(
+        journal.record(
             session,
-            outage,
-            "escalated",
-            f"Severity raised from {old.value} to {severity.value}",
-            actor,
-            data,
-        )
-        emit(
-            session,
-            organization_id=outage.organization_id,
-            event_type="outage.escalated",
-            entity_type="outage",
-            entity_id=outage.id,
-            data={**summary(outage), **data},
+            Change(
+                organization_id=outage.organization_id,
+                actor=actor,
+                kind="outage.escalated",
+                entity_type="outage",
+                entity_id=outage.id,
+                publish={**summary(outage), **data},
+                note=Note(
+                    outage.id,
+                    "escalated",
+                    f"Severity raised from {old.value} to {severity.value}",
+                    data,
+                ),
+                audited=False,
+            ),
         )
 
 
@@ -311,21 +199,23 @@ def _apply_assignment(
         return
     outage.assigned_to = changes["assigned_to"]
     changed["assigned_to"] = outage.assigned_to
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "assigned",
-        f"Assigned to {outage.assigned_to}",
-        actor,
-        {"assigned_to": outage.assigned_to},
-    )
-    emit(
-        session,
-        organization_id=outage.organization_id,
-        event_type="outage.assigned",
-        entity_type="outage",
-        entity_id=outage.id,
-        data={**summary(outage), "assigned_to": outage.assigned_to},
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind="outage.assigned",
+            entity_type="outage",
+            entity_id=outage.id,
+            publish={**summary(outage), "assigned_to": outage.assigned_to},
+            note=Note(
+                outage.id,
+                "assigned",
+                f"Assigned to {outage.assigned_to}",
+                {"assigned_to": outage.assigned_to},
+            ),
+            audited=False,
+        ),
     )
 
 
@@ -371,14 +261,16 @@ async def rca(
     existing.updated_at = now
     outage.root_cause = data.root_cause
     await session.flush()
-    timeline.append(session, outage, event, message, actor, {"root_cause": data.root_cause[:200]})
-    await audit.record(
+    journal.record(
         session,
-        organization_id=outage.organization_id,
-        actor=actor,
-        event_type=f"outage.{event}",
-        entity_type="outage",
-        entity_id=outage.id,
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind=f"outage.{event}",
+            entity_type="outage",
+            entity_id=outage.id,
+            note=Note(outage.id, event, message, {"root_cause": data.root_cause[:200]}),
+        ),
     )
     return existing
 

@@ -10,15 +10,14 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.auth.approval import second_person
+from app.core.actors import SYSTEM, Actor
 from app.core.clock import isoformat, utcnow
 from app.core.loading import get_or_404
 from app.errors import Conflict
-from app.events.service import emit
+from app.journal import journal
+from app.journal.entries import Change, Note
 from app.outages import service as outages
-from app.outages import timeline
 from app.outages.models import Outage
 from app.overrides.models import MttrOverride, OverrideSource, OverrideStatus
 from app.sla import settlement
@@ -52,26 +51,41 @@ async def _announce(
         "override_rejected": "MTTR override rejected: the measured "
         f"{override.measured_mttr_minutes} min stands",
     }
-    timeline.append(session, outage, event, messages[event], actor, data)
+    journal.record(
+        session,
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind="outage.noted",
+            note=Note(outage.id, event, messages[event], data),
+            audited=False,
+        ),
+    )
     event_type = (
         "sla.override_requested" if event == "override_requested" else "sla.override_decided"
     )
-    await audit.record(
+    journal.record(
         session,
-        organization_id=outage.organization_id,
-        actor=actor,
-        event_type=f"sla.{event}",
-        entity_type="mttr_override",
-        entity_id=override.id,
-        data=data,
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind=f"sla.{event}",
+            entity_type="mttr_override",
+            entity_id=override.id,
+            data=data,
+        ),
     )
-    emit(
+    journal.record(
         session,
-        organization_id=outage.organization_id,
-        event_type=event_type,
-        entity_type="mttr_override",
-        entity_id=override.id,
-        data=data,
+        Change(
+            organization_id=outage.organization_id,
+            actor=SYSTEM,
+            kind=event_type,
+            entity_type="mttr_override",
+            entity_id=override.id,
+            publish=data,
+            audited=False,
+        ),
     )
 
 

@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.auth.approval import second_person
+from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
 from app.db import settings_of
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.journal import journal
+from app.journal.entries import Change, Note
 from app.outages import service as outages
-from app.outages import timeline
 from app.outages.models import Outage, OutageStatus
 from app.pauses.models import ClockPause, PauseStatus
 from app.pauses.schemas import PauseEnd, PauseStart
@@ -38,15 +38,17 @@ def data_of(pause: ClockPause) -> dict[str, Any]:
 async def _note(
     session: AsyncSession, outage: Outage, pause: ClockPause, actor: Actor, event: str, text: str
 ) -> None:
-    timeline.append(session, outage, event, text, actor, data_of(pause))
-    await audit.record(
+    journal.record(
         session,
-        organization_id=outage.organization_id,
-        actor=actor,
-        event_type=f"outage.{event}",
-        entity_type="clock_pause",
-        entity_id=pause.id,
-        data=data_of(pause),
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind=f"outage.{event}",
+            entity_type="clock_pause",
+            entity_id=pause.id,
+            data=data_of(pause),
+            note=Note(outage.id, event, text, data_of(pause)),
+        ),
     )
 
 

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.db import database_of
 from app.jobs.models import Job
-from app.outages import timeline
+from app.journal import journal
+from app.journal.entries import Change, Note
 from app.outages.models import Outage
 from app.payments import envelopes, sequencing
 from app.payments.models import Payment, PaymentAttempt, PaymentStatus, PaymentType
@@ -292,14 +292,16 @@ async def settled(session: AsyncSession, payment: Payment, message: str) -> None
     outage = await session.get(Outage, payment.outage_id)
     assert outage is not None
     event = "payment_confirmed" if payment.status == PaymentStatus.confirmed else "payment_failed"
-    timeline.append(session, outage, event, message, SYSTEM, data)
-    await audit.record(
+    journal.record(
         session,
-        organization_id=payment.organization_id,
-        actor=SYSTEM,
-        event_type="payment.completed" if event == "payment_confirmed" else "payment.failed",
-        entity_type="payment",
-        entity_id=payment.id,
-        data=data,
+        Change(
+            organization_id=payment.organization_id,
+            actor=SYSTEM,
+            kind="payment.completed" if event == "payment_confirmed" else "payment.failed",
+            entity_type="payment",
+            entity_id=payment.id,
+            data=data,
+            note=Note(outage.id, event, message, data),
+        ),
     )
     emit_outcome(session, payment)

@@ -8,14 +8,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.contracts.models import Counterparty
+from app.core.actors import SYSTEM, Actor
 from app.core.correlation import get_correlation_id
 from app.errors import Conflict
-from app.events.service import emit
 from app.jobs import service as jobs
-from app.outages import timeline
+from app.journal import journal
+from app.journal.entries import Change, Note
 from app.outages.models import Outage
 from app.payments import sequencing
 from app.payments.models import Payment, PaymentOrigin, PaymentStatus, PaymentType
@@ -164,22 +163,22 @@ async def assign_parties(session: AsyncSession, payment: Payment) -> None:
 
 async def _announce(session: AsyncSession, outage: Outage, payment: Payment, actor: Actor) -> None:
     data = payment_event_data(payment)
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "payment_triggered",
-        f"Payment {payment.type} {payment.amount} USDC ({payment.status})",
-        actor,
-        data,
-    )
-    await audit.record(
-        session,
-        organization_id=payment.organization_id,
-        actor=actor,
-        event_type="payment.created",
-        entity_type="payment",
-        entity_id=payment.id,
-        data=data,
+        Change(
+            organization_id=payment.organization_id,
+            actor=actor,
+            kind="payment.created",
+            entity_type="payment",
+            entity_id=payment.id,
+            data=data,
+            note=Note(
+                outage.id,
+                "payment_triggered",
+                f"Payment {payment.type} {payment.amount} USDC ({payment.status})",
+                data,
+            ),
+        ),
     )
     if payment.status == PaymentStatus.failed:
         emit_outcome(session, payment)
@@ -210,11 +209,15 @@ def payment_event_data(payment: Payment) -> dict[str, object]:
 def emit_outcome(session: AsyncSession, payment: Payment) -> None:
     """`payment.completed` or `payment.failed`, for webhooks."""
     event = "payment.completed" if payment.status == PaymentStatus.confirmed else "payment.failed"
-    emit(
+    journal.record(
         session,
-        organization_id=payment.organization_id,
-        event_type=event,
-        entity_type="payment",
-        entity_id=payment.id,
-        data=payment_event_data(payment),
+        Change(
+            organization_id=payment.organization_id,
+            actor=SYSTEM,
+            kind=event,
+            entity_type="payment",
+            entity_id=payment.id,
+            publish=payment_event_data(payment),
+            audited=False,
+        ),
     )

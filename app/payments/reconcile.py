@@ -24,11 +24,12 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import SYSTEM, Actor
+from app.core.actors import SYSTEM, Actor
 from app.core.clock import utcnow
 from app.core.tenancy import system_session, tenant_session
 from app.db import Database
+from app.journal import journal
+from app.journal.entries import Change
 from app.payments.models import Payment, PaymentStatus, ReconciliationRun
 from app.stellar.port import LedgerUnavailable, PaymentOperation, Submission
 from app.stellar.runtime import Stellar, stellar_of
@@ -147,14 +148,16 @@ async def run(
     record.mismatches = [asdict(m) for m in found]
     session.add(record)
     await session.flush()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type="payments.reconciled",
-        entity_type="reconciliation_run",
-        entity_id=record.id,
-        data={"checked": checked, "mismatches": len(found), "kinds": _kinds(found)},
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind="payments.reconciled",
+            entity_type="reconciliation_run",
+            entity_id=record.id,
+            data={"checked": checked, "mismatches": len(found), "kinds": _kinds(found)},
+        ),
     )
     return record
 

@@ -10,13 +10,14 @@ from typing import Any, NoReturn
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
 from app.errors import Conflict, ValidationFailed
 from app.jobs import service as jobs
+from app.journal import journal
+from app.journal.entries import Change
 from app.outages.models import Outage
 from app.payments import envelopes, payout
 from app.payments.models import Payment, PaymentAttempt, PaymentOrigin, PaymentStatus
@@ -212,18 +213,20 @@ async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
     payment.status = PaymentStatus.pending
     payout.clear_failure(payment)
     after = {"from_address": payment.from_address, "to_address": payment.to_address}
-    await audit.record(
+    journal.record(
         session,
-        organization_id=payment.organization_id,
-        actor=actor,
-        event_type="payment.retried",
-        entity_type="payment",
-        entity_id=payment.id,
-        data={
-            "payment_id": payment.id,
-            **after,
-            **({"previous": before} if before != after else {}),
-        },
+        Change(
+            organization_id=payment.organization_id,
+            actor=actor,
+            kind="payment.retried",
+            entity_type="payment",
+            entity_id=payment.id,
+            data={
+                "payment_id": payment.id,
+                **after,
+                **({"previous": before} if before != after else {}),
+            },
+        ),
     )
     _enqueue(session, payment)
 
@@ -252,14 +255,16 @@ async def retry_now(session: AsyncSession, payment_id: str, actor: Actor) -> Pay
         _enqueue(session, payment)
     elif job.status == "queued":
         job.run_at = utcnow()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=payment.organization_id,
-        actor=actor,
-        event_type="payment.retried",
-        entity_type="payment",
-        entity_id=payment.id,
-        data={"payment_id": payment.id, "status": payment.status},
+        Change(
+            organization_id=payment.organization_id,
+            actor=actor,
+            kind="payment.retried",
+            entity_type="payment",
+            entity_id=payment.id,
+            data={"payment_id": payment.id, "status": payment.status},
+        ),
     )
     return payment
 
@@ -330,14 +335,16 @@ async def accept_signed(
     payment.envelope_xdr = signed.to_xdr()
     payment.envelope_signed = True
     payment.status = PaymentStatus.pending
-    await audit.record(
+    journal.record(
         session,
-        organization_id=payment.organization_id,
-        actor=actor,
-        event_type="payment.signed",
-        entity_type="payment",
-        entity_id=payment.id,
-        data={"payment_id": payment.id, "transaction_hash": payment.transaction_hash},
+        Change(
+            organization_id=payment.organization_id,
+            actor=actor,
+            kind="payment.signed",
+            entity_type="payment",
+            entity_id=payment.id,
+            data={"payment_id": payment.id, "transaction_hash": payment.transaction_hash},
+        ),
     )
     _enqueue(session, payment)
     return payment

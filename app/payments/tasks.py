@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
 from app.payments import batches, payout, reconcile

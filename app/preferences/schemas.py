@@ -7,7 +7,7 @@ import orjson
 from pydantic import Field, StrictBool, field_validator
 
 from app.core.schemas import InputModel, OutputModel
-from app.events.catalog import EVENT_TYPES
+from app.journal.catalog import EVENT_TYPES
 
 MAX_UI_BYTES = 16_384
 LISTS = Literal["outages", "payments", "disputes", "incidents", "faults", "audit"]

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import SYSTEM
+from app.core.actors import SYSTEM
 from app.core.clock import isoformat, utcnow
 from app.core.tenancy import system_session
 from app.db import Database
-from app.events.service import emit
-from app.outages import timeline
+from app.journal import journal
+from app.journal.entries import Change, Note
 from app.outages.models import Outage, OutageStatus
 from app.outages.service import summary
 from app.sla.engine import clock
@@ -126,12 +126,16 @@ def _emit(
     message: str,
     data: dict[str, Any],
 ) -> None:
-    timeline.append(session, outage, entry, message, SYSTEM, data)
-    emit(
+    journal.record(
         session,
-        organization_id=outage.organization_id,
-        event_type=event_type,
-        entity_type="outage",
-        entity_id=outage.id,
-        data={**summary(outage), **data},
+        Change(
+            organization_id=outage.organization_id,
+            actor=SYSTEM,
+            kind=event_type,
+            entity_type="outage",
+            entity_id=outage.id,
+            publish={**summary(outage), **data},
+            note=Note(outage.id, entry, message, data),
+            audited=False,
+        ),
     )

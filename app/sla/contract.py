@@ -7,11 +7,12 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.db import database_of
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
+from app.journal import journal
+from app.journal.entries import Change
 from app.payments.planning import signed_amount
 from app.sla.models import SlaResult
 from app.sla.service import RECORD_ON_CONTRACT
@@ -96,12 +97,14 @@ async def invocation_of(session: AsyncSession, result: SlaResult) -> dict[str, A
 async def _audit(
     session: AsyncSession, result: SlaResult, event: str, data: dict[str, Any]
 ) -> None:
-    await audit.record(
+    journal.record(
         session,
-        organization_id=result.organization_id,
-        actor=SYSTEM,
-        event_type=event,
-        entity_type="sla_result",
-        entity_id=result.id,
-        data={"sla_result_id": result.id, **data},
+        Change(
+            organization_id=result.organization_id,
+            actor=SYSTEM,
+            kind=event,
+            entity_type="sla_result",
+            entity_id=result.id,
+            data={"sla_result_id": result.id, **data},
+        ),
     )

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.errors import NotFound
+from app.journal import journal
+from app.journal.entries import Change
 from app.sla.engine import DEFAULT_TERMS, PolicyTerms, Severity
 from app.sla.models import SlaPolicy
 
@@ -133,21 +134,23 @@ async def put_policy(
     )
     session.add(policy)
     await session.flush()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type="sla.policy_changed",
-        entity_type="sla_policy",
-        entity_id=policy.id,
-        data={
-            "contract_id": contract_id,
-            "severity": severity.value,
-            "version": policy.version,
-            "previous_version": previous.version,
-            "threshold_minutes": terms.threshold_minutes,
-            "penalty_per_minute": str(terms.penalty_per_minute),
-            "reward_base": str(terms.reward_base),
-        },
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind="sla.policy_changed",
+            entity_type="sla_policy",
+            entity_id=policy.id,
+            data={
+                "contract_id": contract_id,
+                "severity": severity.value,
+                "version": policy.version,
+                "previous_version": previous.version,
+                "threshold_minutes": terms.threshold_minutes,
+                "penalty_per_minute": str(terms.penalty_per_minute),
+                "reward_base": str(terms.reward_base),
+            },
+        ),
     )
     return policy

@@ -8,23 +8,20 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.contracts.models import SlaContract
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
 from app.core.loading import get_or_404
 from app.db import settings_of
 from app.errors import Conflict
-from app.events.service import emit
 from app.jobs import service as jobs
-from app.outages import timeline
+from app.journal import journal
+from app.journal.entries import Change, Note
 from app.outages.models import Outage, OutageStatus
 from app.overrides.models import MttrOverride, OverrideStatus
-from app.payments.planning import plan_for_result
 from app.sla import policies
 from app.sla.engine import Outcome, Severity, evaluate
-from app.sla.holds import hold_reason
 from app.sla.models import SlaPolicy, SlaResult
 
 RECORD_ON_CONTRACT = "sla.record_on_contract"
@@ -130,42 +127,39 @@ async def record_result(
     session.add(result)
     await session.flush()
     data = outcome_data(result)
-    timeline.append(
+    journal.record(
         session,
-        outage,
-        "sla_evaluated",
-        f"SLA {outcome.status.value}: {outcome.payment_type.value} {outcome.amount}",
-        actor,
-        data,
+        Change(
+            organization_id=outage.organization_id,
+            actor=actor,
+            kind="sla.calculated",
+            entity_type="sla_result",
+            entity_id=result.id,
+            data={**data, "trigger": trigger},
+            publish=data,
+            note=Note(
+                outage.id,
+                "sla_evaluated",
+                f"SLA {outcome.status.value}: {outcome.payment_type.value} {outcome.amount}",
+                data,
+            ),
+        ),
+        subject=result,
     )
-    await audit.record(
-        session,
-        organization_id=outage.organization_id,
-        actor=actor,
-        event_type="sla.calculated",
-        entity_type="sla_result",
-        entity_id=result.id,
-        data={**data, "trigger": trigger},
-    )
-    emit(
-        session,
-        organization_id=outage.organization_id,
-        event_type="sla.calculated",
-        entity_type="sla_result",
-        entity_id=result.id,
-        data=data,
-    )
-    if await hold_reason(session, outage.id) is None:
-        await plan_for_result(session, outage, result, actor)
+    await journal.follow_up(session)  # the payout and the contract record: app/reactions.py
+    return result
+
+
+def record_on_contract(session: AsyncSession, result: SlaResult) -> None:
+    """The result is recorded by the Soroban contract, when one is configured (a job)."""
     if settings_of(session).soroban_contract_id:
         result.contract_status = "pending"
         jobs.enqueue(
             session,
             RECORD_ON_CONTRACT,
             {"sla_result_id": result.id},
-            organization_id=outage.organization_id,
+            organization_id=result.organization_id,
         )
-    return result
 
 
 def _same_outcome(result: SlaResult, outcome: Outcome) -> bool:

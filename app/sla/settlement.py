@@ -15,15 +15,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Actor
 from app.contracts import service as contracts
+from app.core.actors import Actor
+from app.journal import journal
+from app.journal.entries import Change
 from app.outages.models import Outage
-from app.payments.planning import plan_for_result
 from app.sla import policies
 from app.sla import service as sla
 from app.sla.engine import Severity, evaluate
 from app.sla.exclusions import ClockOf, spans_of
-from app.sla.holds import hold_reason
 from app.sla.measure import Measurement, Span, measure
 from app.sla.models import SlaPolicy, SlaResult
 
@@ -84,8 +84,13 @@ async def settle(
     outcome = evaluate(outage.mttr_minutes, policies.terms_of(policy))
     override_id = override.id if override else None
     if latest is not None and _unchanged(latest, outage, policy, override_id, outcome.amount):
-        if await hold_reason(session, outage.id) is None:
-            await plan_for_result(session, outage, latest, actor)
+        # Nothing to record, but a decision may have lifted a hold: app/reactions.py.
+        journal.record(
+            session,
+            Change(outage.organization_id, actor, "sla.confirmed", audited=False),
+            subject=latest,
+        )
+        await journal.follow_up(session)
         return latest
     result = await sla.record_result(
         session, outage, policy, outcome, trigger=trigger, actor=actor, override_id=override_id

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
 from app.outages.models import Outage, OutageStatus

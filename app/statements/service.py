@@ -15,17 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import SYSTEM
 from app.auth.models import Organization
 from app.contracts import service as contracts
 from app.contracts.models import Counterparty
+from app.core.actors import SYSTEM
 from app.core.clock import utcnow
 from app.core.locks import transaction_lock
 from app.core.tenancy import system_session, tenant_session
 from app.db import Database, settings_of
 from app.errors import NotFound, ValidationFailed
 from app.jobs import service as jobs
+from app.journal import journal
+from app.journal.entries import Change
 from app.statements import document as documents
 from app.statements import periods
 from app.statements.models import Statement
@@ -147,19 +148,21 @@ async def _freeze(
         found = await _frozen(session, counterparty.id, period.label)
         assert found is not None
         return found
-    await audit.record(
+    journal.record(
         session,
-        organization_id=counterparty.organization_id,
-        actor=SYSTEM,
-        event_type="statement.closed",
-        entity_type="statement",
-        entity_id=statement.id,
-        data={
-            "counterparty_id": counterparty.id,
-            "period": period.label,
-            "sha256": statement.sha256,
-            "net": closed["totals"]["net"],
-        },
+        Change(
+            organization_id=counterparty.organization_id,
+            actor=SYSTEM,
+            kind="statement.closed",
+            entity_type="statement",
+            entity_id=statement.id,
+            data={
+                "counterparty_id": counterparty.id,
+                "period": period.label,
+                "sha256": statement.sha256,
+                "net": closed["totals"]["net"],
+            },
+        ),
     )
     jobs.enqueue(
         session, ANCHOR, {"statement_id": statement.id}, organization_id=statement.organization_id

@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
 from app.auth import passwords
 from app.auth.dependencies import Principal
 from app.auth.models import User
@@ -14,6 +13,8 @@ from app.auth.roles import Role
 from app.auth.service import revoke_user_sessions
 from app.core.loading import get_or_404
 from app.errors import Conflict, Forbidden
+from app.journal import journal
+from app.journal.entries import Change
 from app.users.schemas import UserCreate, UserUpdate
 
 
@@ -49,14 +50,16 @@ async def create(session: AsyncSession, principal: Principal, data: UserCreate) 
     )
     session.add(user)
     await session.flush()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=principal.organization_id,
-        actor=principal.actor,
-        event_type="user.created",
-        entity_type="user",
-        entity_id=user.id,
-        data={"email": user.email, "role": user.role},
+        Change(
+            organization_id=principal.organization_id,
+            actor=principal.actor,
+            kind="user.created",
+            entity_type="user",
+            entity_id=user.id,
+            data={"email": user.email, "role": user.role},
+        ),
     )
     return user
 
@@ -93,14 +96,16 @@ async def update(
     for field, value in changes.items():
         if value is not None:
             setattr(user, field, value.value if isinstance(value, Role) else value)
-    await audit.record(
+    journal.record(
         session,
-        organization_id=principal.organization_id,
-        actor=principal.actor,
-        event_type="user.updated",
-        entity_type="user",
-        entity_id=user.id,
-        data={k: (v.value if isinstance(v, Role) else v) for k, v in changes.items()},
+        Change(
+            organization_id=principal.organization_id,
+            actor=principal.actor,
+            kind="user.updated",
+            entity_type="user",
+            entity_id=user.id,
+            data={k: (v.value if isinstance(v, Role) else v) for k, v in changes.items()},
+        ),
     )
     return user
 
@@ -109,13 +114,15 @@ async def delete(session: AsyncSession, principal: Principal, user_id: str) -> N
     user = await get(session, user_id)
     _refuse_above_own(principal, Role(user.role))
     await _refuse_losing_last_owner(session, user)
-    await audit.record(
+    journal.record(
         session,
-        organization_id=principal.organization_id,
-        actor=principal.actor,
-        event_type="user.deleted",
-        entity_type="user",
-        entity_id=user.id,
-        data={"email": user.email},
+        Change(
+            organization_id=principal.organization_id,
+            actor=principal.actor,
+            kind="user.deleted",
+            entity_type="user",
+            entity_id=user.id,
+            data={"email": user.email},
+        ),
     )
     await session.delete(user)

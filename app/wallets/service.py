@@ -13,13 +13,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Keypair
 
-from app.audit import service as audit
-from app.audit.service import Actor
 from app.auth.models import User
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.loading import get_or_404
 from app.db import dialect_of, settings_of
 from app.errors import Conflict, NotFound
+from app.journal import journal
+from app.journal.entries import Change
 from app.stellar.errors import StellarTimeout
 from app.stellar.network import USDC, amount_text
 from app.stellar.port import AccountInfo, LedgerUnavailable
@@ -63,14 +64,16 @@ async def register(
     else:
         wallet.address = address
     await session.flush()
-    await audit.record(
+    journal.record(
         session,
-        organization_id=organization_id,
-        actor=actor,
-        event_type="wallet.registered" if created else "wallet.changed",
-        entity_type="wallet",
-        entity_id=wallet.id,
-        data={"entity_id": entity_id, "address": address, "previous_address": previous},
+        Change(
+            organization_id=organization_id,
+            actor=actor,
+            kind="wallet.registered" if created else "wallet.changed",
+            entity_type="wallet",
+            entity_id=wallet.id,
+            data={"entity_id": entity_id, "address": address, "previous_address": previous},
+        ),
     )
     return wallet, created
 
@@ -199,13 +202,15 @@ async def fund_on_local_ledger(
     await local.trust(wallet.address)
     if usdc:
         await local.mint(wallet.address, usdc)
-    await audit.record(
+    journal.record(
         session,
-        organization_id=wallet.organization_id,
-        actor=actor,
-        event_type="wallet.funded",
-        entity_type="wallet",
-        entity_id=wallet.id,
-        data={"entity_id": entity_id, "address": wallet.address, "usdc": str(usdc)},
+        Change(
+            organization_id=wallet.organization_id,
+            actor=actor,
+            kind="wallet.funded",
+            entity_type="wallet",
+            entity_id=wallet.id,
+            data={"entity_id": entity_id, "address": wallet.address, "usdc": str(usdc)},
+        ),
     )
     return wallet

@@ -14,7 +14,7 @@ import httpx
 import orjson
 
 from app.core.clock import isoformat, utcnow
-from app.events.models import DomainEvent
+from app.journal.models import DomainEvent
 from app.webhooks import signing, ssrf
 
 USER_AGENT = "ApexChainX-Webhooks/1.0"

@@ -12,14 +12,12 @@ from sqlalchemy.orm import Session
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from app.db import Database
-from app.events.service import EMITTED_KEY
 from app.jobs import service as jobs
+from app.journal.journal import Emitted, journal_of, peek, write_now
 from app.webhooks.models import Webhook, WebhookDelivery, WebhookStatus
 
 DELIVER = "webhooks.deliver"
 ALL_EVENTS = "*"
-
-Emitted = tuple[str, str, str]  # event id, organization id, event type
 
 
 def subscribed(events: Iterable[str], event_type: str) -> bool:
@@ -45,11 +43,13 @@ def subscriptions_exist(organization_id: str) -> Select[Any]:
 
 def plan(session: Session, emitted: list[Emitted]) -> int:
     """Runs inside the commit (synchronous session API, in the async session's greenlet)."""
-    organizations = sorted({org for _, org, _ in emitted})
+    organizations = sorted({org for _, org, _ in emitted} - journal_of(session).unsubscribed)
+    if not organizations:
+        return 0
     hooks = session.connection().execute(_ACTIVE_HOOKS, {"organizations": organizations}).all()
     if not hooks:
         return 0
-    session.flush()  # the events exist before the deliveries that reference them
+    write_now(session)  # the events exist before the deliveries that reference them
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for event_id, org, event_type in emitted:
@@ -82,10 +82,9 @@ def plan(session: Session, emitted: list[Emitted]) -> int:
 def install_fanout(database: Database) -> None:
     @event.listens_for(database.session_class, "before_commit")
     def _fan_out(session: Session) -> None:
-        emitted = session.info.pop(EMITTED_KEY, None)
-        if emitted:
+        if session.in_nested_transaction():
+            return  # a savepoint released: the events wait for the transaction's commit
+        journal = peek(session)
+        if journal is not None and journal.emitted:
+            emitted, journal.emitted = journal.emitted, []
             plan(session, emitted)
-
-    @event.listens_for(database.session_class, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop(EMITTED_KEY, None)

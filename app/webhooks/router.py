@@ -9,7 +9,7 @@ from app.auth.dependencies import AdminPrincipal
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
 from app.db import SessionDep
-from app.events.catalog import EVENT_TYPES
+from app.journal.catalog import EVENT_TYPES
 from app.webhooks import service
 from app.webhooks.models import Webhook, WebhookDelivery
 from app.webhooks.schemas import (

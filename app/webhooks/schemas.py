@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, Field, field_validator
 
 from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel
-from app.events.catalog import EVENT_TYPES
+from app.journal.catalog import EVENT_TYPES
 from app.webhooks import signing
 from app.webhooks.fanout import ALL_EVENTS
 

@@ -7,16 +7,17 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
 from app.core.ids import new_id
 from app.core.loading import get_or_404
 from app.db import settings_of
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.events.models import DomainEvent
 from app.jobs import service as jobs
+from app.journal import journal
+from app.journal.entries import Change
+from app.journal.models import DomainEvent
 from app.webhooks import secrets, signing, ssrf
 from app.webhooks.fanout import DELIVER
 from app.webhooks.models import (
@@ -63,19 +64,21 @@ def _host_of(url: str) -> str:
 
 
 async def _audit(session: AsyncSession, webhook: Webhook, actor: Actor, event: str) -> None:
-    await audit.record(
+    journal.record(
         session,
-        organization_id=webhook.organization_id,
-        actor=actor,
-        event_type=event,
-        entity_type="webhook",
-        entity_id=webhook.id,
-        data={
-            "name": webhook.name,
-            "url_host": _host_of(webhook.url),
-            "events": webhook.events,
-            "status": webhook.status,
-        },
+        Change(
+            organization_id=webhook.organization_id,
+            actor=actor,
+            kind=event,
+            entity_type="webhook",
+            entity_id=webhook.id,
+            data={
+                "name": webhook.name,
+                "url_host": _host_of(webhook.url),
+                "events": webhook.events,
+                "status": webhook.status,
+            },
+        ),
     )
 
 
@@ -205,13 +208,15 @@ async def redeliver(
     if record.status != DeliveryStatus.pending:
         record.status = DeliveryStatus.pending
         _enqueue(session, record)
-        await audit.record(
+        journal.record(
             session,
-            organization_id=webhook.organization_id,
-            actor=actor,
-            event_type="webhook.redelivered",
-            entity_type="webhook_delivery",
-            entity_id=record.id,
-            data={"webhook_id": webhook.id, "event_id": record.event_id},
+            Change(
+                organization_id=webhook.organization_id,
+                actor=actor,
+                kind="webhook.redelivered",
+                entity_type="webhook_delivery",
+                entity_id=record.id,
+                data={"webhook_id": webhook.id, "event_id": record.event_id},
+            ),
         )
     return record

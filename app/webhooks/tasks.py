@@ -8,15 +8,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import Actor
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.locks import advisory_lock
 from app.db import database_of, settings_of
-from app.events.models import DomainEvent
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
 from app.jobs.service import RetryLater
+from app.journal import journal
+from app.journal.entries import Change
+from app.journal.models import DomainEvent
 from app.webhooks import delivery, secrets, ssrf
 from app.webhooks.fanout import DELIVER
 from app.webhooks.models import (
@@ -134,12 +135,14 @@ def _give_up(record: WebhookDelivery, reason: str) -> None:
 async def _disable(session: AsyncSession, webhook: Webhook, reason: str) -> None:
     webhook.status = WebhookStatus.disabled
     webhook.disabled_reason = reason
-    await audit.record(
+    journal.record(
         session,
-        organization_id=webhook.organization_id,
-        actor=SYSTEM,
-        event_type="webhook.disabled",
-        entity_type="webhook",
-        entity_id=webhook.id,
-        data={"reason": reason, "consecutive_failures": webhook.consecutive_failures},
+        Change(
+            organization_id=webhook.organization_id,
+            actor=SYSTEM,
+            kind="webhook.disabled",
+            entity_type="webhook",
+            entity_id=webhook.id,
+            data={"reason": reason, "consecutive_failures": webhook.consecutive_failures},
+        ),
     )

@@ -3,7 +3,10 @@
 from typing import Any
 
 from app.audit import service as audit
+from app.core.actors import SYSTEM
 from app.core.tenancy import system_session
+from app.journal import journal
+from app.journal.entries import Change
 from tests.helpers import (
     Api,
 )
@@ -20,12 +23,7 @@ async def test_verify_ignores_rows_appended_after_it_read_the_head(app: Any, api
             if not getattr(execute_then_append, "done", False):
                 execute_then_append.done = True  # type: ignore[attr-defined]
                 async with system_session(database, "test inspection") as writer:
-                    await audit.record(
-                        writer,
-                        organization_id=owner.organization_id,
-                        actor=audit.SYSTEM,
-                        event_type="probe",
-                    )
+                    journal.record(writer, Change(owner.organization_id, SYSTEM, "probe"))
                     await writer.commit()
             return result
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.audit.models import AuditLog
 from app.core.tenancy import system_session
+from app.journal.models import AuditLog
 from tests.helpers import PREFIX, Api, make_client
 
 USES = 8

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.tenancy import system_session
-from app.events.models import DomainEvent
 from app.faults import storm
+from app.journal.models import DomainEvent
 from tests.faults.test_batch import _batch, _fault
 from tests.helpers import Api, assert_error
 

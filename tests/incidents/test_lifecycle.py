@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from app.core.tenancy import system_session
-from app.events.models import DomainEvent
 from app.faults.models import Fault
 from app.incidents.service import id_floor
+from app.journal.models import DomainEvent
 from tests.faults.test_faults import report
 from tests.helpers import Api, Session, assert_error
 from tests.incidents.test_incidents import SEED

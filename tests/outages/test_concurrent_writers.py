@@ -86,16 +86,17 @@ async def test_recalc_vs_calc_deadlock(api: Api, monkeypatch: pytest.MonkeyPatch
     a = await _resolved(api, s)
     b = await _resolved(api, s)
     await _change_policy(api, s)
-    from app.sla import service as sla_service
+    from app.journal import journal
 
-    real = sla_service.audit.record
+    real = journal.follow_up
 
-    async def slow(session: Any, **kw: Any) -> Any:
-        if (kw.get("data") or {}).get("trigger") == "calculate":
-            await asyncio.sleep(0.4)  # widen the window between row lock and audit lock
-        return await real(session, **kw)
+    async def slow(session: Any) -> None:
+        waiting = journal.journal_of(session).unanswered
+        if any((change.data or {}).get("trigger") == "calculate" for change, _ in waiting):
+            await asyncio.sleep(0.4)  # widen the window between the row lock and the payout
+        await real(session)
 
-    monkeypatch.setattr(sla_service.audit, "record", slow)
+    monkeypatch.setattr(journal, "follow_up", slow)
 
     async def later() -> Any:
         await asyncio.sleep(0.15)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.core.clock import isoformat, utcnow
 from app.core.tenancy import system_session
-from app.events.models import DomainEvent
+from app.journal.models import DomainEvent
 from tests.helpers import Api, Session, assert_error
 from tests.outages.conftest import new_outage
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.core.clock import isoformat, utcnow
 from app.core.tenancy import system_session
-from app.events.models import DomainEvent
+from app.journal.models import DomainEvent
 from app.sla.models import SlaResult
 from tests.helpers import Api, Session, assert_error
 from tests.outages.conftest import new_outage, outage_lasting

@@ -15,8 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from app.background import open_database
 from app.config import Environment, Settings
-from app.db import Database, refuse_rls_bypass
+from app.db import refuse_rls_bypass
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import new_outage
@@ -175,7 +176,7 @@ async def test_the_service_runs_on_the_two_logins(logins: None) -> None:
 
 async def test_production_refuses_a_requests_login_that_could_climb(logins: None) -> None:
     for login, refused in ((API_LOGIN, False), (WORKER_LOGIN, True), ("postgres", True)):
-        database = Database(_production(_url(login)))
+        database = open_database(_production(_url(login)))
         try:
             if refused:
                 with pytest.raises(RuntimeError, match="DATABASE_URL's login"):

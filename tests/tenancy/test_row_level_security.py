@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
+from app.background import open_database
 from app.config import Settings
 from app.core.tenancy import TenantMixin, cross_tenant, system_session, tenant_session
 from app.db import Base, Database, refuse_rls_bypass
@@ -54,7 +55,7 @@ async def test_the_tenant_never_outlives_its_transaction_on_a_pooled_connection(
     app: Any, api: Api
 ) -> None:
     alpha, _ = await _two_organizations_with_outages(api)
-    database = Database(Settings(database_url=TEST_DATABASE_URL, database_pool_size=1))
+    database = open_database(Settings(database_url=TEST_DATABASE_URL, database_pool_size=1))
     try:
         async with tenant_session(database, alpha) as session:
             assert (await session.execute(COUNT_OUTAGES)).scalar_one() == 3
@@ -114,7 +115,7 @@ async def test_the_service_acts_as_a_role_that_row_level_security_binds(app: Any
 
 
 async def test_the_service_refuses_to_start_as_a_role_above_row_level_security() -> None:
-    database = Database(Settings(database_url=TEST_DATABASE_URL, database_role=""))
+    database = open_database(Settings(database_url=TEST_DATABASE_URL, database_role=""))
     try:
         with pytest.raises(RuntimeError, match="bypasses row-level security"):
             await refuse_rls_bypass(database)
