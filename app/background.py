@@ -4,7 +4,7 @@ feature, registered in one place for both executors (inline and Celery)."""
 from __future__ import annotations
 
 from app.config import Settings
-from app.db import Database
+from app.core.db import Database
 from app.jobs.sweeps import Sweep, register_sweep
 
 

@@ -104,7 +104,7 @@ async def _create_admin(email: str, organization: str, password: str) -> None:
     from app.auth.schemas import RegisterRequest
     from app.auth.service import register
     from app.background import open_database
-    from app.errors import AppError
+    from app.core.errors import AppError
 
     database = open_database(get_settings())
     try:
@@ -139,12 +139,12 @@ def reset_password(
 
 async def _reset_password(email: str, organization: str | None) -> None:
     from app.auth.accounts import issue_reset
-    from app.auth.models import User
-    from app.auth.roles import Role
     from app.background import open_database
     from app.core.actors import Actor
+    from app.core.errors import AppError
     from app.core.tenancy import system_session
-    from app.errors import AppError
+    from app.identity.models import User
+    from app.identity.roles import Role
 
     database = open_database(get_settings())
     try:

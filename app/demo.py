@@ -13,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Keypair
 
-from app.auth import throttle
-from app.auth.models import User
-from app.auth.passwords import hash_password
 from app.auth.schemas import RegisterRequest
 from app.auth.service import register
 from app.core.actors import Actor
+from app.core.db import Database
 from app.core.tenancy import system_session, tenant_session
-from app.db import Database
+from app.identity import throttle
+from app.identity.models import User
+from app.identity.passwords import hash_password
 from app.stellar.genesis import ensure_local_pool, open_local_account
 from app.stellar.network import derived_keypair
 from app.stellar.runtime import stellar_for

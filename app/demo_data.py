@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import utcnow
+from app.core.db import Database
 from app.core.tenancy import tenant_session
-from app.db import Database
 from app.faults.models import Fault, FaultStatus
 from app.outages import service as outages
 from app.outages.models import Outage

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
+from app.core.errors import NotFound
 from app.core.routing import APIRouter
-from app.errors import NotFound
 from app.faults.gateway_errors import CATALOG, DOC_PATH
 
 STATIC = "/static"

@@ -12,22 +12,22 @@ from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
 from app.api import api_router
-from app.auth.identity import RateLimitIdentity
 from app.background import open_database, register_background_work
 from app.compat.noc.router import noc_router
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.breaker import CircuitBreaker
+from app.core.db import Database, refuse_rls_bypass
+from app.core.errors import install_error_handlers
 from app.core.json_shape import json_shape_limits
 from app.core.locks import advisory_lock
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
-from app.db import Database, refuse_rls_bypass
 from app.demo import announce, seed_demo, seed_demo_approver, seed_demo_month
 from app.docs_router import STATIC, docs_router
-from app.errors import install_error_handlers
 from app.faults.gateway import PATH as FAULT_GATEWAY_PATH
 from app.faults.gateway_errors import FaultGatewayErrors
 from app.health.router import router as health_router
+from app.identity.identity import RateLimitIdentity
 from app.jobs.dispatch import after_commit_dispatcher, celery_client
 from app.jobs.executor import InlineExecutor, install_after_commit_hook
 from app.logging import configure_logging

@@ -1,7 +1,12 @@
 """Every table, imported in one place for Alembic and the test suite."""
 
 from app.audit.models import AuditAnchor, AuditChainHead
-from app.auth.models import (
+from app.contracts.models import Counterparty, SlaContract
+from app.core.db import Base
+from app.core.idempotency import IdempotencyKey
+from app.disputes.models import Dispute
+from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken
+from app.identity.models import (
     ApiKey,
     Organization,
     PasswordReset,
@@ -9,11 +14,6 @@ from app.auth.models import (
     TokenFamily,
     User,
 )
-from app.contracts.models import Counterparty, SlaContract
-from app.core.idempotency import IdempotencyKey
-from app.db import Base
-from app.disputes.models import Dispute
-from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken
 from app.incidents.models import Incident, Investigation, MonthlyUsage
 from app.jobs.models import Job
 from app.journal.models import AuditLog, DomainEvent, TimelineEntry

@@ -20,7 +20,7 @@ from celery.signals import worker_process_shutdown
 
 from app.background import open_database, register_background_work
 from app.config import get_settings
-from app.db import Database
+from app.core.db import Database
 from app.jobs import dispatch
 from app.jobs.executor import install_after_commit_hook
 from app.jobs.runner import run_job

@@ -32,8 +32,8 @@ from stellar_sdk import Keypair
 
 from app.background import open_database
 from app.config import Settings
+from app.core.db import Database
 from app.core.tenancy import system_session
-from app.db import Database
 from app.jobs import dispatch
 from app.jobs import service as jobs
 from app.jobs.models import Job

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.service import joined, outcome_columns, outcome_of
 from app.analytics.sql import bucket
-from app.db import dialect_of
+from app.core.db import dialect_of
 from app.outages.models import Outage, OutageStatus
 from app.sla.models import SlaResult
 

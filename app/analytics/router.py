@@ -22,13 +22,13 @@ from app.analytics.schemas import (
     SlaWindowOut,
     TrendsOut,
 )
-from app.auth.dependencies import CurrentPrincipal
 from app.core.clock import utcnow
+from app.core.db import SessionDep
+from app.core.errors import ValidationFailed
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.core.spreadsheet import spreadsheet_safe
-from app.db import SessionDep
-from app.errors import ValidationFailed
+from app.identity.dependencies import CurrentPrincipal
 from app.sla.engine import Severity
 
 router = APIRouter(tags=["Analytics"])

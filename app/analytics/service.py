@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, case, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.sql import Granularity, as_float, bucket, services_of
-from app.db import dialect_of
+from app.core.db import dialect_of
 from app.outages.models import Outage, OutageStatus
 from app.sla.models import SlaResult
 

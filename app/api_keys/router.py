@@ -4,11 +4,11 @@ from fastapi import Response, status
 
 from app.api_keys import service
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from app.auth.dependencies import AdminPrincipal
-from app.auth.models import ApiKey
+from app.core.db import SessionDep
 from app.core.pagination import Page, PageParamsDep, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import AdminPrincipal
+from app.identity.models import ApiKey
 
 router = APIRouter(prefix="/api-keys", tags=["API keys"])
 

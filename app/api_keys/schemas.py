@@ -4,9 +4,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from app.auth.roles import Role
 from app.auth.schemas import Name
 from app.core.schemas import WITHHELD_ON_REPLAY, InputModel, OutputModel, UTCTimestamp
+from app.identity.roles import Role
 
 
 class ApiKeyCreate(InputModel):

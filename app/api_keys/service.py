@@ -6,13 +6,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.schemas import ApiKeyCreate
-from app.auth import tokens
-from app.auth.dependencies import Principal
-from app.auth.models import ApiKey
-from app.auth.roles import MAX_API_KEY_ROLE, Role
 from app.core.clock import utcnow
+from app.core.errors import Forbidden, ValidationFailed
 from app.core.loading import get_or_404
-from app.errors import Forbidden, ValidationFailed
+from app.identity import tokens
+from app.identity.dependencies import Principal
+from app.identity.models import ApiKey
+from app.identity.roles import MAX_API_KEY_ROLE, Role
 from app.journal import journal
 from app.journal.entries import Change
 

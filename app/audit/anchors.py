@@ -24,8 +24,8 @@ from stellar_sdk.memo import HashMemo
 from app.audit import attribution
 from app.audit.models import AuditAnchor, AuditChainHead
 from app.core.clock import utcnow
+from app.core.db import Database
 from app.core.tenancy import system_session, tenant_session
-from app.db import Database
 from app.stellar.port import LedgerUnavailable, Submission
 from app.stellar.runtime import Stellar, source_lock, stellar_for
 

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.chain import row_hash, signing_key
 from app.audit.models import AuditChainHead
+from app.core.db import Database
 from app.core.tenancy import system_session, tenant_session
-from app.db import Database
 from app.journal.journal import peek
 from app.journal.models import AuditLog
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base
 
 GENESIS_HASH = "0" * 64
 

@@ -11,12 +11,12 @@ from sqlalchemy import Select, select
 from app.audit import service
 from app.audit.chaining import chain
 from app.audit.schemas import AuditEntryOut, ChainReportOut
-from app.auth.dependencies import AdminPrincipal, SettingsDep
+from app.core.db import SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, stream_export
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
-from app.db import SessionDep
+from app.identity.dependencies import AdminPrincipal, SettingsDep
 from app.journal.models import AuditLog
 
 router = APIRouter(prefix="/audit", tags=["Audit"])

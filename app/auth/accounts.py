@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import passwords, throttle, tokens
-from app.auth.models import PasswordReset, TokenFamily, User
-from app.auth.roles import Role
 from app.config import Settings
 from app.core import crossings, mail
 from app.core.actors import Actor
 from app.core.clock import utcnow
+from app.core.errors import Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
 from app.core.loading import get_or_404
 from app.core.tenancy import scope_session_to
-from app.errors import Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
+from app.identity import passwords, throttle, tokens
+from app.identity.models import PasswordReset, TokenFamily, User
+from app.identity.roles import Role
 from app.journal import journal
 from app.journal.entries import Change
 
@@ -152,7 +152,9 @@ async def reset_with_token(
     organization) is not this account's to lift: it expires by itself."""
     password_hash = await passwords.hash_password(new_password)  # before holding a connection
     now = utcnow()
-    owner = await crossings.secret_owner(session, "password_reset", tokens.hash_secret(token))
+    owner = await crossings.secret_owner(
+        session, "password_reset", tokens.hash_secret(token), held_by=PasswordReset.token_hash
+    )
     if owner is None:
         raise Unauthorized(INVALID_RESET)
     await scope_session_to(session, owner.organization_id)

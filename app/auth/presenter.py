@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
 from app.auth.schemas import UserOut
+from app.identity.models import User
 from app.wallets.models import Wallet
 
 

@@ -5,13 +5,6 @@ from typing import Annotated
 from fastapi import Body, Depends, Request, Response, status
 
 from app.auth import accounts, service
-from app.auth.cookies import (
-    REFRESH_COOKIE,
-    check_cookie_request,
-    clear_session_cookies,
-    set_session_cookies,
-)
-from app.auth.dependencies import CurrentPrincipal, SettingsDep
 from app.auth.presenter import user_out
 from app.auth.schemas import (
     LoginRequest,
@@ -26,11 +19,18 @@ from app.auth.schemas import (
 )
 from app.config import Settings
 from app.core.client import client_ip
+from app.core.db import SessionDep
+from app.core.errors import NotFound, RateLimited, Unauthorized
 from app.core.ratelimit import RateLimiter
 from app.core.routing import APIRouter
 from app.core.schemas import Message
-from app.db import SessionDep
-from app.errors import NotFound, RateLimited, Unauthorized
+from app.identity.cookies import (
+    REFRESH_COOKIE,
+    check_cookie_request,
+    clear_session_cookies,
+    set_session_cookies,
+)
+from app.identity.dependencies import CurrentPrincipal, SettingsDep
 
 router = APIRouter(prefix="/auth", tags=["Auth"])
 

@@ -4,8 +4,6 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
-from app.auth.passwords import MAX_LENGTH, MIN_LENGTH, policy_violations
-from app.auth.roles import Role
 from app.core.schemas import (
     PYTHON_BLANKS,
     WITHHELD_ON_REPLAY,
@@ -13,6 +11,8 @@ from app.core.schemas import (
     OutputModel,
     UTCTimestamp,
 )
+from app.identity.passwords import MAX_LENGTH, MIN_LENGTH, policy_violations
+from app.identity.roles import Role
 
 # No blank (as Python's strip() sees blanks: the address is stripped first) and no `@`.
 _PART = rf"[^@{PYTHON_BLANKS}\ufeff]+"

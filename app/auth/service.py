@@ -13,21 +13,21 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth import passwords, throttle, tokens
-from app.auth.models import Organization, RefreshToken, TokenFamily, User
 from app.auth.presenter import user_out
-from app.auth.roles import Role
 from app.auth.schemas import LoginRequest, RegisterRequest, TokenPair
 from app.config import Settings
 from app.contracts import service as contracts
-from app.core import crossings
+from app.core import crossings as core_crossings
 from app.core.actors import SYSTEM, Actor
 from app.core.clock import utcnow
+from app.core.errors import Conflict, RateLimited, Unauthorized
 from app.core.ids import new_id
 from app.core.locks import transaction_lock
 from app.core.tenancy import scope_session_to
 from app.core.unit_of_work import release_connection
-from app.errors import Conflict, RateLimited, Unauthorized
+from app.identity import crossings, passwords, throttle, tokens
+from app.identity.models import Organization, RefreshToken, TokenFamily, User
+from app.identity.roles import Role
 from app.journal import journal
 from app.journal.entries import Change
 
@@ -165,11 +165,11 @@ async def _count_failure(
     subjects: throttle.Subjects,
 ) -> None:
     locked = await throttle.record_failure(session, settings, subjects)
-    accounts: list[crossings.Owner] = []
+    accounts: list[core_crossings.Owner] = []
     if locked.email:  # the email's lock covers each of its accounts: say so in each
         accounts = await crossings.email_accounts(session, email, active=True)
     elif locked.account and account is not None:
-        accounts = [crossings.Owner(account.id, account.organization_id)]
+        accounts = [core_crossings.Owner(account.id, account.organization_id)]
     for locked_account in accounts:
         await scope_session_to(session, locked_account.organization_id)
         journal.record(
@@ -220,7 +220,9 @@ async def refresh(
     token (or a logout racing a refresh) take turns: one gets the new pair, every other use
     finds the token spent and ends the whole session as a reuse."""
     now = utcnow()
-    owner = await crossings.secret_owner(session, "refresh_token", tokens.hash_secret(secret))
+    owner = await core_crossings.secret_owner(
+        session, "refresh_token", tokens.hash_secret(secret), held_by=RefreshToken.token_hash
+    )
     if owner is None:
         raise Unauthorized("Invalid refresh token.")
     await scope_session_to(session, owner.organization_id)

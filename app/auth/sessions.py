@@ -24,15 +24,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 from sqlalchemy import ColumnElement, select, update
 
-from app.auth.cookies import clear_session_cookies
-from app.auth.dependencies import CurrentPrincipal, Principal, SettingsDep
-from app.auth.models import TokenFamily, User
 from app.core.clock import utcnow
+from app.core.db import Database, SessionDep
+from app.core.errors import NotFound
 from app.core.routing import APIRouter
 from app.core.schemas import Message, OutputModel, UTCTimestamp
 from app.core.tenancy import scope_session_to
-from app.db import Database, SessionDep
-from app.errors import NotFound
+from app.identity.cookies import clear_session_cookies
+from app.identity.dependencies import CurrentPrincipal, Principal, SettingsDep
+from app.identity.models import TokenFamily, User
 from app.journal import journal
 from app.journal.entries import Change
 

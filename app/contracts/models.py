@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base, NullableJSONType, TimestampMixin
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, NullableJSONType, TimestampMixin
 
 
 class CounterpartyKind:

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import Path, Query, status
 from sqlalchemy import select
 
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from app.contracts import service
 from app.contracts.models import Counterparty, SlaContract
 from app.contracts.schemas import (
@@ -17,9 +16,10 @@ from app.contracts.schemas import (
     CounterpartyUpdate,
     TermsVersionOut,
 )
+from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal
 from app.sla import policies
 from app.sla.engine import PolicyTerms, Severity
 from app.sla.schemas import PolicyOut, PolicyUpdate

@@ -21,11 +21,11 @@ from app.contracts.schemas import (
 )
 from app.core.actors import Actor
 from app.core.clock import isoformat
+from app.core.db import json_array_has
+from app.core.errors import Conflict, ValidationFailed
 from app.core.ids import new_id
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
-from app.db import json_array_has
-from app.errors import Conflict, ValidationFailed
 from app.journal import journal
 from app.journal.entries import Change
 from app.outages.models import Outage, OutageStatus

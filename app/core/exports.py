@@ -22,9 +22,9 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.clock import isoformat, utcnow
+from app.core.db import Database
 from app.core.spreadsheet import spreadsheet_safe
 from app.core.tenancy import scope_session_to
-from app.db import Database
 
 BATCH = 500
 MAX_ROWS = 100_000

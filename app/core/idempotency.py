@@ -36,10 +36,10 @@ from starlette.responses import Response
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.crypto import fernet
+from app.core.db import Base, Database, dialect_of, settings_of
+from app.core.errors import AppError, Conflict, ValidationFailed
 from app.core.ids import new_id
 from app.core.tenancy import system_session
-from app.db import Base, Database, dialect_of, settings_of
-from app.errors import AppError, Conflict, ValidationFailed
 
 HEADERS = ("idempotency-key", "x-idempotency-key")
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database, dialect_of
+from app.core.db import Database, dialect_of
 
 _LOCAL: dict[tuple[int, str], asyncio.Lock] = {}
 

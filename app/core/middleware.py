@@ -16,13 +16,13 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import correlation
-from app.core.json_shape import SLICE, ShapeCounter, ShapeExceeded, ShapeLimits
-from app.errors import (
+from app.core.errors import (
     error_response,
     internal_error_response,
     is_dependency_unavailable,
     unavailable_response,
 )
+from app.core.json_shape import SLICE, ShapeCounter, ShapeExceeded, ShapeLimits
 
 log = structlog.get_logger("app.request")
 

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 
 T = TypeVar("T")
 

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import Settings
 from app.core.breaker import CircuitBreaker
 from app.core.client import client_ip
-from app.errors import error_response
+from app.core.errors import error_response
 
 log = structlog.get_logger(__name__)
 

@@ -30,13 +30,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.core import idempotency
-from app.core.unit_of_work import commit, request_session_of
-from app.errors import (
+from app.core.errors import (
     AppError,
     ValidationFailed,
     integrity_conflict_response,
     render_handled_error,
 )
+from app.core.unit_of_work import commit, request_session_of
 
 _HANDLED = (AppError, RequestValidationError, StarletteHTTPException)
 

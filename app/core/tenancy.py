@@ -43,7 +43,7 @@ from sqlalchemy.orm import (
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from app.db import Database
+    from app.core.db import Database
 
 log = structlog.get_logger(__name__)
 
@@ -195,7 +195,7 @@ _TABLES: dict[int, frozenset[Table]] = {}
 
 def _tenant_tables() -> frozenset[Table]:
     """The tables of tenant models, recomputed only when a model is added."""
-    from app.db import Base
+    from app.core.db import Base
 
     mappers = Base.registry.mappers
     cached = _TABLES.get(len(mappers))

@@ -6,11 +6,11 @@ from fastapi import Path, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
+from app.core.db import SessionDep
+from app.core.errors import AppError
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, stream_export
 from app.core.pagination import Page, PageParamsDep, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
 from app.disputes import service
 from app.disputes.filters import DisputeFiltersDep
 from app.disputes.models import Dispute
@@ -22,7 +22,7 @@ from app.disputes.schemas import (
     DisputeOut,
     DisputeResolve,
 )
-from app.errors import AppError
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
 
 router = APIRouter(prefix="/sla/disputes", tags=["Disputes"])
 

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import utcnow
+from app.core.errors import Conflict, ValidationFailed
 from app.core.loading import get_or_404
 from app.disputes.models import Dispute, DisputeStatus
 from app.disputes.schemas import DisputeCreate, DisputeResolve
-from app.errors import Conflict, ValidationFailed
 from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages import service as outages

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import utcnow
+from app.core.db import dialect_of, settings_of
 from app.core.locks import lock_key
-from app.db import dialect_of, settings_of
 from app.faults import correlation, service
 from app.faults.models import Fault, FaultStatus
 from app.faults.schemas import FaultCreate

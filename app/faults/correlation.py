@@ -13,8 +13,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
+from app.core.db import settings_of
 from app.core.locks import transaction_lock
-from app.db import settings_of
 from app.faults.models import Fault, FaultRules, FaultSeverity, FaultStatus
 from app.journal import journal
 from app.journal.entries import Change, Note

@@ -12,16 +12,16 @@ from typing import Annotated
 from fastapi import Query, status
 from pydantic import Field
 
-from app.auth.dependencies import Principal, requires
-from app.auth.roles import Role
 from app.core.clock import utcnow
+from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
 from app.faults import service
 from app.faults.models import Fault
 from app.faults.router import IntakePrincipal, StatusFilter, present
 from app.faults.schemas import FaultCreate, FaultOut
+from app.identity.dependencies import Principal, requires
+from app.identity.roles import Role
 
 router = APIRouter(prefix="/fault", tags=["Faults"])
 PATH = "/fault"

@@ -9,9 +9,9 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base
 
 
 class FaultSeverity(StrEnum):

@@ -7,21 +7,12 @@ import orjson
 from fastapi import Path, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import (
-    AdminPrincipal,
-    CurrentPrincipal,
-    EngineerPrincipal,
-    OperatorPrincipal,
-    Principal,
-    requires,
-)
-from app.auth.roles import Role
 from app.core.clock import utcnow
+from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.core.tenancy import scope_session_to
-from app.db import SessionDep
 from app.faults import batch, service, storm
 from app.faults.models import Fault, FaultSeverity
 from app.faults.schemas import (
@@ -38,6 +29,15 @@ from app.faults.schemas import (
     TokenOut,
     TopResource,
 )
+from app.identity.dependencies import (
+    AdminPrincipal,
+    CurrentPrincipal,
+    EngineerPrincipal,
+    OperatorPrincipal,
+    Principal,
+    requires,
+)
+from app.identity.roles import Role
 
 router = APIRouter(prefix="/faults", tags=["Faults"])
 

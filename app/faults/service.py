@@ -15,12 +15,12 @@ from app.core import crossings
 from app.core.actors import SYSTEM, Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
+from app.core.db import Database, settings_of
+from app.core.errors import Conflict, Forbidden, Unauthorized
 from app.core.ids import new_id
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
 from app.core.tenancy import scope_session_to, system_session
-from app.db import Database, settings_of
-from app.errors import Conflict, Forbidden, Unauthorized
 from app.faults import correlation
 from app.faults.models import Fault, FaultComment, FaultRules, FaultShareToken, FaultStatus
 from app.faults.schemas import FaultCreate, RulesUpdate, TokenCreate
@@ -311,7 +311,9 @@ async def revoke_token(session: AsyncSession, token_id: str, actor: Actor) -> Fa
 async def token_scope(session: AsyncSession, token: str, site: str | None) -> FaultShareToken:
     """The share token behind a public read, or 401 (unknown, expired, revoked) / 403 (asked
     for another site than the token's)."""
-    owner = await crossings.secret_owner(session, "share_token", _hash(token))
+    owner = await crossings.secret_owner(
+        session, "share_token", _hash(token), held_by=FaultShareToken.token_hash
+    )
     row = None
     if owner is not None:
         await scope_session_to(session, owner.organization_id)

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import SYSTEM
 from app.core.clock import utcnow
+from app.core.db import Database, dialect_of
 from app.core.locks import transaction_lock
 from app.core.tenancy import system_session, tenant_session
-from app.db import Database, dialect_of
 from app.faults import correlation
 from app.faults.models import Fault
 from app.journal import journal

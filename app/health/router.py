@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.core.db import Database
 from app.core.ratelimit import MemoryRateLimiter
 from app.core.routing import APIRouter
-from app.db import Database
 from app.health.schemas import (
     HealthOut,
     LivenessOut,

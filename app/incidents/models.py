@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base, TimestampMixin
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, TimestampMixin
 
 
 class IncidentStatus:

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import Path, status
 from sqlalchemy import select
 
-from app.auth.dependencies import CurrentPrincipal, Principal, requires
-from app.auth.roles import Role
+from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import CurrentPrincipal, Principal, requires
+from app.identity.roles import Role
 from app.incidents import service, usage
 from app.incidents.models import Incident
 from app.incidents.schemas import (

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.actors import SYSTEM, Actor
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
+from app.core.errors import Conflict, NotFound
 from app.core.ids import CROCKFORD
 from app.core.loading import get_or_404
-from app.errors import Conflict, NotFound
 from app.faults.models import Fault
 from app.incidents import lifecycle, triage, usage
 from app.incidents.models import Incident, IncidentStatus, Investigation

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Organization
 from app.core.clock import isoformat, utcnow
+from app.core.db import dialect_of, settings_of
+from app.core.errors import AppError
 from app.core.ids import new_id
-from app.db import dialect_of, settings_of
-from app.errors import AppError
+from app.identity.models import Organization
 from app.incidents.models import MonthlyUsage
 
 

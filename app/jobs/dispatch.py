@@ -14,8 +14,8 @@ from sqlalchemy import and_, or_, select, update
 
 from app.config import Settings
 from app.core.clock import utcnow
+from app.core.db import Database
 from app.core.tenancy import system_session
-from app.db import Database
 from app.jobs.models import Job, JobStatus
 
 log = structlog.get_logger(__name__)

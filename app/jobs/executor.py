@@ -16,8 +16,8 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.db import Database
 from app.core.tenancy import system_session
-from app.db import Database
 from app.jobs import service
 from app.jobs.runner import run_job
 from app.jobs.sweeps import SWEEPS

@@ -5,11 +5,11 @@ from typing import Annotated, Literal
 from fastapi import Query
 from sqlalchemy import select
 
-from app.auth.dependencies import OperatorPrincipal
+from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
-from app.errors import NotFound
+from app.identity.dependencies import OperatorPrincipal
 from app.jobs.models import Job
 from app.jobs.schemas import JobOut
 

@@ -16,8 +16,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import correlation
+from app.core.db import Database
 from app.core.tenancy import system_session, tenant_session
-from app.db import Database
 from app.jobs import service
 from app.jobs.models import Job
 from app.jobs.registry import kind_of

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.core.db import Database
 from app.core.idempotency import purge_expired
-from app.db import Database
 from app.jobs.service import reap_exhausted
 
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base
 
 
 class AuditLog(TenantMixin, Base):

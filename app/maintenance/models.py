@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base, NullableJSONType, TimestampMixin
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, NullableJSONType, TimestampMixin
 
 
 class MaintenanceWindow(TenantMixin, TimestampMixin, Base):

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import Path, Query, status
 
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from app.core.clock import utcnow
+from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal
 from app.maintenance import service
 from app.maintenance.models import MaintenanceWindow
 from app.maintenance.schemas import WindowCreate, WindowOut, WindowStatus

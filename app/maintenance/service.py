@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
+from app.core.db import json_array_has, settings_of
+from app.core.errors import Conflict, ValidationFailed
 from app.core.loading import get_or_404
-from app.db import json_array_has, settings_of
-from app.errors import Conflict, ValidationFailed
 from app.journal import journal
 from app.journal.entries import Change
 from app.maintenance.models import MaintenanceWindow

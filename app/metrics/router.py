@@ -11,10 +11,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 
 from app.core.clock import utcnow
+from app.core.db import Database
+from app.core.errors import Unauthorized
 from app.core.routing import APIRouter
 from app.core.tenancy import system_session
-from app.db import Database
-from app.errors import Unauthorized
 from app.jobs.models import Job
 from app.metrics.instruments import Instruments
 from app.payments.models import Payment

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from app.auth.dependencies import CurrentPrincipal
-from app.db import SessionDep
+from app.core.db import SessionDep
+from app.identity.dependencies import CurrentPrincipal
 from app.outages import service
 from app.outages.models import Outage
 

@@ -11,14 +11,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import CurrentPrincipal, EngineerPrincipal, Principal
 from app.config import Settings
+from app.core.db import SessionDep
+from app.core.errors import PayloadTooLarge, ValidationFailed, validation_details
 from app.core.json_shape import ShapeLimits, json_shape_limits
 from app.core.loading import get_or_404
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
-from app.errors import PayloadTooLarge, ValidationFailed, validation_details
+from app.identity.dependencies import CurrentPrincipal, EngineerPrincipal, Principal
 from app.outages import importer
 from app.outages import upload as upload_reader
 from app.outages.import_schemas import (

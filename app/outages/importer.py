@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.contracts import service as contracts
 from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 from app.journal import journal
 from app.journal.entries import Change, Note, event_row, timeline_row
 from app.outages import service

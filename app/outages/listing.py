@@ -35,9 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
+from app.core.db import UTCDateTime, dialect_of
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.core.schemas import usdc_number
-from app.db import UTCDateTime, dialect_of
 from app.outages.models import Outage
 from app.outages.schemas import SLA_STATUS_KEYS, OutageOut
 from app.outages.service import STATUS_ALIASES

@@ -9,9 +9,9 @@ from sqlalchemy import Computed, ForeignKey, Index, String, Text, false
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base, JSONType, TimestampMixin
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, JSONType, TimestampMixin
 
 SEARCH_DOCUMENT_SQL = (
     "to_tsvector('simple'::regconfig, (COALESCE(site_name, ''::character varying)::text "

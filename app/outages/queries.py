@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Select, String
 
 from app.contracts import service as contracts
+from app.core.db import UTCDateTime, json_array_contains
 from app.core.together import Read, Reads
-from app.db import UTCDateTime, json_array_contains
 from app.sla import policies
 from app.webhooks.fanout import subscriptions_exist
 

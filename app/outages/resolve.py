@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
-from app.db import settings_of
-from app.errors import Conflict, ValidationFailed
+from app.core.db import settings_of
+from app.core.errors import Conflict, ValidationFailed
 from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages import service

@@ -6,13 +6,13 @@ from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from app.auth.dependencies import CurrentPrincipal, EngineerPrincipal, Principal, requires
-from app.auth.roles import Role
+from app.core.db import SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, plain, stream_export
 from app.core.pagination import TOTAL_CAP, Page, PageParamsDep
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
-from app.db import SessionDep
+from app.identity.dependencies import CurrentPrincipal, EngineerPrincipal, Principal, requires
+from app.identity.roles import Role
 from app.outages import listing, presenter, service
 from app.outages import resolve as resolution
 from app.outages.dependencies import OutageDep, OutageId

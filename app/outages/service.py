@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
+from app.core.errors import Conflict
 from app.core.ids import new_id
 from app.core.loading import get_or_404
-from app.errors import Conflict
 from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages import queries

@@ -16,8 +16,8 @@ from typing import IO, Any
 
 import orjson
 
+from app.core.errors import ValidationFailed
 from app.core.json_shape import SLICE, ShapeCounter, ShapeExceeded, ShapeLimits
-from app.errors import ValidationFailed
 
 LIST_SEPARATORS = (";", "|")
 NUMBER_COLUMNS = ("latitude", "longitude", "affected_subscribers")

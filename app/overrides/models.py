@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base
 
 
 class OverrideStatus:

@@ -4,10 +4,10 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal
+from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal
 from app.overrides import service
 from app.overrides.models import MttrOverride
 from app.overrides.schemas import OverrideDecision, OverrideOut

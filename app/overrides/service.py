@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.approval import second_person
 from app.core.actors import SYSTEM, Actor
 from app.core.clock import isoformat, utcnow
+from app.core.errors import Conflict
 from app.core.loading import get_or_404
-from app.errors import Conflict
+from app.identity.approval import second_person
 from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages import service as outages

@@ -4,10 +4,10 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query, status
 
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
+from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
 from app.outages.dependencies import OutageDep, OutageId
 from app.pauses import service
 from app.pauses.models import ClockPause

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.approval import second_person
 from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
-from app.db import settings_of
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.core.db import settings_of
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.identity.approval import second_person
 from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages import service as outages

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.sql import Granularity, bucket
-from app.db import dialect_of
+from app.core.db import dialect_of
 from app.payments.models import Payment, PaymentStatus
 
 

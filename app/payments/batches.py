@@ -18,8 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
+from app.core.db import database_of
 from app.core.ids import new_id
-from app.db import database_of
 from app.jobs.models import Job, JobStatus
 from app.outages.models import Outage
 from app.payments import envelopes, payout

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base, JSONType, TimestampMixin
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base, JSONType, TimestampMixin
 
 
 class PaymentStatus(StrEnum):

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import utcnow
-from app.db import database_of
+from app.core.db import database_of
 from app.jobs.models import Job
 from app.journal import journal
 from app.journal.entries import Change, Note

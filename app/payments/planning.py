@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.contracts.models import Counterparty
 from app.core.actors import SYSTEM, Actor
 from app.core.correlation import get_correlation_id
-from app.errors import Conflict
+from app.core.errors import Conflict
 from app.jobs import service as jobs
 from app.journal import journal
 from app.journal.entries import Change, Note

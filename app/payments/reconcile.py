@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import SYSTEM, Actor
 from app.core.clock import utcnow
+from app.core.db import Database
 from app.core.tenancy import system_session, tenant_session
-from app.db import Database
 from app.journal import journal
 from app.journal.entries import Change
 from app.payments.models import Payment, PaymentStatus, ReconciliationRun

@@ -8,11 +8,11 @@ from fastapi import Path, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from app.auth.dependencies import CurrentPrincipal, OperatorPrincipal
+from app.core.db import SessionDep
 from app.core.loading import get_or_404
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import CurrentPrincipal, OperatorPrincipal
 from app.jobs import service as jobs
 from app.payments import reconcile, service
 from app.payments.models import Payment, ReconciliationRun

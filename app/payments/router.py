@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.schemas import PeriodOut
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
+from app.core.db import SessionDep
+from app.core.errors import Conflict
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, stream_export
 from app.core.loading import get_or_404
 from app.core.pagination import PageParams, PageParamsDep, paginate
 from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
-from app.db import SessionDep
-from app.errors import Conflict
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
 from app.outages.models import Outage
 from app.payments import service
 from app.payments.analytics import payment_trends

@@ -17,9 +17,9 @@ from enum import Enum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import crossings
 from app.core.clock import utcnow
 from app.jobs import service as jobs
+from app.payments import crossings
 from app.payments.models import Payment, PaymentStatus
 
 OUTSTANDING = (PaymentStatus.awaiting_signature, PaymentStatus.pending)

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import utcnow
+from app.core.errors import Conflict, ValidationFailed
 from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
-from app.errors import Conflict, ValidationFailed
 from app.jobs import service as jobs
 from app.journal import journal
 from app.journal.entries import Change

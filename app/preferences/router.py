@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.auth.dependencies import CurrentPrincipal, Principal
+from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.core.routing import APIRouter
-from app.db import SessionDep
-from app.errors import NotFound
+from app.identity.dependencies import CurrentPrincipal, Principal
 from app.preferences import service
 from app.preferences.schemas import Preferences, PreferencesOut
 

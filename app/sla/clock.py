@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import SYSTEM
 from app.core.clock import isoformat, utcnow
+from app.core.db import Database
 from app.core.tenancy import system_session
-from app.db import Database
 from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages.models import Outage, OutageStatus

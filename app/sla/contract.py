@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
-from app.db import database_of
+from app.core.db import database_of
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
 from app.journal import journal

@@ -16,7 +16,7 @@ from sqlalchemy import ARRAY, String, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import dialect_of
+from app.core.db import dialect_of
 from app.maintenance.models import MaintenanceWindow
 from app.pauses.models import ClockPause, PauseStatus
 from app.sla.measure import Span, clipped, union_seconds

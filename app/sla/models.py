@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.db import Base
 from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
-from app.db import Base
 
 
 class SlaPolicy(TenantMixin, Base):

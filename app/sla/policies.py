@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import utcnow
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.journal import journal
 from app.journal.entries import Change
 from app.sla.engine import DEFAULT_TERMS, PolicyTerms, Severity

@@ -5,11 +5,11 @@ from typing import Any
 from fastapi import status
 from fastapi.responses import JSONResponse
 
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
 from app.contracts import service as contracts
+from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.core.routing import APIRouter
-from app.db import SessionDep
-from app.errors import NotFound
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
 from app.jobs import service as jobs
 from app.outages import presenter
 from app.outages import service as outages

@@ -12,9 +12,9 @@ from app.contracts.models import SlaContract
 from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
+from app.core.db import settings_of
+from app.core.errors import Conflict
 from app.core.loading import get_or_404
-from app.db import settings_of
-from app.errors import Conflict
 from app.jobs import service as jobs
 from app.journal import journal
 from app.journal.entries import Change, Note

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Organization
 from app.contracts.models import Counterparty, SlaContract
 from app.core.clock import isoformat
+from app.identity.models import Organization
 from app.outages.models import Outage
 from app.overrides.models import MttrOverride
 from app.payments.models import Payment

@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 from fastapi import Path, Query
 from fastapi.responses import Response
 
-from app.auth.dependencies import CurrentPrincipal
+from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.core.routing import APIRouter
-from app.db import SessionDep
-from app.errors import NotFound
+from app.identity.dependencies import CurrentPrincipal
 from app.statements import render, service
 from app.statements.periods import PERIOD_PATTERN
 from app.statements.schemas import StatementDocument, StatementOut, StatementVerification

@@ -15,15 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Organization
 from app.contracts import service as contracts
 from app.contracts.models import Counterparty
 from app.core.actors import SYSTEM
 from app.core.clock import utcnow
+from app.core.db import Database, settings_of
+from app.core.errors import NotFound, ValidationFailed
 from app.core.locks import transaction_lock
 from app.core.tenancy import system_session, tenant_session
-from app.db import Database, settings_of
-from app.errors import NotFound, ValidationFailed
+from app.identity.models import Organization
 from app.jobs import service as jobs
 from app.journal import journal
 from app.journal.entries import Change

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.anchors import build_anchor
 from app.core.clock import utcnow
-from app.db import database_of
+from app.core.db import database_of
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
 from app.jobs.service import RetryLater

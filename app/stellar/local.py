@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Asset, TransactionEnvelope
 
 from app.core.clock import utcnow
-from app.db import Database
+from app.core.db import Database
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.stellar.network import NetworkConfig, to_stroops
 from app.stellar.port import AccountInfo, BalanceLine, Submission, TransactionPage

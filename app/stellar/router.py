@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from app.auth.dependencies import CurrentPrincipal
 from app.config import StellarNetwork
 from app.core.routing import APIRouter
+from app.identity.dependencies import CurrentPrincipal
 from app.stellar.runtime import stellar_for
 from app.stellar.schemas import StellarNetworkOut
 

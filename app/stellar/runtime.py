@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import StellarNetwork
+from app.core.db import Database, database_of
 from app.core.locks import advisory_lock
-from app.db import Database, database_of
 from app.stellar.horizon import HorizonLedger
 from app.stellar.local import LocalLedger
 from app.stellar.network import NetworkConfig, network_config

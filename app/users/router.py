@@ -5,14 +5,14 @@ from typing import Annotated
 from fastapi import Path, Response, status
 
 from app.auth import accounts
-from app.auth.dependencies import AdminPrincipal, SettingsDep
-from app.auth.models import User
 from app.auth.presenter import user_out, users_out
 from app.auth.schemas import PasswordResetIssued, UserOut
+from app.core.db import SessionDep
 from app.core.loading import get_or_404
 from app.core.pagination import Page, PageParamsDep, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import AdminPrincipal, SettingsDep
+from app.identity.models import User
 from app.users import service
 from app.users.schemas import UserCreate, UserUpdate
 

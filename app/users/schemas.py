@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pydantic import StrictBool, field_validator
 
-from app.auth.roles import Role
 from app.auth.schemas import Email, Name, NewPassword, check_password
 from app.core.schemas import InputModel
+from app.identity.roles import Role
 
 
 class UserCreate(InputModel):

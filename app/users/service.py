@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import passwords
-from app.auth.dependencies import Principal
-from app.auth.models import User
-from app.auth.roles import Role
 from app.auth.service import revoke_user_sessions
+from app.core.errors import Conflict, Forbidden
 from app.core.loading import get_or_404
-from app.errors import Conflict, Forbidden
+from app.identity import passwords
+from app.identity.dependencies import Principal
+from app.identity.models import User
+from app.identity.roles import Role
 from app.journal import journal
 from app.journal.entries import Change
 from app.users.schemas import UserCreate, UserUpdate

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Body, Path, Query, Response, status
 
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
+from app.core.db import SessionDep, settings_of
+from app.core.errors import NotFound, ValidationFailed
 from app.core.routing import APIRouter
-from app.db import SessionDep, settings_of
-from app.errors import NotFound, ValidationFailed
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal, EngineerPrincipal
 from app.stellar.errors import StellarTimeout
 from app.stellar.network import is_public_key
 from app.stellar.runtime import stellar_of

@@ -13,12 +13,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Keypair
 
-from app.auth.models import User
 from app.core.actors import Actor
 from app.core.clock import utcnow
+from app.core.db import dialect_of, settings_of
+from app.core.errors import Conflict, NotFound
 from app.core.loading import get_or_404
-from app.db import dialect_of, settings_of
-from app.errors import Conflict, NotFound
+from app.identity.models import User
 from app.journal import journal
 from app.journal.entries import Change
 from app.stellar.errors import StellarTimeout

@@ -10,8 +10,8 @@ from sqlalchemy import Select, bindparam, event, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.clock import utcnow
+from app.core.db import Database
 from app.core.ids import new_id
-from app.db import Database
 from app.jobs import service as jobs
 from app.journal.journal import Emitted, journal_of, peek, write_now
 from app.webhooks.models import Webhook, WebhookDelivery, WebhookStatus

@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 from fastapi import Path, Query, Response, status
 from sqlalchemy import select
 
-from app.auth.dependencies import AdminPrincipal
+from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
-from app.db import SessionDep
+from app.identity.dependencies import AdminPrincipal
 from app.journal.catalog import EVENT_TYPES
 from app.webhooks import service
 from app.webhooks.models import Webhook, WebhookDelivery

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
+from app.core.db import settings_of
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.loading import get_or_404
-from app.db import settings_of
-from app.errors import Conflict, NotFound, ValidationFailed
 from app.jobs import service as jobs
 from app.journal import journal
 from app.journal.entries import Change

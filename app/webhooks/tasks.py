@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import utcnow
+from app.core.db import database_of, settings_of
 from app.core.locks import advisory_lock
-from app.db import database_of, settings_of
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
 from app.jobs.service import RetryLater

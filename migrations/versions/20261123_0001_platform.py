@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+import app.core.db
 
 revision: str = "0001_platform"
 down_revision: str | None = None
@@ -24,8 +24,8 @@ def upgrade() -> None:
         "login_throttles",
         sa.Column("email_hash", sa.String(length=64), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
-        sa.Column("first_failed_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("locked_until", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_failed_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("email_hash", name=op.f("pk_login_throttles")),
     )
     op.create_table(
@@ -42,9 +42,9 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("response_body", sa.LargeBinary(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
     )
     op.create_index(
@@ -57,8 +57,8 @@ def upgrade() -> None:
         "organizations",
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
     )
     op.create_table(
@@ -69,9 +69,9 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("created_by", sa.String(length=30), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -110,7 +110,7 @@ def upgrade() -> None:
         "audit_log",
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_type", sa.String(length=16), nullable=False),
         sa.Column("actor_id", sa.String(length=64), nullable=True),
         sa.Column("event_type", sa.String(length=64), nullable=False),
@@ -157,12 +157,12 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
-        sa.Column("run_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("lease_expires_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("run_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_expires_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("locked_by", sa.String(length=64), nullable=True),
-        sa.Column("dispatched_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_attempt_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("dispatched_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_attempt_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column(
             "result",
@@ -170,8 +170,8 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("correlation_id", sa.String(length=128), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -190,10 +190,10 @@ def upgrade() -> None:
         sa.Column("full_name", sa.String(length=255), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("last_login_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_login_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -208,9 +208,9 @@ def upgrade() -> None:
         "token_families",
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("user_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_reason", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
@@ -239,9 +239,9 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("family_id", sa.String(length=30), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["family_id"],

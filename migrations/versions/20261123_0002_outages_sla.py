@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+import app.core.db
 
 revision: str = "0002_outages_sla"
 down_revision: str | None = "0001_platform"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=64), nullable=False),
         sa.Column("entity_type", sa.String(length=32), nullable=False),
         sa.Column("entity_id", sa.String(length=64), nullable=False),
-        sa.Column("occurred_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("schema_version", sa.Integer(), nullable=False),
         sa.Column("correlation_id", sa.String(length=128), nullable=True),
         sa.Column(
@@ -65,17 +65,17 @@ def upgrade() -> None:
         sa.Column("region", sa.String(length=100), nullable=True),
         sa.Column("assigned_to", sa.String(length=128), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=True),
-        sa.Column("detected_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("detected_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("mttr_minutes", sa.Integer(), nullable=True),
         sa.Column("resolution_notes", sa.Text(), nullable=True),
         sa.Column("root_cause", sa.Text(), nullable=True),
         sa.Column("correlation_id", sa.String(length=128), nullable=True),
-        sa.Column("at_risk_notified_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("violated_notified_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("at_risk_notified_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("violated_notified_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -110,10 +110,10 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(length=16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("threshold_minutes", sa.Integer(), nullable=False),
-        sa.Column("penalty_per_minute", app.db.Money(), nullable=False),
-        sa.Column("reward_base", app.db.Money(), nullable=False),
+        sa.Column("penalty_per_minute", app.core.db.Money(), nullable=False),
+        sa.Column("reward_base", app.core.db.Money(), nullable=False),
         sa.Column("is_current", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
@@ -154,8 +154,8 @@ def upgrade() -> None:
         sa.Column("remediation", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -182,7 +182,7 @@ def upgrade() -> None:
         sa.Column("message", sa.String(length=500), nullable=False),
         sa.Column("actor_type", sa.String(length=16), nullable=False),
         sa.Column("actor_id", sa.String(length=64), nullable=True),
-        sa.Column("occurred_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
             "data",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -226,11 +226,11 @@ def upgrade() -> None:
         sa.Column("rating", sa.String(length=16), nullable=False),
         sa.Column("multiplier", sa.Numeric(precision=6, scale=2), nullable=False),
         sa.Column("payment_type", sa.String(length=16), nullable=False),
-        sa.Column("amount", app.db.Money(), nullable=False),
+        sa.Column("amount", app.core.db.Money(), nullable=False),
         sa.Column("is_latest", sa.Boolean(), nullable=False),
         sa.Column("trigger", sa.String(length=16), nullable=False),
         sa.Column("supersedes_id", sa.String(length=30), nullable=True),
-        sa.Column("computed_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("correlation_id", sa.String(length=128), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
@@ -280,10 +280,10 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("filed_by", sa.String(length=64), nullable=True),
         sa.Column("resolved_by", sa.String(length=64), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("new_sla_result_id", sa.String(length=30), nullable=True),
-        sa.Column("payment_difference", app.db.Money(), nullable=True),
+        sa.Column("payment_difference", app.core.db.Money(), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+import app.core.db
 
 revision: str = "0003_payments_wallets_ledger"
 down_revision: str | None = "0002_outages_sla"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=56), nullable=False),
         sa.Column("sequence", sa.BigInteger(), nullable=False),
         sa.Column("native", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("account_id", name=op.f("pk_ledger_accounts")),
     )
     op.create_table(
@@ -43,7 +43,7 @@ def upgrade() -> None:
         ),
         sa.Column("ledger", sa.BigInteger(), nullable=False),
         sa.Column("envelope_xdr", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("hash", name=op.f("pk_ledger_transactions")),
     )
     op.create_index(
@@ -59,7 +59,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("fetched_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fetched_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("address", name=op.f("pk_wallet_balance_cache")),
     )
     op.create_table(
@@ -83,8 +83,8 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=56), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -107,7 +107,7 @@ def upgrade() -> None:
         sa.Column("parent_payment_id", sa.String(length=30), nullable=True),
         sa.Column("type", sa.String(length=16), nullable=False),
         sa.Column("origin", sa.String(length=16), nullable=False),
-        sa.Column("amount", app.db.Money(), nullable=False),
+        sa.Column("amount", app.core.db.Money(), nullable=False),
         sa.Column("asset_code", sa.String(length=12), nullable=False),
         sa.Column("from_address", sa.String(length=56), nullable=True),
         sa.Column("to_address", sa.String(length=56), nullable=True),
@@ -117,15 +117,15 @@ def upgrade() -> None:
         sa.Column("envelope_xdr", sa.Text(), nullable=True),
         sa.Column("envelope_signed", sa.Boolean(), nullable=False),
         sa.Column("transaction_hash", sa.String(length=64), nullable=True),
-        sa.Column("valid_until", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("valid_until", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ledger", sa.Integer(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("submitted_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("confirmed_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("confirmed_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("correlation_id", sa.String(length=128), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -172,7 +172,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("error_code", sa.String(length=48), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -199,7 +199,7 @@ def upgrade() -> None:
     )
     op.add_column("sla_results", sa.Column("contract_status", sa.String(length=16), nullable=True))
     op.add_column("sla_results", sa.Column("contract_tx_hash", sa.String(length=64), nullable=True))
-    op.add_column("sla_results", sa.Column("contract_amount", app.db.Money(), nullable=True))
+    op.add_column("sla_results", sa.Column("contract_amount", app.core.db.Money(), nullable=True))
     # ### end Alembic commands ###
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+import app.core.db
 
 revision: str = "0004_webhooks"
 down_revision: str | None = "0003_payments_wallets_ledger"
@@ -34,13 +34,15 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("secret_encrypted", sa.LargeBinary(), nullable=False),
         sa.Column("previous_secret_encrypted", sa.LargeBinary(), nullable=True),
-        sa.Column("previous_secret_expires_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "previous_secret_expires_at", app.core.db.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("disabled_reason", sa.String(length=255), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -62,8 +64,8 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"],
@@ -112,7 +114,7 @@ def upgrade() -> None:
         sa.Column("error", sa.String(length=500), nullable=True),
         sa.Column("response_excerpt", sa.Text(), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["delivery_id"],

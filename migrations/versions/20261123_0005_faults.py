@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0005_faults"
 down_revision: str | None = "0004_webhooks"
@@ -43,10 +43,10 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("site", sa.String(length=255), nullable=True),
-        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -75,10 +75,10 @@ def upgrade() -> None:
         sa.Column("cause", sa.Text(), nullable=False),
         sa.Column("resource_ancestry_path", sa.String(length=2048), nullable=True),
         sa.Column("ancestry", sa.String(length=2050), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("occurrences", sa.Integer(), nullable=False),
-        sa.Column("resolved_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ttl", sa.BigInteger(), nullable=True),
         sa.Column("outage_id", sa.String(length=30), nullable=True),
         sa.Column("opened_outage", sa.Boolean(), nullable=False),
@@ -117,7 +117,7 @@ def upgrade() -> None:
         sa.Column("fault_id", sa.String(length=30), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["fault_id"],

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 from app.config import get_settings
 
 revision: str = "0007_row_level_security"
@@ -135,6 +135,6 @@ def downgrade() -> None:
     with op.batch_alter_table("idempotency_keys") as batch:
         batch.add_column(
             sa.Column(
-                "locked_at", app.db.UTCDateTime(), nullable=False, server_default=sa.func.now()
+                "locked_at", app.core.db.UTCDateTime(), nullable=False, server_default=sa.func.now()
             )
         )

@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 from app.audit.chain import row_hash, signing_key
 from app.config import get_settings
 from app.core.clock import isoformat
@@ -74,7 +74,7 @@ def _unkeyed(values: dict[str, Any]) -> str:
 
 def _resign(connection: sa.Connection) -> None:
     key_id, key = signing_key(get_settings())
-    typed = {"occurred_at": app.db.UTCDateTime(), "data": app.db.JSONType}
+    typed = {"occurred_at": app.core.db.UTCDateTime(), "data": app.core.db.JSONType}
     log = sa.table(
         "audit_log",
         *(sa.column(name, typed.get(name)) for name in (*HASHED, "id", "hash", "key_id")),
@@ -141,7 +141,7 @@ def upgrade() -> None:
         sa.Column("network", sa.String(length=16), nullable=False),
         sa.Column("transaction_hash", sa.String(length=64), nullable=False),
         sa.Column("ledger", sa.Integer(), nullable=True),
-        sa.Column("anchored_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("anchored_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],

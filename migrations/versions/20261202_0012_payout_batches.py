@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+import app.core.db
 
 revision: str = "0012_payout_batches"
 down_revision: str | None = "0011_outage_search"
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("envelope_xdr", sa.Text(), nullable=False),
         sa.Column("transaction_hash", sa.String(length=64), nullable=False),
-        sa.Column("valid_until", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sends", sa.Integer(), nullable=False),
         sa.Column("unanswered", sa.Boolean(), nullable=False),
         sa.Column("rebuilds", sa.Integer(), nullable=False),
@@ -45,8 +45,8 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],

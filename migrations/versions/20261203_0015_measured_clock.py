@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0015_measured_clock"
 down_revision: str | None = "0014_seed_surfaces"
@@ -35,13 +35,13 @@ def upgrade() -> None:
         sa.Column("dispute_id", sa.String(length=30), nullable=True),
         sa.Column("claimed_mttr_minutes", sa.Integer(), nullable=False),
         sa.Column("measured_mttr_minutes", sa.Integer(), nullable=False),
-        sa.Column("claimed_resolved_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_resolved_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("requested_by", sa.String(length=64), nullable=True),
-        sa.Column("requested_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_by", sa.String(length=64), nullable=True),
-        sa.Column("decided_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("sla_result_id", sa.String(length=30), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),

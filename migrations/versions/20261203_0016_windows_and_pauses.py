@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+import app.core.db
 
 revision: str = "0016_windows_and_pauses"
 down_revision: str | None = "0015_measured_clock"
@@ -36,15 +36,15 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
-        sa.Column("starts_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=True),
-        sa.Column("cancelled_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("cancelled_by", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -70,15 +70,15 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("outage_id", sa.String(length=30), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("started_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("started_by", sa.String(length=64), nullable=True),
         sa.Column("ended_by", sa.String(length=64), nullable=True),
-        sa.Column("recorded_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("approval_reason", sa.String(length=16), nullable=True),
         sa.Column("decided_by", sa.String(length=64), nullable=True),
-        sa.Column("decided_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(

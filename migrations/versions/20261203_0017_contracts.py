@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+import app.core.db
 from app.core.ids import new_id
 
 revision: str = "0017_contracts"
@@ -48,8 +48,8 @@ def _tables() -> None:
         sa.Column("is_default", sa.Boolean(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -78,13 +78,13 @@ def _tables() -> None:
         sa.Column("counterparty_id", sa.String(length=30), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("sites", SITES, nullable=True),
-        sa.Column("effective_from", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("effective_to", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("effective_from", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("effective_to", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_default", sa.Boolean(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["counterparty_id"],
             ["counterparties.id"],
@@ -113,7 +113,7 @@ def _tables() -> None:
 def _defaults(bind: sa.Connection) -> None:
     """A default counterparty and contract for every existing organization."""
     now = datetime.now(UTC)
-    when = app.db.UTCDateTime()
+    when = app.core.db.UTCDateTime()
 
     def common() -> list[sa.ColumnClause[Any]]:
         names = ("id", "name", "is_default", "organization_id", "created_by")

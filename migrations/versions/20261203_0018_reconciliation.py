@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 from stellar_sdk import Network, TransactionEnvelope
 
-import app.db
+import app.core.db
 
 revision: str = "0018_reconciliation"
 down_revision: str | None = "0017_contracts"
@@ -54,8 +54,8 @@ def upgrade() -> None:
         sa.Column("trigger", sa.String(length=16), nullable=False),
         sa.Column("requested_by", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("started_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("checked", sa.Integer(), nullable=False),
         sa.Column("mismatch_count", sa.Integer(), nullable=False),
         sa.Column(

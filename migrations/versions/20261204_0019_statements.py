@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0019_statements"
 down_revision: str | None = "0018_reconciliation"
@@ -48,14 +48,14 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("counterparty_id", sa.String(length=30), nullable=False),
         sa.Column("period", sa.String(length=16), nullable=False),
-        sa.Column("starts_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("closed_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("anchor_tx_hash", sa.String(length=64), nullable=True),
         sa.Column("anchor_ledger", sa.Integer(), nullable=True),
-        sa.Column("anchored_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("anchored_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.String(length=30), nullable=False),
         sa.ForeignKeyConstraint(
             ["counterparty_id"],

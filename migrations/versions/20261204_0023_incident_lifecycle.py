@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0023_incident_lifecycle"
 down_revision: str | None = "0022_system_role"
@@ -26,9 +26,13 @@ RENAMED = {"triaged": "open", "investigated": "investigating"}
 def upgrade() -> None:
     with op.batch_alter_table("incidents") as batch:
         batch.add_column(sa.Column("outage_id", sa.String(length=30), nullable=True))
-        batch.add_column(sa.Column("resolved_at", app.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("resolved_at", app.core.db.UTCDateTime(timezone=True), nullable=True)
+        )
         batch.add_column(sa.Column("resolved_by", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("closed_at", app.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("closed_at", app.core.db.UTCDateTime(timezone=True), nullable=True)
+        )
         batch.add_column(sa.Column("closed_by", sa.String(length=64), nullable=True))
         batch.create_foreign_key(
             batch.f("fk_incidents_outage_id_outages"),

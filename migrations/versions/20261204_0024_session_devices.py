@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0024_session_devices"
 down_revision: str | None = "0023_incident_lifecycle"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("user_agent", sa.String(length=256), nullable=True))
         batch.add_column(sa.Column("ip_address", sa.String(length=64), nullable=True))
         batch.add_column(
-            sa.Column("last_seen_at", app.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("last_seen_at", app.core.db.UTCDateTime(timezone=True), nullable=True)
         )
 
 

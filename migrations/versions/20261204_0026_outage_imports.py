@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+import app.core.db
 
 revision: str = "0026_outage_imports"
 down_revision: str | None = "0025_user_preferences"
@@ -33,7 +33,7 @@ def upgrade() -> None:
         "outage_imports",
         sa.Column("id", sa.String(length=30), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("filename", sa.String(length=255), nullable=True),
         sa.Column("on_error", sa.String(length=8), nullable=False),

@@ -19,9 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from app.auth.models import PasswordReset
 from app.core.clock import utcnow
 from app.core.tenancy import system_session
+from app.identity.models import PasswordReset
 from app.journal.models import AuditLog
 from tests.helpers import PASSWORD, PREFIX, Api, assert_error, make_app, make_client
 from tests.live import free_port

@@ -123,8 +123,8 @@ async def test_logout_clears_the_cookies(api: Api) -> None:
 async def test_cookies_are_secure_in_production_like_settings() -> None:
     from fastapi import Response
 
-    from app.auth.cookies import set_session_cookies
     from app.config import Environment
+    from app.identity.cookies import set_session_cookies
     from tests.helpers import make_settings
 
     production = make_settings().model_copy(update={"environment": Environment.production})

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.models import Organization
 from app.core.tenancy import system_session
 from app.demo import DEMO_EMAIL, seed_demo, seed_demo_approver
+from app.identity.models import Organization
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import outage_lasting
 

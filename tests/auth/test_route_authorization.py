@@ -6,7 +6,7 @@ from typing import Any
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.auth.dependencies import RequireRole
+from app.identity.dependencies import RequireRole
 from tests.helpers import make_app
 
 PUBLIC = {

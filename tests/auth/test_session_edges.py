@@ -8,9 +8,9 @@ from typing import Any
 import jwt
 from sqlalchemy import select
 
-from app.auth.models import User
 from app.config import Settings
 from app.core.tenancy import system_session
+from app.identity.models import User
 from tests.helpers import (
     PASSWORD,
     Api,
@@ -78,7 +78,7 @@ async def test_refresh_rotation_does_not_extend_the_session(api: Api, app: Any) 
     second = (
         await api.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
     ).json()
-    from app.auth.models import RefreshToken, TokenFamily
+    from app.identity.models import RefreshToken, TokenFamily
 
     async with system_session(app.state.database, "test inspection") as session:
         family = (

@@ -5,8 +5,8 @@ from typing import Any
 import bcrypt
 from sqlalchemy import select, update
 
-from app.auth.models import LoginThrottle, User
 from app.core.tenancy import system_session
+from app.identity.models import LoginThrottle, User
 from tests.helpers import (
     PASSWORD,
     Api,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.auth import passwords
+from app.identity import passwords
 from tests.helpers import PASSWORD, Api, Session, assert_error, make_client
 
 COPY_PASSWORD = "Attackers-Copy-7!"

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from app.auth.dependencies import Principal, requires
-from app.auth.roles import Role
 from app.core.routing import APIRouter
+from app.identity.dependencies import Principal, requires
+from app.identity.roles import Role
 from tests.helpers import PASSWORD, Api, assert_error, make_app, make_client, unique_email
 
 

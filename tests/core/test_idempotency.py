@@ -6,10 +6,10 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.idempotency import IdempotencyKey, Reservation, _lock_id
 from app.core.tenancy import system_session
+from app.identity.models import User
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import PASSWORD, assert_error, unique_email
 

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import func, select
 
-from app.auth.dependencies import EngineerPrincipal
+from app.core.db import SessionDep
+from app.core.errors import Conflict
 from app.core.routing import APIRouter, UnitOfWorkRoute
-from app.db import SessionDep
-from app.errors import Conflict
+from app.identity.dependencies import EngineerPrincipal
 from app.outages import service as outages
 from app.outages.models import Outage
 from app.outages.schemas import OutageCreate

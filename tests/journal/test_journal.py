@@ -20,8 +20,8 @@ from app.auth.service import register
 from app.background import open_database
 from app.config import Settings
 from app.core.actors import SYSTEM
+from app.core.db import Database
 from app.core.tenancy import tenant_session
-from app.db import Database
 from app.journal import journal
 from app.journal.entries import Change
 from app.journal.models import AuditLog, DomainEvent

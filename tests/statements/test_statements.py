@@ -18,9 +18,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from stellar_sdk import Keypair
 
-from app.auth.models import Organization
 from app.core.clock import utcnow
 from app.core.tenancy import system_session
+from app.identity.models import Organization
 from app.outages.models import Outage
 from app.payments.models import Payment
 from app.sla.models import SlaResult

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from app.background import open_database
 from app.config import Environment, Settings
-from app.db import refuse_rls_bypass
+from app.core.db import refuse_rls_bypass
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import Api, make_app, make_client
 from tests.outages.conftest import new_outage

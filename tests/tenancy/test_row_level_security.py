@@ -11,8 +11,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from app.background import open_database
 from app.config import Settings
+from app.core.db import Base, Database, refuse_rls_bypass
 from app.core.tenancy import TenantMixin, cross_tenant, system_session, tenant_session
-from app.db import Base, Database, refuse_rls_bypass
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import Api
 from tests.outages.conftest import new_outage

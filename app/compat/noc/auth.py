@@ -11,15 +11,15 @@ from fastapi.responses import StreamingResponse
 
 from app.auth import router as v1
 from app.auth import sessions
-from app.auth.cookies import check_cookie_request, secure_cookies, set_session_cookies
-from app.auth.dependencies import CurrentPrincipal, SettingsDep
 from app.auth.schemas import LoginRequest, RefreshRequest
 from app.compat.noc import shapes
 from app.compat.noc.routing import compat_router
 from app.compat.noc.shapes import ROLE_NAMES
 from app.config import Settings
-from app.db import SessionDep
-from app.errors import Unauthorized
+from app.core.db import SessionDep
+from app.core.errors import Unauthorized
+from app.identity.cookies import check_cookie_request, secure_cookies, set_session_cookies
+from app.identity.dependencies import CurrentPrincipal, SettingsDep
 from app.preferences import router as preferences
 from app.preferences.schemas import Preferences
 

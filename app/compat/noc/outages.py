@@ -9,12 +9,12 @@ import orjson
 from fastapi import Query, Request, status
 from pydantic import Field
 
-from app.auth.dependencies import CurrentPrincipal, EngineerPrincipal
 from app.compat.noc import shapes
 from app.compat.noc.pages import CompatPage, CompatPageDep
 from app.compat.noc.routing import compat_router
+from app.core.db import SessionDep
 from app.core.pagination import TOTAL_CAP
-from app.db import SessionDep
+from app.identity.dependencies import CurrentPrincipal, EngineerPrincipal
 from app.outages import import_router, listing, presenter, service
 from app.outages.dependencies import OutageDep, OutageId
 from app.outages.resolve import resolve

@@ -10,8 +10,8 @@ from fastapi import Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from app.core.errors import ValidationFailed, render_handled_error, validation_details
 from app.core.routing import APIRouter, UnitOfWorkRoute
-from app.errors import ValidationFailed, render_handled_error, validation_details
 
 
 def flat_error(body: dict[str, Any]) -> dict[str, Any]:

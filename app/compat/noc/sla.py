@@ -9,22 +9,22 @@ from fastapi import Depends, Path, Query, status
 from pydantic import Field
 
 from app.analytics import router as analytics
-from app.auth.dependencies import (
+from app.compat.noc import shapes
+from app.compat.noc.pages import CompatPageDep
+from app.compat.noc.routing import compat_router
+from app.core.db import SessionDep
+from app.core.errors import NotFound
+from app.core.schemas import InputModel
+from app.disputes import router as disputes
+from app.disputes import service as dispute_service
+from app.disputes.filters import DisputeFilters
+from app.disputes.schemas import DisputeCreate, DisputeOut, DisputeResolve
+from app.identity.dependencies import (
     AdminPrincipal,
     CurrentPrincipal,
     EngineerPrincipal,
     OperatorPrincipal,
 )
-from app.compat.noc import shapes
-from app.compat.noc.pages import CompatPageDep
-from app.compat.noc.routing import compat_router
-from app.core.schemas import InputModel
-from app.db import SessionDep
-from app.disputes import router as disputes
-from app.disputes import service as dispute_service
-from app.disputes.filters import DisputeFilters
-from app.disputes.schemas import DisputeCreate, DisputeOut, DisputeResolve
-from app.errors import NotFound
 from app.outages import service as outages
 from app.payments import reconciliation_router as reconciliation
 from app.payments import router as payments

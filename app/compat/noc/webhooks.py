@@ -8,13 +8,13 @@ from fastapi import Path, Query, Response, status
 from pydantic import AliasChoices, Field
 from sqlalchemy import select
 
-from app.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from app.compat.noc import shapes
 from app.compat.noc.pages import CompatPage
 from app.compat.noc.routing import compat_router
+from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.core.schemas import InputModel
-from app.db import SessionDep
-from app.errors import NotFound
+from app.identity.dependencies import AdminPrincipal, CurrentPrincipal
 from app.wallets import router as wallets
 from app.wallets.models import Wallet
 from app.wallets.schemas import WalletRegister

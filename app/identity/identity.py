@@ -16,18 +16,18 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import Scope
 
-from app.auth.cookies import ACCESS_COOKIE
-from app.auth.models import ApiKey
-from app.auth.tokens import (
+from app.config import Settings
+from app.core import crossings
+from app.core.db import Database
+from app.core.tenancy import scope_session_to
+from app.identity.cookies import ACCESS_COOKIE
+from app.identity.models import ApiKey
+from app.identity.tokens import (
     ACCESS_CLAIMS_STATE,
     API_KEY_PREFIX,
     decode_access_token,
     hash_secret,
 )
-from app.config import Settings
-from app.core import crossings
-from app.core.tenancy import scope_session_to
-from app.db import Database
 
 CACHE_SECONDS = 60.0
 CACHE_MAX = 10_000
@@ -72,7 +72,9 @@ class RateLimitIdentity:
             return cached[1]
         database: Database = self.database_getter()  # type: ignore[operator]
         async with database.sessionmaker() as session:
-            owner = await crossings.secret_owner(session, "api_key", key_hash)
+            owner = await crossings.secret_owner(
+                session, "api_key", key_hash, held_by=ApiKey.key_hash
+            )
             valid = owner is not None and await _unrevoked(session, owner)
         if len(self._keys) >= CACHE_MAX:
             self._keys.clear()

@@ -14,22 +14,22 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Request
 from sqlalchemy import bindparam, select, text, update
 
-from app.auth.cookies import ACCESS_COOKIE, check_cookie_request
-from app.auth.models import ApiKey, TokenFamily, User
-from app.auth.roles import Role
-from app.auth.tokens import (
+from app.config import Settings
+from app.core import crossings, idempotency
+from app.core.actors import Actor
+from app.core.clock import utcnow
+from app.core.db import SessionDep, dialect_of
+from app.core.errors import Forbidden, Unauthorized
+from app.core.tenancy import first_statement_scoped, scope_session_to
+from app.identity.cookies import ACCESS_COOKIE, check_cookie_request
+from app.identity.models import ApiKey, TokenFamily, User
+from app.identity.roles import Role
+from app.identity.tokens import (
     ACCESS_CLAIMS_STATE,
     API_KEY_PREFIX,
     decode_access_token,
     hash_secret,
 )
-from app.config import Settings
-from app.core import crossings, idempotency
-from app.core.actors import Actor
-from app.core.clock import utcnow
-from app.core.tenancy import first_statement_scoped, scope_session_to
-from app.db import SessionDep, dialect_of
-from app.errors import Forbidden, Unauthorized
 
 
 def _bearer_token(authorization: str | None) -> str | None:
@@ -127,7 +127,9 @@ async def _user_principal(
 
 
 async def _api_key_principal(session: Any, secret: str) -> Principal:
-    owner = await crossings.secret_owner(session, "api_key", hash_secret(secret))
+    owner = await crossings.secret_owner(
+        session, "api_key", hash_secret(secret), held_by=ApiKey.key_hash
+    )
     if owner is None:
         raise Unauthorized("Invalid or revoked API key.")
     await scope_session_to(session, owner.organization_id)

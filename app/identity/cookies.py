@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 
 from app.config import Environment, Settings
-from app.errors import Forbidden
+from app.core.errors import Forbidden
 
 ACCESS_COOKIE = "apex_access"
 REFRESH_COOKIE = "apex_refresh"

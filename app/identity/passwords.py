@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from passlib.context import CryptContext
 
 from app.config import get_settings
-from app.errors import RateLimited
+from app.core.errors import RateLimited
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ not the one whose claim the approval settles."""
 from __future__ import annotations
 
 from app.core.actors import Actor
-from app.errors import Forbidden
+from app.core.errors import Forbidden
 
 
 def second_person(actor: Actor, *parties: str | None, what: str) -> None:

@@ -32,10 +32,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import LoginThrottle
 from app.config import Settings
 from app.core.clock import utcnow
-from app.db import dialect_of
+from app.core.db import dialect_of
+from app.identity.models import LoginThrottle
 
 
 @dataclass(frozen=True, slots=True)
