@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and the test suite."""
 
 from app.audit.models import AuditAnchor, AuditChainHead
-from app.contracts.models import Counterparty, SlaContract
+from app.contracts.models import Counterparty, SlaContract, SlaPolicy
 from app.core.db import Base
 from app.core.idempotency import IdempotencyKey
 from app.disputes.models import Dispute
@@ -22,7 +22,7 @@ from app.outages.models import Outage, RootCauseAnalysis
 from app.overrides.models import MttrOverride
 from app.pauses.models import ClockPause
 from app.payments.models import Payment, PaymentAttempt, PayoutBatch, ReconciliationRun
-from app.sla.models import SlaPolicy, SlaResult
+from app.sla.models import SlaResult
 from app.statements.models import Statement
 from app.stellar.models import LedgerAccount, LedgerTransaction, LedgerTrustline
 from app.wallets.models import BalanceCache, Wallet

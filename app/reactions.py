@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.journal.entries import Change
 from app.journal.reactions import REACTIONS
-from app.outages.models import Outage
+from app.outages import service as outages
+from app.outages.models import Outage, OutageStatus
 from app.payments.planning import plan_for_result
 from app.sla import service as sla
 from app.sla import settlement
@@ -46,6 +47,19 @@ async def record_on_contract(session: AsyncSession, change: Change, result: SlaR
     sla.record_on_contract(session, result)
 
 
+async def reassign_open_outages(session: AsyncSession, change: Change, contract: Any) -> None:
+    await outages.reassign_open(session)
+
+
+async def resettle_after_override(session: AsyncSession, change: Change, outage: Outage) -> None:
+    await settlement.settle(session, outage, change.actor, trigger="override")
+
+
+async def resettle_after_pause(session: AsyncSession, change: Change, outage: Outage) -> None:
+    if outage.status == OutageStatus.resolved:
+        await settlement.settle(session, outage, change.actor, trigger="pause")
+
+
 def install() -> None:
     """Declares every reaction (idempotent); called once per process at start-up."""
     declarations: list[tuple[str, Any]] = [
@@ -53,6 +67,12 @@ def install() -> None:
         ("sla.calculated", plan_payout),
         ("sla.calculated", record_on_contract),
         ("sla.confirmed", plan_payout),
+        ("sla.override_approved", resettle_after_override),
+        ("sla.override_rejected", resettle_after_override),
+        ("outage.pause_approved", resettle_after_pause),
+        ("outage.pause_rejected", resettle_after_pause),
+        ("sla.contract_created", reassign_open_outages),
+        ("sla.contract_changed", reassign_open_outages),
     ]
     for kind, reaction in declarations:
         REACTIONS.on(kind, reaction)

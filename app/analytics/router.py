@@ -22,6 +22,7 @@ from app.analytics.schemas import (
     SlaWindowOut,
     TrendsOut,
 )
+from app.contracts.engine import Severity
 from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import ValidationFailed
@@ -29,7 +30,6 @@ from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.core.spreadsheet import spreadsheet_safe
 from app.identity.dependencies import CurrentPrincipal
-from app.sla.engine import Severity
 
 router = APIRouter(tags=["Analytics"])
 

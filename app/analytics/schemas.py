@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from pydantic import Field, RootModel, computed_field
 from pydantic.json_schema import SkipJsonSchema
 
+from app.contracts.engine import Severity
 from app.core.schemas import OutputModel, UsdcOut, UTCTimestamp
-from app.sla.engine import Severity
 
 SlaState = Literal["in_progress", "violated", "no_policy"]
 IsoTimestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]

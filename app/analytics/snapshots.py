@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.engine import clock
+from app.contracts.models import SlaPolicy
 from app.core.clock import isoformat
 from app.outages.models import Outage
-from app.sla.engine import clock
 from app.sla.exclusions import ClockOf, excluded_seconds
-from app.sla.models import SlaPolicy, SlaResult
+from app.sla.models import SlaResult
 
 EXPORT_MAX_ROWS = 100_000
 EXPORT_COLUMNS = (

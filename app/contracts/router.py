@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import Path, Query, status
 from sqlalchemy import select
 
-from app.contracts import service
+from app.contracts import policies, service
+from app.contracts.engine import PolicyTerms, Severity
 from app.contracts.models import Counterparty, SlaContract
 from app.contracts.schemas import (
     ContractCreate,
@@ -14,15 +15,14 @@ from app.contracts.schemas import (
     CounterpartyCreate,
     CounterpartyOut,
     CounterpartyUpdate,
+    PolicyOut,
+    PolicyUpdate,
     TermsVersionOut,
 )
 from app.core.db import SessionDep
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
 from app.identity.dependencies import AdminPrincipal, CurrentPrincipal
-from app.sla import policies
-from app.sla.engine import PolicyTerms, Severity
-from app.sla.schemas import PolicyOut, PolicyUpdate
 
 router = APIRouter(tags=["Contracts"])
 

@@ -1,16 +1,62 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import AwareDatetime, InputModel, OutputModel, UTCTimestamp
-from app.sla.engine import Severity
-from app.sla.schemas import PolicyOut, PolicyUpdate
+from app.contracts.engine import MAX_MTTR_MINUTES, Severity
+from app.core.schemas import (
+    AwareDatetime,
+    ExactNumber,
+    InputModel,
+    OutputModel,
+    UsdcOut,
+    UTCTimestamp,
+    WholeNumber,
+    integer_only,
+)
 from app.wallets.schemas import StellarAddress
 
 Name = Annotated[str, Field(min_length=1, max_length=255)]
+Mttr = Annotated[int, Field(ge=0, le=MAX_MTTR_MINUTES, description="Whole minutes."), integer_only]
+
+
+# USDC amounts in a request: JSON numbers, at most 7 decimal places, within a bound.
+PenaltyPerMinute = Annotated[
+    ExactNumber,
+    Field(ge=0, le=100_000, max_digits=17, decimal_places=7),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100_000, "multipleOf": 1e-7}),
+]
+RewardBase = Annotated[
+    ExactNumber,
+    Field(ge=0, le=1_000_000, max_digits=17, decimal_places=7),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1_000_000, "multipleOf": 1e-7}),
+]
+
+
+class PolicyUpdate(InputModel):
+    threshold_minutes: WholeNumber = Field(ge=1, le=10_080, description="1 minute .. 7 days.")
+    penalty_per_minute: PenaltyPerMinute
+    reward_base: RewardBase
+
+    @field_validator("penalty_per_minute", "reward_base", mode="before")
+    @classmethod
+    def _no_floats_with_noise(cls, value: Any) -> Any:
+        # 0.1 as a JSON float is 0.1000000000000000055...; read it as the decimal it reads as.
+        return Decimal(repr(value)) if isinstance(value, float) else value
+
+
+class PolicyOut(OutputModel):
+    threshold_minutes: int
+    penalty_per_minute: UsdcOut
+    reward_base: UsdcOut
+    version: int
+    policy_id: str = Field(validation_alias="id")
+    created_at: UTCTimestamp
+
+
 SiteRef = Annotated[str, Field(min_length=1, max_length=255)]
 Kind = Literal["contractor", "customer", "internal"]
 

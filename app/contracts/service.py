@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts import rules
+from app.contracts import policies, rules
+from app.contracts.engine import PolicyTerms, Severity
 from app.contracts.models import Counterparty, CounterpartyKind, SlaContract
 from app.contracts.schemas import (
     ContractCreate,
@@ -28,9 +29,6 @@ from app.core.loading import get_or_404
 from app.core.locks import transaction_lock
 from app.journal import journal
 from app.journal.entries import Change
-from app.outages.models import Outage, OutageStatus
-from app.sla import policies
-from app.sla.engine import PolicyTerms, Severity
 
 # The default contract is in force for all time: no outage predates it.
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
@@ -112,36 +110,6 @@ def choose(known: Sequence[SlaContract], outage: Any) -> SlaContract:
     return found
 
 
-async def in_force(session: AsyncSession, outage: Outage) -> SlaContract:
-    return choose(await contracts(session), outage)
-
-
-async def assign(session: AsyncSession, outage: Outage) -> SlaContract:
-    """Settles the outage under the contract in force for its site at detection."""
-    contract = await in_force(session, outage)
-    outage.contract_id = contract.id
-    return contract
-
-
-async def reassign_open(session: AsyncSession, actor: Actor) -> int:
-    """After a contract's scope or dates change: open outages move to the contract now in
-    force for them (resolved ones keep the contract they were settled under)."""
-    known = await contracts(session)
-    moved = 0
-    open_outages = await session.execute(
-        select(Outage)
-        .where(Outage.status != OutageStatus.resolved)
-        .order_by(Outage.id)
-        .with_for_update()
-    )
-    for outage in open_outages.scalars():  # locked in id order, as every writer of outages
-        found = choose(known, outage)
-        if found.id != outage.contract_id:
-            outage.contract_id = found.id
-            moved += 1
-    return moved
-
-
 async def default_contract(session: AsyncSession) -> SlaContract:
     return (
         await session.execute(select(SlaContract).where(SlaContract.is_default.is_(True)))
@@ -169,6 +137,7 @@ async def _record(
             entity_id=row.id,
             data=data,
         ),
+        subject=row,
     )
 
 
@@ -265,7 +234,7 @@ async def create_contract(
     await _record(
         session, organization_id, actor, "sla.contract_created", contract, _data(contract)
     )
-    await reassign_open(session, actor)
+    await journal.follow_up(session)  # open outages move to it: app/reactions.py
     return contract
 
 
@@ -303,5 +272,5 @@ async def update_contract(
     await _record(
         session, contract.organization_id, actor, "sla.contract_changed", contract, _data(contract)
     )
-    await reassign_open(session, actor)
+    await journal.follow_up(session)  # open outages move to it: app/reactions.py
     return contract

@@ -4,8 +4,8 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, computed_field
 
+from app.contracts.schemas import Mttr
 from app.core.schemas import InputModel, OutputModel, UsdcOut, UTCTimestamp
-from app.outages.schemas import Mttr
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Notes = Annotated[str, Field(max_length=5000)]

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts import policies
 from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.errors import Conflict, ValidationFailed
@@ -17,8 +18,8 @@ from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages import service as outages
 from app.overrides import service as overrides
-from app.sla import policies, settlement
 from app.sla import service as sla
+from app.sla import settlement
 
 
 async def get(session: AsyncSession, dispute_id: str, *, for_update: bool = False) -> Dispute:

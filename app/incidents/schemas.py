@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from app.contracts.engine import Severity
 from app.core.schemas import InputModel, OutputModel
-from app.sla.engine import Severity
 
 Title = Annotated[str, Field(min_length=1, max_length=255)]
 Description = Annotated[str, Field(min_length=10, max_length=4000)]

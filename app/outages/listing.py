@@ -34,6 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.engine import clock
+from app.contracts.models import SlaPolicy
 from app.core.clock import utcnow
 from app.core.db import UTCDateTime, dialect_of
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
@@ -41,9 +43,8 @@ from app.core.schemas import usdc_number
 from app.outages.models import Outage
 from app.outages.schemas import SLA_STATUS_KEYS, OutageOut
 from app.outages.service import STATUS_ALIASES
-from app.sla.engine import clock
 from app.sla.exclusions import ClockOf, excluded_seconds
-from app.sla.models import SlaPolicy, SlaResult
+from app.sla.models import SlaResult
 
 MAX_WORDS = 20
 _COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("location", "sla_status"))

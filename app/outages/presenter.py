@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.engine import clock
+from app.contracts.models import SlaPolicy
 from app.core.clock import utcnow
 from app.core.schemas import usdc_number
 from app.journal.journal import journal_of
@@ -29,10 +31,9 @@ from app.pauses.schemas import PauseOut
 from app.payments import service as payments
 from app.payments.presenter import present as present_payment
 from app.payments.schemas import PaymentOut
-from app.sla.engine import clock
 from app.sla.exclusions import ClockOf, excluded_seconds
 from app.sla.holds import hold_reason
-from app.sla.models import SlaPolicy, SlaResult
+from app.sla.models import SlaResult
 
 _COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("location", "sla_status"))
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import Select, String
 
+from app.contracts import policies
 from app.contracts import service as contracts
 from app.core.db import UTCDateTime, json_array_contains
 from app.core.together import Read, Reads
-from app.sla import policies
 from app.webhooks.fanout import subscriptions_exist
 
 

@@ -6,6 +6,7 @@ from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from app.contracts.engine import Severity
 from app.core.db import SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, plain, stream_export
 from app.core.pagination import TOTAL_CAP, Page, PageParamsDep
@@ -31,7 +32,6 @@ from app.outages.schemas import (
     TimelineOut,
 )
 from app.outages.timeline import entries
-from app.sla.engine import Severity
 
 router = APIRouter(prefix="/outages", tags=["Outages"])
 

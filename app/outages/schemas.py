@@ -13,6 +13,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from app.config import get_settings
+from app.contracts.engine import Rating, Severity, SlaStatus
+from app.contracts.schemas import Mttr
 from app.core.schemas import (
     AwareDatetime,
     InputModel,
@@ -26,7 +28,6 @@ from app.core.schemas import (
 from app.overrides.schemas import OverrideOut
 from app.pauses.schemas import PauseOut
 from app.payments.schemas import PaymentOut
-from app.sla.engine import MAX_MTTR_MINUTES, Rating, Severity, SlaStatus
 
 _limits = get_settings()
 SiteName = Annotated[str, Field(min_length=1, max_length=_limits.max_site_name_length)]
@@ -34,7 +35,6 @@ Description = Annotated[str, Field(max_length=_limits.max_description_length)]
 ServiceName = Annotated[str, Field(min_length=1, max_length=100)]
 Services = Annotated[list[ServiceName], Field(max_length=_limits.max_affected_services_count)]
 ShortText = Annotated[str, Field(min_length=1, max_length=128)]
-Mttr = Annotated[int, Field(ge=0, le=MAX_MTTR_MINUTES, description="Whole minutes."), integer_only]
 Subscribers = Annotated[int, Field(ge=0, le=1_000_000_000), integer_only]
 MttrSource = Literal["clock", "approved_override", "reported", "imported"]
 MTTR_SOURCE_DOC = (

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts import service as contracts
+from app.contracts.engine import Severity, is_escalation
 from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.correlation import get_correlation_id
@@ -20,7 +22,6 @@ from app.journal.entries import Change, Note
 from app.outages import queries
 from app.outages.models import Outage, OutageStatus, RootCauseAnalysis
 from app.outages.schemas import OutageCreate, OutageUpdate, RcaRequest
-from app.sla.engine import Severity, is_escalation
 
 STATUS_ALIASES = {"active": OutageStatus.open}
 
@@ -281,3 +282,22 @@ async def rca_of(session: AsyncSession, outage_id: str) -> RootCauseAnalysis | N
             select(RootCauseAnalysis).where(RootCauseAnalysis.outage_id == outage_id)
         )
     ).scalar_one_or_none()
+
+
+async def reassign_open(session: AsyncSession) -> int:
+    """After a contract's scope or dates change: open outages move to the contract now in
+    force for them (resolved ones keep the contract they were settled under)."""
+    known = await contracts.contracts(session)
+    moved = 0
+    open_outages = await session.execute(
+        select(Outage)
+        .where(Outage.status != OutageStatus.resolved)
+        .order_by(Outage.id)
+        .with_for_update()
+    )
+    for outage in open_outages.scalars():  # locked in id order, as every writer of outages
+        found = contracts.choose(known, outage)
+        if found.id != outage.contract_id:
+            outage.contract_id = found.id
+            moved += 1
+    return moved

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.actors import SYSTEM, Actor
+from app.core.actors import Actor
 from app.core.clock import isoformat, utcnow
 from app.core.errors import Conflict
 from app.core.loading import get_or_404
@@ -20,7 +20,6 @@ from app.journal.entries import Change, Note
 from app.outages import service as outages
 from app.outages.models import Outage
 from app.overrides.models import MttrOverride, OverrideSource, OverrideStatus
-from app.sla import settlement
 
 
 def data_of(override: MttrOverride) -> dict[str, Any]:
@@ -56,31 +55,22 @@ async def _announce(
         Change(
             organization_id=outage.organization_id,
             actor=actor,
-            kind="outage.noted",
+            kind=f"sla.{event}",
+            entity_type="mttr_override",
+            entity_id=override.id,
+            data=data,
             note=Note(outage.id, event, messages[event], data),
-            audited=False,
         ),
-    )
-    event_type = (
-        "sla.override_requested" if event == "override_requested" else "sla.override_decided"
+        subject=outage,
     )
     journal.record(
         session,
         Change(
             organization_id=outage.organization_id,
             actor=actor,
-            kind=f"sla.{event}",
-            entity_type="mttr_override",
-            entity_id=override.id,
-            data=data,
-        ),
-    )
-    journal.record(
-        session,
-        Change(
-            organization_id=outage.organization_id,
-            actor=SYSTEM,
-            kind=event_type,
+            kind="sla.override_requested"
+            if event == "override_requested"
+            else "sla.override_decided",
             entity_type="mttr_override",
             entity_id=override.id,
             publish=data,
@@ -198,7 +188,7 @@ async def decide(
     await session.flush()
     event = "override_approved" if approve else "override_rejected"
     await _announce(session, outage, override, actor, event)
-    await settlement.settle(session, outage, actor, trigger="override")
+    await journal.follow_up(session)  # re-settled on the decision: app/reactions.py
     return override
 
 

@@ -20,7 +20,6 @@ from app.outages import service as outages
 from app.outages.models import Outage, OutageStatus
 from app.pauses.models import ClockPause, PauseStatus
 from app.pauses.schemas import PauseEnd, PauseStart
-from app.sla import settlement
 
 
 def data_of(pause: ClockPause) -> dict[str, Any]:
@@ -49,6 +48,7 @@ async def _note(
             data=data_of(pause),
             note=Note(outage.id, event, text, data_of(pause)),
         ),
+        subject=outage,
     )
 
 
@@ -195,8 +195,7 @@ async def decide(
     event = "pause_approved" if approve else "pause_rejected"
     text = "Clock pause approved" if approve else "Clock pause rejected: its time counts"
     await _note(session, outage, pause, actor, event, text)
-    if outage.status == OutageStatus.resolved:
-        await settlement.settle(session, outage, actor, trigger="pause")
+    await journal.follow_up(session)  # a resolved outage is re-settled: app/reactions.py
     return pause
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.engine import signed_amount
 from app.contracts.models import Counterparty
 from app.core.actors import SYSTEM, Actor
 from app.core.correlation import get_correlation_id
@@ -36,15 +37,6 @@ def committed(payment: Payment) -> bool:
     return payment.status in (PaymentStatus.pending, PaymentStatus.confirmed) or (
         payment.status == PaymentStatus.failed and payment.failure_code == TIMED_OUT
     )
-
-
-def signed_amount(payment_type: str, amount: Decimal) -> Decimal:
-    """Money towards the ops team is positive, towards the pool negative."""
-    if payment_type in (PaymentType.reward, "reward"):
-        return amount
-    if payment_type in (PaymentType.penalty, "penalty"):
-        return -amount
-    return Decimal(0)
 
 
 async def outage_payments(session: AsyncSession, outage_id: str) -> list[Payment]:

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.engine import clock
+from app.contracts.models import SlaPolicy
 from app.core.actors import SYSTEM
 from app.core.clock import isoformat, utcnow
 from app.core.db import Database
@@ -21,9 +23,7 @@ from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages.models import Outage, OutageStatus
 from app.outages.service import summary
-from app.sla.engine import clock
 from app.sla.exclusions import ClockOf, excluded_seconds
-from app.sla.models import SlaPolicy
 
 BATCH = 2000
 

@@ -7,13 +7,13 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.engine import signed_amount
 from app.core.actors import Actor
 from app.core.db import database_of
 from app.jobs.models import Job
 from app.jobs.registry import job_handler
 from app.journal import journal
 from app.journal.entries import Change
-from app.payments.planning import signed_amount
 from app.sla.models import SlaResult
 from app.sla.service import RECORD_ON_CONTRACT
 from app.stellar.runtime import source_lock, stellar_of

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.sla.engine import MAX_MTTR_MINUTES
+from app.contracts.engine import MAX_MTTR_MINUTES
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,38 +13,6 @@ from app.core.ids import new_id
 from app.core.tenancy import TenantMixin
 
 
-class SlaPolicy(TenantMixin, Base):
-    """One severity's terms of one contract at one version. Never updated: a change writes a
-    new version and moves `is_current`, so every result can name the exact terms it used."""
-
-    __tablename__ = "sla_policies"
-    __table_args__ = (
-        Index(
-            "ix_sla_policies_contract_version", "contract_id", "version", "severity", unique=True
-        ),
-        Index(
-            "ix_sla_policies_contract_current",
-            "contract_id",
-            "severity",
-            unique=True,
-            postgresql_where=text("is_current"),
-            sqlite_where=text("is_current"),
-        ),
-    )
-
-    id: Mapped[str] = mapped_column(String(30), primary_key=True, default=lambda: new_id("pol"))
-    # The contract these terms belong to (versions are numbered per contract).
-    contract_id: Mapped[str] = mapped_column(ForeignKey("sla_contracts.id"))
-    severity: Mapped[str] = mapped_column(String(16))
-    version: Mapped[int]
-    threshold_minutes: Mapped[int]
-    penalty_per_minute: Mapped[Decimal]
-    reward_base: Mapped[Decimal]
-    is_current: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime]
-    created_by: Mapped[str | None] = mapped_column(String(64))
-
-
 class SlaResult(TenantMixin, Base):
     __tablename__ = "sla_results"
     __table_args__ = (

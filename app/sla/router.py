@@ -5,7 +5,10 @@ from typing import Any
 from fastapi import status
 from fastapi.responses import JSONResponse
 
+from app.contracts import policies
 from app.contracts import service as contracts
+from app.contracts.engine import PolicyTerms, Severity, evaluate
+from app.contracts.schemas import PolicyOut, PolicyUpdate
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.routing import APIRouter
@@ -18,16 +21,13 @@ from app.outages.models import OutageStatus
 from app.outages.schemas import SlaResultOut
 from app.payments import service as payments
 from app.payments.models import Payment, PaymentStatus
-from app.sla import contract, policies, service
-from app.sla.engine import PolicyTerms, Severity, evaluate
+from app.sla import contract, service
 from app.sla.models import SlaResult
 from app.sla.schemas import (
     CalculatedResultOut,
     CalculateOut,
     CalculateRequest,
     JobAccepted,
-    PolicyOut,
-    PolicyUpdate,
     PreviewOut,
     PreviewRequest,
     RecalculateOut,

@@ -1,56 +1,19 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, WithJsonSchema, field_validator
+from pydantic import BaseModel, Field, StrictBool
 
+from app.contracts.engine import Severity
+from app.contracts.schemas import Mttr, PolicyOut
 from app.core.schemas import (
-    ExactNumber,
     InputModel,
     OutputModel,
     UsdcOut,
-    UTCTimestamp,
-    WholeNumber,
 )
-from app.outages.schemas import Mttr, SlaResultOut
-from app.sla.engine import Severity
+from app.outages.schemas import SlaResultOut
 
 OutageIdField = Annotated[str, Field(min_length=1, max_length=64)]
-
-
-# USDC amounts in a request: JSON numbers, at most 7 decimal places, within a bound.
-PenaltyPerMinute = Annotated[
-    ExactNumber,
-    Field(ge=0, le=100_000, max_digits=17, decimal_places=7),
-    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100_000, "multipleOf": 1e-7}),
-]
-RewardBase = Annotated[
-    ExactNumber,
-    Field(ge=0, le=1_000_000, max_digits=17, decimal_places=7),
-    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1_000_000, "multipleOf": 1e-7}),
-]
-
-
-class PolicyUpdate(InputModel):
-    threshold_minutes: WholeNumber = Field(ge=1, le=10_080, description="1 minute .. 7 days.")
-    penalty_per_minute: PenaltyPerMinute
-    reward_base: RewardBase
-
-    @field_validator("penalty_per_minute", "reward_base", mode="before")
-    @classmethod
-    def _no_floats_with_noise(cls, value: Any) -> Any:
-        # 0.1 as a JSON float is 0.1000000000000000055...; read it as the decimal it reads as.
-        return Decimal(repr(value)) if isinstance(value, float) else value
-
-
-class PolicyOut(OutputModel):
-    threshold_minutes: int
-    penalty_per_minute: UsdcOut
-    reward_base: UsdcOut
-    version: int
-    policy_id: str = Field(validation_alias="id")
-    created_at: UTCTimestamp
 
 
 class SlaConfigOut(OutputModel):

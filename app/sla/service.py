@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.models import SlaContract
+from app.contracts import policies
+from app.contracts.engine import Outcome, Severity, evaluate
+from app.contracts.models import SlaContract, SlaPolicy
 from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.correlation import get_correlation_id
@@ -20,9 +22,7 @@ from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages.models import Outage, OutageStatus
 from app.overrides.models import MttrOverride, OverrideStatus
-from app.sla import policies
-from app.sla.engine import Outcome, Severity, evaluate
-from app.sla.models import SlaPolicy, SlaResult
+from app.sla.models import SlaResult
 
 RECORD_ON_CONTRACT = "sla.record_on_contract"
 

@@ -15,17 +15,18 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts import policies
 from app.contracts import service as contracts
+from app.contracts.engine import Severity, evaluate
+from app.contracts.models import SlaPolicy
 from app.core.actors import Actor
 from app.journal import journal
 from app.journal.entries import Change
 from app.outages.models import Outage
-from app.sla import policies
 from app.sla import service as sla
-from app.sla.engine import Severity, evaluate
 from app.sla.exclusions import ClockOf, spans_of
 from app.sla.measure import Measurement, Span, measure
-from app.sla.models import SlaPolicy, SlaResult
+from app.sla.models import SlaResult
 
 CLOCK = "clock"
 APPROVED_OVERRIDE = "approved_override"
@@ -79,7 +80,9 @@ async def settle(
     if policy is None and latest is not None:
         policy = await policies.policy_by_id(session, latest.policy_id)
     elif policy is None:
-        contract = await contracts.assign(session, outage)
+        # Settled under the contract in force for its site at detection.
+        contract = contracts.choose(await contracts.contracts(session), outage)
+        outage.contract_id = contract.id
         policy = await policies.current_policy(session, contract.id, Severity(outage.severity))
     outcome = evaluate(outage.mttr_minutes, policies.terms_of(policy))
     override_id = override.id if override else None

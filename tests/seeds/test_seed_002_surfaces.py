@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.sla.engine import Severity
+from app.contracts.engine import Severity
 from tests.helpers import Api, Session, assert_error
 from tests.payments.conftest import (
     Wallets,

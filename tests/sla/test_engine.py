@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.sla.engine import (
+from app.contracts.engine import (
     DEFAULT_TERMS,
     MAX_MTTR_MINUTES,
     PaymentType,

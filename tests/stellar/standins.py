@@ -24,7 +24,7 @@ from stellar_sdk import Asset, Keypair, SorobanDataBuilder, TransactionEnvelope,
 from stellar_sdk import xdr as x
 from stellar_sdk.operation import InvokeHostFunction
 
-from app.sla.engine import DEFAULT_TERMS, Severity, evaluate
+from app.contracts.engine import DEFAULT_TERMS, Severity, evaluate
 from app.stellar.network import amount_text, to_stroops
 from app.stellar.rules import AccountState, accounts_touched, apply, asset_key, signed_by
 

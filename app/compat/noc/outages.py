@@ -12,6 +12,7 @@ from pydantic import Field
 from app.compat.noc import shapes
 from app.compat.noc.pages import CompatPage, CompatPageDep
 from app.compat.noc.routing import compat_router
+from app.contracts.engine import Severity
 from app.core.db import SessionDep
 from app.core.pagination import TOTAL_CAP
 from app.identity.dependencies import CurrentPrincipal, EngineerPrincipal
@@ -19,7 +20,6 @@ from app.outages import import_router, listing, presenter, service
 from app.outages.dependencies import OutageDep, OutageId
 from app.outages.resolve import resolve
 from app.outages.schemas import OutageCreate, ResolveRequest
-from app.sla.engine import Severity
 
 router = compat_router()
 

@@ -12,6 +12,7 @@ from app.analytics import router as analytics
 from app.compat.noc import shapes
 from app.compat.noc.pages import CompatPageDep
 from app.compat.noc.routing import compat_router
+from app.contracts.engine import Severity
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.schemas import InputModel
@@ -31,7 +32,6 @@ from app.payments import router as payments
 from app.payments import service as payment_service
 from app.sla import router as sla
 from app.sla import service as sla_service
-from app.sla.engine import Severity
 from app.sla.schemas import PreviewRequest
 
 router = compat_router()

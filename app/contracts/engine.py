@@ -166,3 +166,12 @@ def clock(
 
 def is_escalation(old: Severity, new: Severity) -> bool:
     return new.rank > old.rank
+
+
+def signed_amount(payment_type: str, amount: Decimal) -> Decimal:
+    """Money towards the ops team is positive, towards the pool negative."""
+    if payment_type in (PaymentType.reward, "reward"):
+        return amount
+    if payment_type in (PaymentType.penalty, "penalty"):
+        return -amount
+    return Decimal(0)

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.engine import DEFAULT_TERMS, PolicyTerms, Severity
+from app.contracts.models import SlaPolicy
 from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.journal import journal
 from app.journal.entries import Change
-from app.sla.engine import DEFAULT_TERMS, PolicyTerms, Severity
-from app.sla.models import SlaPolicy
 
 
 def seed_terms(
