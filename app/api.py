@@ -16,9 +16,10 @@ from app.faults.router import router as faults_router
 from app.health.router import router as health_router
 from app.incidents.router import router as incidents_router
 from app.jobs.router import router as jobs_router
+from app.lifecycle.import_router import router as outage_imports_router
+from app.lifecycle.router import router as outages_router
+from app.lifecycle.status_router import router as sla_status_router
 from app.maintenance.router import router as maintenance_router
-from app.outages.import_router import router as outage_imports_router
-from app.outages.router import router as outages_router
 from app.overrides.router import router as overrides_router
 from app.pauses.router import router as pauses_router
 from app.payments.reconciliation_router import router as reconciliation_router
@@ -41,6 +42,7 @@ FEATURE_ROUTERS = (
     outage_imports_router,  # before the outages' /{outage_id}
     outages_router,
     sla_router,
+    sla_status_router,
     disputes_router,
     overrides_router,
     pauses_router,

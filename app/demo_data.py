@@ -15,9 +15,9 @@ from app.core.clock import utcnow
 from app.core.db import Database
 from app.core.tenancy import tenant_session
 from app.faults.models import Fault, FaultStatus
+from app.lifecycle.resolve import resolve
 from app.outages import service as outages
 from app.outages.models import Outage
-from app.outages.resolve import resolve
 from app.outages.schemas import OutageCreate, ResolveRequest
 
 SITES = [

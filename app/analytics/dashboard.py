@@ -17,8 +17,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.service import joined, outcome_columns, outcome_of
-from app.analytics.sql import bucket
 from app.core.db import dialect_of
+from app.core.portable import bucket
 from app.outages.models import Outage, OutageStatus
 from app.sla.models import SlaResult
 

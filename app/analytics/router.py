@@ -14,7 +14,6 @@ from app.analytics import dashboard, service, snapshots
 from app.analytics.schemas import (
     DashboardOut,
     MttrStatsOut,
-    PeriodOut,
     SlaAggregationOut,
     SlaExportOut,
     SlaSnapshotOut,
@@ -27,7 +26,7 @@ from app.core.clock import utcnow
 from app.core.db import SessionDep
 from app.core.errors import ValidationFailed
 from app.core.routing import APIRouter
-from app.core.schemas import AwareDatetime
+from app.core.schemas import AwareDatetime, PeriodOut
 from app.core.spreadsheet import spreadsheet_safe
 from app.identity.dependencies import CurrentPrincipal
 

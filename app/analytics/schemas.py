@@ -13,29 +13,14 @@ from pydantic import Field, RootModel, computed_field
 from pydantic.json_schema import SkipJsonSchema
 
 from app.contracts.engine import Severity
-from app.core.schemas import OutputModel, UsdcOut, UTCTimestamp
+from app.core.schemas import BucketDate, OutputModel, PeriodOut, UsdcOut, UTCTimestamp
 
 SlaState = Literal["in_progress", "violated", "no_policy"]
 IsoTimestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-BucketDate = Annotated[
-    str,
-    Field(
-        json_schema_extra={"format": "date"},
-        description="The first day (UTC) of the bucket: the day, the ISO week's Monday, or the "
-        "month's first day.",
-    ),
-]
 
 
 def _absent(value: object) -> bool:
     return value is None
-
-
-class PeriodOut(OutputModel):
-    """The requested time range; null where it is open."""
-
-    start: UTCTimestamp | None
-    end: UTCTimestamp | None
 
 
 class SlaTotals(OutputModel):

@@ -9,8 +9,8 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, case, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.analytics.sql import Granularity, as_float, bucket, services_of
 from app.core.db import dialect_of
+from app.core.portable import Granularity, as_float, bucket, services_of
 from app.outages.models import Outage, OutageStatus
 from app.sla.models import SlaResult
 

@@ -181,3 +181,20 @@ WITHHELD_ON_REPLAY = (
     " On an idempotent replay it is null (`Idempotent-Secret-Withheld: true`): a secret shown "
     "once is never stored."
 )
+
+
+BucketDate = Annotated[
+    str,
+    Field(
+        json_schema_extra={"format": "date"},
+        description="The first day (UTC) of the bucket: the day, the ISO week's Monday, or the "
+        "month's first day.",
+    ),
+]
+
+
+class PeriodOut(OutputModel):
+    """The requested time range; null where it is open."""
+
+    start: UTCTimestamp | None
+    end: UTCTimestamp | None

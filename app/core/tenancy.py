@@ -195,19 +195,25 @@ _TABLES: dict[int, frozenset[Table]] = {}
 
 def _tenant_tables() -> frozenset[Table]:
     """The tables of tenant models, recomputed only when a model is added."""
-    from app.core.db import Base
-
-    mappers = Base.registry.mappers
-    cached = _TABLES.get(len(mappers))
+    models = _descendants(TenantMixin)
+    cached = _TABLES.get(len(models))
     if cached is None:
         cached = frozenset(
-            mapper.local_table
-            for mapper in mappers
-            if issubclass(mapper.class_, TenantMixin) and isinstance(mapper.local_table, Table)
+            table
+            for model in models
+            if isinstance(table := getattr(model, "__table__", None), Table)
         )
         _TABLES.clear()
-        _TABLES[len(mappers)] = cached
+        _TABLES[len(models)] = cached
     return cached
+
+
+def _descendants(cls: type) -> list[type]:
+    found: list[type] = []
+    sub: type
+    for sub in cls.__subclasses__():
+        found += [sub, *_descendants(sub)]
+    return found
 
 
 def _filter_froms(statement: Select[Any], organization_id: str | None) -> Select[Any]:

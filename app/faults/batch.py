@@ -23,14 +23,13 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import String, Table, bindparam, insert, select, text, tuple_
+from sqlalchemy import String, Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.actors import Actor
 from app.core.clock import utcnow
-from app.core.db import dialect_of, settings_of
-from app.core.locks import lock_key
-from app.faults import correlation, service
+from app.core.db import settings_of
+from app.faults import correlation, queries, service
 from app.faults.models import Fault, FaultStatus
 from app.faults.schemas import FaultCreate
 from app.journal import journal
@@ -41,10 +40,6 @@ ITEM_ERRORS = 10  # errors listed per refused report
 VALIDATION_SLICE = 100  # reports validated between two yields to the event loop
 SUMMARY_IDS = 100  # fault ids named in a batch's timeline entry (the count names them all)
 _REPORTS = TypeAdapter(list[FaultCreate])
-_LOCK_ALL = text(
-    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k "
-    "ORDER BY 1) AS sorted"
-)
 
 
 @dataclass
@@ -93,9 +88,7 @@ def _item_errors(error: ValidationError) -> list[dict[str, Any]]:
 
 
 async def _lock(session: AsyncSession, names: list[str]) -> None:
-    if names and dialect_of(session) == "postgresql":
-        keys = sorted({lock_key(name) for name in names})
-        await session.execute(_LOCK_ALL, {"keys": keys})
+    await queries.lock_all(session, names)
 
 
 async def _repeats(

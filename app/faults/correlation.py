@@ -249,7 +249,7 @@ async def after_resolve(session: AsyncSession, fault: Fault, actor: Actor) -> No
         ),
     )
     if (await rules_of(session, fault.organization_id)).auto_resolve_outages:
-        from app.outages.resolve import resolve
+        from app.lifecycle.resolve import resolve
         from app.outages.schemas import ResolveRequest
 
         await resolve(

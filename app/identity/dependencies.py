@@ -12,17 +12,18 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import update
 
 from app.config import Settings
 from app.core import crossings, idempotency
 from app.core.actors import Actor
 from app.core.clock import utcnow
-from app.core.db import SessionDep, dialect_of
+from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
-from app.core.tenancy import first_statement_scoped, scope_session_to
+from app.core.tenancy import scope_session_to
+from app.identity import queries
 from app.identity.cookies import ACCESS_COOKIE, check_cookie_request
-from app.identity.models import ApiKey, TokenFamily, User
+from app.identity.models import ApiKey
 from app.identity.roles import Role
 from app.identity.tokens import (
     ACCESS_CLAIMS_STATE,
@@ -66,29 +67,6 @@ async def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-# Built once: the columns a request needs to know who is calling and whether the session
-# still stands. Plain columns, not entities, keep this per-request lookup cheap.
-_PRINCIPAL_LOOKUP = (
-    select(
-        User.id,
-        User.organization_id,
-        User.role,
-        User.email,
-        User.is_active,
-        TokenFamily.revoked_at,
-        TokenFamily.expires_at,
-    )
-    .join(TokenFamily, TokenFamily.user_id == User.id)
-    .where(User.id == bindparam("user_id"), TokenFamily.id == bindparam("session_id"))
-)
-
-
-_PRINCIPAL_FUNCTION = text(
-    "SELECT user_id AS id, organization_id, role, email, is_active, revoked_at, expires_at "
-    "FROM apexchainx_request_principal(:tenant, :user_id, :session_id)"
-)
-
-
 async def _user_principal(
     request: Request, session: Any, settings: Settings, token: str
 ) -> Principal:
@@ -99,19 +77,9 @@ async def _user_principal(
         raise Unauthorized("Invalid or expired access token.")
     # The token names the organization: the lookup runs inside it, so a user of another
     # organization is simply not found.
-    params = {"user_id": claims.user_id, "session_id": claims.session_id}
-    if dialect_of(session) == "postgresql" and not session.in_transaction():
-        # One round trip: the function sets the tenant, then reads the session.
-        found = await first_statement_scoped(
-            session,
-            claims.organization_id,
-            _PRINCIPAL_FUNCTION,
-            {**params, "tenant": claims.organization_id},
-        )
-    else:
-        await scope_session_to(session, claims.organization_id)
-        found = await session.execute(_PRINCIPAL_LOOKUP, params)
-    row = found.one_or_none()
+    row = await queries.principal_row(
+        session, claims.organization_id, claims.user_id, claims.session_id
+    )
     if row is None:
         raise Unauthorized("Invalid or expired access token.")
     if (

@@ -1,9 +1,9 @@
 """The registry of reactions: what follows, in the same transaction, from a kind of change.
 
 Features record changes (`app.journal.journal.record`); what follows from them is declared in
-one place, `app/reactions.py`, so no feature imports another to hand on work, and the whole
-chain from a resolve to a payout reads in one file. A reaction gets the session, the change
-and its subject (the object changed, already loaded).
+one place, `app/reactions.py` (the composition root installs it), so no feature imports another
+to hand on work, and the whole chain from a resolve to a payout reads in one file. A reaction
+gets the session, the change and its subject (the object changed, already loaded).
 """
 
 from __future__ import annotations
@@ -38,14 +38,6 @@ class Reactions:
 
     def of(self, kind: str) -> tuple[Reaction, ...]:
         return tuple(self._by_kind.get(kind, ()))
-
-    def chain(self) -> list[tuple[str, str]]:
-        """(kind, reaction) in declaration order: what the architecture document draws."""
-        return [
-            (kind, f"{reaction.__module__}.{reaction.__qualname__}")
-            for kind, reactions in self._by_kind.items()
-            for reaction in reactions
-        ]
 
 
 REACTIONS = Reactions()

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.analytics.sql import Granularity, bucket
 from app.core.db import dialect_of
+from app.core.portable import Granularity, bucket
 from app.payments.models import Payment, PaymentStatus
 
 

@@ -7,14 +7,13 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.analytics.schemas import PeriodOut
 from app.core.db import SessionDep
 from app.core.errors import Conflict
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, stream_export
 from app.core.loading import get_or_404
 from app.core.pagination import PageParams, PageParamsDep, paginate
 from app.core.routing import APIRouter
-from app.core.schemas import AwareDatetime
+from app.core.schemas import AwareDatetime, PeriodOut
 from app.identity.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
 from app.outages.models import Outage
 from app.payments import service

@@ -5,9 +5,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from app.analytics.schemas import BucketDate, PeriodOut
 from app.core.pagination import Page
-from app.core.schemas import InputModel, OutputModel, UsdcOut, UTCTimestamp
+from app.core.schemas import BucketDate, InputModel, OutputModel, PeriodOut, UsdcOut, UTCTimestamp
 from app.wallets.schemas import PUBLIC_KEY_SCHEMA, public_key
 
 

@@ -14,15 +14,10 @@ from app.core.errors import NotFound
 from app.core.routing import APIRouter
 from app.identity.dependencies import AdminPrincipal, CurrentPrincipal, OperatorPrincipal
 from app.jobs import service as jobs
-from app.outages import presenter
 from app.outages import service as outages
 from app.outages.dependencies import OutageId
 from app.outages.models import OutageStatus
-from app.outages.schemas import SlaResultOut
-from app.payments import service as payments
-from app.payments.models import Payment, PaymentStatus
 from app.sla import contract, service
-from app.sla.models import SlaResult
 from app.sla.schemas import (
     CalculatedResultOut,
     CalculateOut,
@@ -33,7 +28,7 @@ from app.sla.schemas import (
     RecalculateOut,
     RecalculateRequest,
     SlaConfigOut,
-    SlaStatusReport,
+    SlaResultOut,
 )
 from app.sla.tasks import RECALCULATE
 
@@ -81,54 +76,6 @@ async def put_config(
         principal.actor,
     )
     return PolicyOut.model_validate(policy)
-
-
-@router.get(
-    "/status/{outage_id}",
-    response_model=SlaStatusReport,
-    summary="Real-time SLA status of an outage",
-)
-async def sla_status(
-    outage_id: OutageId, principal: CurrentPrincipal, session: SessionDep
-) -> SlaStatusReport:
-    """Where an outage stands against its SLA right now: elapsed and remaining minutes while open,
-    the outcome once resolved, and the contract and payment state."""
-    outage = await outages.get(session, outage_id)
-    policy = await policies.current_policy(session, outage.contract_id, Severity(outage.severity))
-    latest = await service.latest_result(session, outage.id)
-    excluded = await presenter.live_exclusions(session, outage) if latest is None else 0.0
-    state = presenter.sla_status(outage, policy.threshold_minutes, latest, excluded)
-    payment = await payments.latest_for_outage(session, outage.id)
-    return SlaStatusReport.model_validate(
-        {
-            "penalty_amount": 0,
-            "reward_amount": 0,
-            "mttr_minutes": None,
-            "elapsed_minutes": None,
-            "time_remaining_minutes": None,
-            "performance_rating": None,
-            "payment_type": None,
-            "policy_version": None,
-            "sla_result_id": None,
-            **state,
-            **_settlement(latest, payment),
-            "outage_id": outage.id,
-        }
-    )
-
-
-def _settlement(result: SlaResult | None, payment: Payment | None) -> dict[str, Any]:
-    """Where the outcome stands on the contract and on the ledger."""
-    confirmed = payment is not None and payment.status == PaymentStatus.confirmed
-    return {
-        "contract_status": result.contract_status if result else None,
-        "smart_contract_invoked": bool(result and result.contract_tx_hash),
-        "contract_tx_hash": result.contract_tx_hash if result else None,
-        "payment_id": payment.id if payment else None,
-        "payment_status": payment.status if payment else None,
-        "payment_executed": confirmed,
-        "payment_tx_hash": payment.transaction_hash if confirmed and payment else None,
-    }
 
 
 @router.post("/calculate", response_model=CalculateOut, summary="Compute a resolved outage's SLA")

@@ -4,16 +4,79 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool
 
-from app.contracts.engine import Severity
+from app.contracts.engine import Rating, Severity, SlaStatus
 from app.contracts.schemas import Mttr, PolicyOut
 from app.core.schemas import (
     InputModel,
     OutputModel,
     UsdcOut,
+    UTCTimestamp,
 )
-from app.outages.schemas import SlaResultOut
 
 OutageIdField = Annotated[str, Field(min_length=1, max_length=64)]
+
+MttrSource = Literal["clock", "approved_override", "reported", "imported"]
+MTTR_SOURCE_DOC = (
+    "Which MTTR the outcome used: `clock` (measured: resolved_at - detected_at less excluded "
+    "time), `approved_override` (a claim a second person approved), `reported` (typed by the "
+    "resolver, on results from before the clock was measured)."
+)
+
+
+class SlaStatusOut(BaseModel):
+    status: SlaStatus
+    severity: Severity
+    threshold_minutes: int
+    mttr_minutes: int | None = None
+    elapsed_minutes: int | None = None
+    time_remaining_minutes: int | None = None
+    at_risk: bool | None = None
+    penalty_amount: UsdcOut | None = None
+    reward_amount: UsdcOut | None = None
+    performance_rating: str | None = None
+    payment_type: str | None = None
+    policy_version: int | None = None
+    sla_result_id: str | None = None
+    mttr_source: MttrSource | None = None
+    smart_contract_invoked: bool | None = Field(
+        default=None,
+        description="Whether the SLA contract (Soroban) was asked to record this result; null "
+        "until there is a result.",
+    )
+    contract_tx_hash: str | None = Field(
+        default=None, description="The contract call's transaction, once it has one."
+    )
+
+
+# Every key of the SLA status, present (null where it does not apply) in lists as in details.
+SLA_STATUS_KEYS = tuple(SlaStatusOut.model_fields)
+
+
+class SlaResultOut(OutputModel):
+    id: str
+    outage_id: str
+    status: SlaStatus
+    outcome: Literal["penalty", "reward", "none"] = Field(
+        validation_alias="payment_type", description="`penalty`, `reward` or `none` (amount zero)."
+    )
+    mttr_minutes: int
+    mttr_source: MttrSource = Field(description=MTTR_SOURCE_DOC)
+    measured_mttr_minutes: int | None = Field(description="The clock, whatever was used.")
+    excluded_minutes: int = Field(
+        description="Minutes the clock did not count (maintenance windows, approved pauses)."
+    )
+    override_id: str | None = Field(description="The approved override, when one was used.")
+    contract_id: str = Field(description="The contract the outage was settled under.")
+    counterparty_id: str = Field(description="Who is paid (reward) or charged (penalty).")
+    threshold_minutes: int
+    amount: UsdcOut
+    rating: Rating
+    multiplier: UsdcOut
+    severity: Severity
+    policy_version: int
+    is_latest: bool
+    trigger: str
+    computed_at: UTCTimestamp
 
 
 class SlaConfigOut(OutputModel):

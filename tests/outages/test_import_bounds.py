@@ -5,7 +5,7 @@ import io
 import json
 
 from app.core.json_shape import ShapeLimits
-from app.outages import upload
+from app.lifecycle import upload
 from tests.helpers import Api, Session, assert_error
 
 LIMITS = ShapeLimits(values=150_000, keys=20_000, containers=10_000, depth=32)

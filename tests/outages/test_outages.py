@@ -140,8 +140,8 @@ async def test_search_stays_in_the_tenant_and_combines_with_filters(
     # Every way a search is answered on PostgreSQL: from the index's matches when they are at
     # most the cap, by walking the organization's outages newest first when they are more or
     # when the word is common among the newest.
-    monkeypatch.setattr("app.outages.router.SEARCH_TOTAL_CAP", cap)
-    monkeypatch.setattr("app.outages.listing.DENSE", dense)
+    monkeypatch.setattr("app.lifecycle.router.SEARCH_TOTAL_CAP", cap)
+    monkeypatch.setattr("app.lifecycle.listing.DENSE", dense)
     stranger = await api.owner()
     await new_outage(api, stranger, description="Fiber cut in someone else's network")
     low = await new_outage(api, engineer, severity="low", description="Fiber splice loss")

@@ -16,9 +16,10 @@ from app.contracts.engine import Severity
 from app.core.db import SessionDep
 from app.core.pagination import TOTAL_CAP
 from app.identity.dependencies import CurrentPrincipal, EngineerPrincipal
-from app.outages import import_router, listing, presenter, service
+from app.lifecycle import import_router, listing, presenter, queries
+from app.lifecycle.resolve import resolve
+from app.outages import service
 from app.outages.dependencies import OutageDep, OutageId
-from app.outages.resolve import resolve
 from app.outages.schemas import OutageCreate, ResolveRequest
 
 router = compat_router()
@@ -45,7 +46,7 @@ async def list_outages(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> dict[str, Any]:
-    filters = listing.OutageFilters(
+    filters = queries.OutageFilters(
         status=status_,
         severity=severity.value if severity else None,
         start=shapes.day_start(date_from),

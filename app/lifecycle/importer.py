@@ -25,10 +25,10 @@ from app.core.clock import isoformat, utcnow
 from app.core.errors import ValidationFailed
 from app.journal import journal
 from app.journal.entries import Change, Note, event_row, timeline_row
+from app.lifecycle.import_schemas import OnError, OutageImportRecord
+from app.lifecycle.upload import too_many
 from app.outages import service
-from app.outages.import_schemas import OnError, OutageImportRecord
 from app.outages.models import Outage, OutageImport, OutageStatus
-from app.outages.upload import too_many
 from app.sla import settlement
 
 KEPT_ERRORS = 100  # in the history; the response carries every error

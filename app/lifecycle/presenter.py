@@ -1,5 +1,5 @@
 """Shaping one outage for responses: the live SLA clock while open, the latest result once
-resolved, and the rest of its record. Pages of outages are `app/outages/listing.py`."""
+resolved, and the rest of its record. Pages of outages are `app/lifecycle/listing.py`."""
 
 from __future__ import annotations
 
@@ -9,21 +9,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.engine import clock
 from app.contracts.models import SlaPolicy
-from app.core.clock import utcnow
-from app.core.schemas import usdc_number
 from app.journal.journal import journal_of
+from app.lifecycle.schemas import OutageCreated, OutageDetail, OutageOut, RcaOut, TimelineOut
 from app.outages import service, timeline
 from app.outages.models import Outage
-from app.outages.schemas import (
-    OutageCreated,
-    OutageDetail,
-    OutageOut,
-    RcaOut,
-    SlaResultOut,
-    TimelineOut,
-)
 from app.overrides import service as overrides
 from app.overrides.schemas import OverrideOut
 from app.pauses import service as pauses
@@ -31,44 +21,12 @@ from app.pauses.schemas import PauseOut
 from app.payments import service as payments
 from app.payments.presenter import present as present_payment
 from app.payments.schemas import PaymentOut
-from app.sla.exclusions import ClockOf, excluded_seconds
+from app.sla import status
 from app.sla.holds import hold_reason
 from app.sla.models import SlaResult
+from app.sla.schemas import SlaResultOut
 
 _COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("location", "sla_status"))
-
-
-def sla_status(
-    outage: Outage, threshold: int, result: SlaResult | None, excluded_seconds: float = 0
-) -> dict[str, Any]:
-    """The SLA state as the API shows it (the `SlaStatusOut` shape). An open outage's clock
-    leaves out `excluded_seconds` (maintenance windows, pauses: `live_exclusions`)."""
-    if result is not None:
-        amount = usdc_number(result.amount)
-        return {
-            "status": result.status,
-            "severity": result.severity,
-            "threshold_minutes": result.threshold_minutes,
-            "mttr_minutes": result.mttr_minutes,
-            "penalty_amount": amount if result.payment_type == "penalty" else 0.0,
-            "reward_amount": amount if result.payment_type == "reward" else 0.0,
-            "performance_rating": result.rating,
-            "payment_type": result.payment_type,
-            "policy_version": result.policy_version,
-            "sla_result_id": result.id,
-            "mttr_source": result.mttr_source,
-            "smart_contract_invoked": result.contract_status is not None,
-            "contract_tx_hash": result.contract_tx_hash,
-        }
-    state = clock(outage.detected_at, outage.resolved_at or utcnow(), threshold, excluded_seconds)
-    return {
-        "status": state.status.value,
-        "severity": outage.severity,
-        "threshold_minutes": threshold,
-        "elapsed_minutes": state.elapsed_minutes,
-        "at_risk": state.at_risk,
-        "time_remaining_minutes": state.time_remaining_minutes,
-    }
 
 
 def _fields(outage: Outage) -> dict[str, Any]:
@@ -114,19 +72,10 @@ async def present_new(session: AsyncSession, outage: Outage) -> OutageCreated:
     return OutageCreated.model_validate(
         {
             **_fields(outage),
-            "sla_status": sla_status(outage, threshold or 0, None),
+            "sla_status": status.of_outage(outage, threshold or 0, None),
             "timeline": [TimelineOut.model_validate(e) for e in entries],
         }
     )
-
-
-async def live_exclusions(session: AsyncSession, outage: Outage) -> float:
-    """Seconds an open outage's clock has not counted so far."""
-    now = utcnow()
-    if outage.resolved_at is not None:
-        return 0.0
-    found = await excluded_seconds(session, [ClockOf.of(outage, now)], now=now)
-    return found[outage.id]
 
 
 async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
@@ -136,12 +85,12 @@ async def present_detail(session: AsyncSession, outage: Outage) -> OutageDetail:
     entries = await timeline.entries(session, outage.id)
     claims = await overrides.of_outage(session, outage.id)
     stops = await pauses.of_outage(session, outage.id)
-    excluded = await live_exclusions(session, outage) if result is None else 0.0
+    excluded = await status.live_exclusions(session, outage) if result is None else 0.0
     payment = await _payment(session, outage.id)
     return OutageDetail.model_validate(
         {
             **_fields(outage),
-            "sla_status": sla_status(outage, threshold, result, excluded),
+            "sla_status": status.of_outage(outage, threshold, result, excluded),
             "pauses": [PauseOut.model_validate(p) for p in stops],
             "sla_result": SlaResultOut.model_validate(result) if result else None,
             "rca": RcaOut.model_validate(rca) if rca else None,

@@ -14,23 +14,21 @@ from app.core.routing import APIRouter
 from app.core.schemas import AwareDatetime
 from app.identity.dependencies import CurrentPrincipal, EngineerPrincipal, Principal, requires
 from app.identity.roles import Role
-from app.outages import listing, presenter, service
-from app.outages import resolve as resolution
-from app.outages.dependencies import OutageDep, OutageId
-from app.outages.models import Outage
-from app.outages.resolve import resolve
-from app.outages.schemas import (
-    OutageCreate,
+from app.lifecycle import listing, presenter, queries
+from app.lifecycle import resolve as resolution
+from app.lifecycle.resolve import resolve
+from app.lifecycle.schemas import (
     OutageCreated,
     OutageDetail,
     OutageOut,
-    OutageUpdate,
     OutageUpdated,
     RcaOut,
-    RcaRequest,
-    ResolveRequest,
     TimelineOut,
 )
+from app.outages import service
+from app.outages.dependencies import OutageDep, OutageId
+from app.outages.models import Outage
+from app.outages.schemas import OutageCreate, OutageUpdate, RcaRequest, ResolveRequest
 from app.outages.timeline import entries
 
 router = APIRouter(prefix="/outages", tags=["Outages"])
@@ -70,7 +68,7 @@ async def list_outages(
     end_date: AwareDatetime | None = None,
 ) -> Response:
     """Newest first, each with its live SLA status. `active` is accepted for `open`."""
-    filters = listing.OutageFilters(
+    filters = queries.OutageFilters(
         status=status_,
         severity=severity.value if severity else None,
         site_name=site_name,
@@ -103,7 +101,7 @@ async def search_outages(
     end: AwareDatetime | None = None,
 ) -> Response:
     """Every word must appear (PostgreSQL full-text index; substring match on SQLite)."""
-    filters = listing.OutageFilters(
+    filters = queries.OutageFilters(
         status=status_, severity=severity.value if severity else None, start=start, end=end, q=q
     )
     return await listing.page(

@@ -19,9 +19,9 @@ from app.core.loading import get_or_404
 from app.core.pagination import CursorPageParamsDep, Page, paginate
 from app.core.routing import APIRouter
 from app.identity.dependencies import CurrentPrincipal, EngineerPrincipal, Principal
-from app.outages import importer
-from app.outages import upload as upload_reader
-from app.outages.import_schemas import (
+from app.lifecycle import importer
+from app.lifecycle import upload as upload_reader
+from app.lifecycle.import_schemas import (
     BulkImportRequest,
     BulkImportResult,
     ImportRecordError,

@@ -1,7 +1,7 @@
-"""Portable SQL pieces for analytics: time buckets, per-service unnesting, medians.
+"""Portable SQL pieces: time buckets, per-service unnesting, float casts.
 
-PostgreSQL and SQLite differ in date functions and JSON unnesting; everything else is plain
-SQL aggregates.
+PostgreSQL and SQLite differ in date functions and JSON unnesting; the difference lives here,
+and the features' queries are plain SQL aggregates over these pieces.
 """
 
 from __future__ import annotations
