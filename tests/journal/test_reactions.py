@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_architecture_document_draws_the_registry_as_declared() -> None:
     text = (ROOT / "docs" / "architecture.md").read_text()
     block = text.split("<!-- reactions:start -->")[1].split("<!-- reactions:end -->")[0]
-    rows = [line for line in block.strip().splitlines()[2:]]  # under the table's header
+    rows = block.strip().splitlines()[2:]  # under the table's header
     assert rows == described().splitlines()
 
 
