@@ -65,7 +65,16 @@ class Served:
     """A Starlette app served by uvicorn on a free port of 127.0.0.1, in a thread."""
 
     def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        # A request still held open when the test ends (a stand-in told to stall) is not waited
+        # for past a second: the test is over.
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

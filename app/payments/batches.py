@@ -22,7 +22,7 @@ from app.core.db import database_of
 from app.core.ids import new_id
 from app.jobs.models import Job, JobStatus
 from app.outages.models import Outage
-from app.payments import envelopes, payout
+from app.payments import envelopes, payout, states
 from app.payments.models import Payment, PaymentStatus, PayoutBatch, PayoutBatchStatus
 from app.payments.planning import EXECUTE
 from app.stellar import errors as stellar_errors
@@ -312,7 +312,7 @@ def _unsettled(members: list[Payment]) -> list[Payment]:
 
 
 def _detach(member: Payment) -> None:
-    member.status = PaymentStatus.pending
+    states.move(member, PaymentStatus.pending)
     payout.clear_failure(member)
     member.batch_id = member.batch_index = None
     member.transaction_hash = member.valid_until = None

@@ -22,7 +22,7 @@ from app.jobs.models import Job
 from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages.models import Outage
-from app.payments import envelopes, sequencing
+from app.payments import envelopes, sequencing, states
 from app.payments.models import Payment, PaymentAttempt, PaymentStatus, PaymentType
 from app.payments.planning import emit_outcome, payment_event_data
 from app.stellar import errors as stellar_errors
@@ -181,7 +181,7 @@ async def issue(session: AsyncSession, stellar: Stellar, payment: Payment) -> bo
     payment.valid_until, payment.envelope_signed = built.valid_until, pool_pays
     payment.sequence = envelope.transaction.sequence
     if payment.type == PaymentType.penalty and not pool_pays:
-        payment.status = PaymentStatus.awaiting_signature
+        states.move(payment, PaymentStatus.awaiting_signature)
         payment.pending_reason = None
     attempt(session, payment, "issued")
     return pool_pays
@@ -252,7 +252,7 @@ async def _record(session: AsyncSession, payment: Payment, verdict: Submission, 
 
 
 async def confirm(session: AsyncSession, payment: Payment, verdict: Submission, how: str) -> None:
-    payment.status = PaymentStatus.confirmed
+    states.move(payment, PaymentStatus.confirmed)
     payment.ledger = verdict.ledger
     payment.confirmed_at = utcnow()
     clear_failure(payment)
@@ -275,7 +275,7 @@ async def fail(
     *,
     reason: str | None = None,
 ) -> None:
-    payment.status = PaymentStatus.failed
+    states.move(payment, PaymentStatus.failed)
     payment.pending_reason = None
     payment.failure_code = code
     payment.failure_reason = reason or stellar_errors.failure_reason(verdict)

@@ -17,7 +17,7 @@ from app.jobs import service as jobs
 from app.journal import journal
 from app.journal.entries import Change, Note
 from app.outages.models import Outage
-from app.payments import sequencing
+from app.payments import sequencing, states
 from app.payments.models import Payment, PaymentOrigin, PaymentStatus, PaymentType
 from app.sla.holds import hold_reason
 from app.sla.models import SlaResult
@@ -62,7 +62,7 @@ async def _withdraw_unsettled(
             and payment.failure_code not in (SUPERSEDED, TIMED_OUT)
         ):
             withdrawn = payment.status == PaymentStatus.awaiting_signature
-            payment.status = PaymentStatus.failed
+            states.move(payment, PaymentStatus.failed)
             payment.failure_code = SUPERSEDED
             payment.failure_message = f"Superseded by the SLA result {result.id}."
             if withdrawn:  # its sequence number will not be used: the ones behind it move
@@ -145,7 +145,7 @@ async def assign_parties(session: AsyncSession, payment: Payment) -> None:
     else:
         payment.from_address, payment.to_address = counterpart, pool
     if counterpart is None:
-        payment.status = PaymentStatus.failed
+        states.move(payment, PaymentStatus.failed)
         payment.failure_code = WALLET_NOT_REGISTERED
         payment.failure_message = (
             f"No wallet is registered for '{entity}'; register it with POST /wallets, "

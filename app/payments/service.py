@@ -19,7 +19,7 @@ from app.jobs import service as jobs
 from app.journal import journal
 from app.journal.entries import Change
 from app.outages.models import Outage
-from app.payments import envelopes, payout
+from app.payments import envelopes, payout, states
 from app.payments.models import Payment, PaymentAttempt, PaymentOrigin, PaymentStatus
 from app.payments.planning import (
     EXECUTE,
@@ -203,14 +203,14 @@ async def retry(session: AsyncSession, payment: Payment, actor: Actor) -> None:
         # The old envelope either never applied or landed as failed: a new one is built, to
         # and from the wallets registered now (the one the failure made someone fix). A
         # timed-out one may still land, so it is kept, and looked up before anything new.
-        payment.status = PaymentStatus.pending
+        states.move(payment, PaymentStatus.pending)
         await assign_parties(session, payment)
         if payment.status == PaymentStatus.failed:
             raise Conflict(payment.failure_message or "A wallet is not registered.")
         payment.envelope_xdr = payment.transaction_hash = payment.valid_until = None
         payment.batch_id = payment.batch_index = None
         payment.envelope_signed = False
-    payment.status = PaymentStatus.pending
+    states.move(payment, PaymentStatus.pending)
     payout.clear_failure(payment)
     after = {"from_address": payment.from_address, "to_address": payment.to_address}
     journal.record(
@@ -334,7 +334,7 @@ async def accept_signed(
         await _reissue(session, stellar, payment)
     payment.envelope_xdr = signed.to_xdr()
     payment.envelope_signed = True
-    payment.status = PaymentStatus.pending
+    states.move(payment, PaymentStatus.pending)
     journal.record(
         session,
         Change(

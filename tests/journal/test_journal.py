@@ -6,6 +6,7 @@ embedded default, migrated by Alembic like a newcomer's, a multi-row insert per 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -30,21 +31,29 @@ from tests.conftest import TEST_DATABASE_URL
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _migrated_sqlite(folder: Path) -> str:
-    url = f"sqlite+aiosqlite:///{folder / 'journal.db'}"
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated by Alembic, copied for each test."""
+    template = tmp_path_factory.mktemp("journal") / "template.db"
     subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"],
         check=True,
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
+        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{template}"},
         capture_output=True,
     )
-    return url
+    return template
+
+
+def _copied(template: Path, folder: Path) -> str:
+    shutil.copy(template, folder / "journal.db")
+    return f"sqlite+aiosqlite:///{folder / 'journal.db'}"
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-async def database(request: Any, tmp_path: Path) -> AsyncIterator[Database]:
-    url = TEST_DATABASE_URL if request.param == "postgresql" else _migrated_sqlite(tmp_path)
+async def database(request: Any, tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+    postgresql = request.param == "postgresql"
+    url = TEST_DATABASE_URL if postgresql else _copied(sqlite_template, tmp_path)
     opened = open_database(Settings(database_url=url))
     yield opened
     await opened.dispose()

@@ -12,11 +12,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, update
+import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.tenancy import system_session
 from app.payments.models import Payment
 from app.stellar.models import LedgerTransaction
+from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import Api, Session, assert_error
 from tests.payments.conftest import (
     Wallets,
@@ -96,11 +100,15 @@ async def test_a_payment_on_the_ledger_but_not_confirmed_here_is_reported(
     app: Any, api: Api, owner: Session, wallets: Wallets
 ) -> None:
     (paid,) = await _confirmed_rewards(app, api, owner, 1)
-    async with system_session(app.state.database, "test: tamper") as session:
-        await session.execute(
+    # The database refuses to move a confirmed payment (migration 0027): what reconciliation
+    # must still catch is a copy restored without it, which triggers do not guard.
+    superuser = create_async_engine(TEST_DATABASE_URL)
+    async with superuser.begin() as connection:
+        await connection.execute(text("SET LOCAL session_replication_role = replica"))
+        await connection.execute(
             update(Payment).where(Payment.id == paid["id"]).values(status="failed")
         )
-        await session.commit()
+    await superuser.dispose()
     found = (await api.post("/payments/reconcile", owner)).json()["mismatches"]
     assert [(m["kind"], m["expected"], m["on_ledger"]) for m in found] == [
         ("not_confirmed_here", "failed", "successful")
@@ -153,3 +161,16 @@ async def test_a_pending_payment_says_why_and_retries_on_demand(
     standin.net.transactions.pop(paid["transaction_hash"])  # the network forgets it
     report = (await api.post("/payments/reconcile", owner)).json()
     assert [m["kind"] for m in report["mismatches"]] == ["missing_on_ledger"]
+
+
+async def test_the_database_refuses_to_move_a_confirmed_payment(
+    app: Any, api: Api, owner: Session, wallets: Wallets
+) -> None:
+    (paid,) = await _confirmed_rewards(app, api, owner, 1)
+    async with system_session(app.state.database, "test: a bug") as session:
+        with pytest.raises(DBAPIError, match="a confirmed payment is final"):
+            await session.execute(
+                update(Payment).where(Payment.id == paid["id"]).values(status="pending")
+            )
+        await session.rollback()
+    assert (await payment_of(api, owner, paid["outage_id"]))["status"] == "confirmed"
