@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -30,12 +31,13 @@ _DETECTED, _RESOLVED = queries.AT["detected_at"], queries.AT["resolved_at"]
 _AT = queries.AT
 _LATITUDE, _LONGITUDE, _THRESHOLD = _AT["latitude"], _AT["longitude"], _AT["threshold"]
 _RESULT = tuple(queries.AT[f"sla_{name}"] for name in queries.RESULT_COLUMNS)
+_PICK_RESULT = itemgetter(*_RESULT)
 
 
 def _status(row: Sequence[Any], now: datetime, excluded: float) -> dict[str, Any]:
     """The row's SLA state (the hot path: plain indexing, no object per row but the result)."""
     return sla_status.render(
-        sla_status.result_of(row, _RESULT),
+        sla_status.result_of(row, _PICK_RESULT),
         severity=row[_SEVERITY],
         threshold=row[_THRESHOLD] or 0,
         detected_at=row[_DETECTED],

@@ -4,7 +4,7 @@ the live clock against the threshold, less the time excluded so far."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
@@ -132,8 +132,8 @@ async def live_exclusions(session: AsyncSession, outage: Outage) -> float:
     return found[outage.id]
 
 
-def result_of(row: Sequence[Any], indexes: Sequence[int]) -> ResultRow | None:
-    """The result columns of a page's row (at `indexes`), or None when it has none."""
-    if row[indexes[0]] is None:
-        return None
-    return ResultRow(*(row[index] for index in indexes))
+def result_of(row: Sequence[Any], pick: Callable[[Sequence[Any]], tuple[Any, ...]]) -> Any:
+    """The result columns of a page's row (`pick`: an itemgetter of their positions, in
+    `RESULT_COLUMNS` order), or None when it has none."""
+    columns = pick(row)
+    return None if columns[0] is None else ResultRow._make(columns)
