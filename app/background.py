@@ -55,7 +55,6 @@ def register_background_work() -> None:
     from app.statements import tasks as statement_tasks  # noqa: F401
     from app.webhooks import tasks as webhook_tasks  # noqa: F401
 
-    install_reactions()
     register_sweep(Sweep("sla_clock", 30, clock.sweep))
     register_sweep(Sweep("chain_audit_rows", 5, chain_everything))
     register_sweep(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
@@ -36,6 +36,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.audit.chaining import Chainers
 from app.core.clock import utcnow
 from app.core.tenancy import install_tenant_settings
 from app.core.unit_of_work import adopt_request_session, install_commit_guard
@@ -246,7 +249,7 @@ class Database:
         install_commit_guard(self.session_class)
         # The chainers of the audit rows its commits write (app/background.py installs them
         # with the journal's and the fan-out's hooks).
-        self.chainers: Any = None
+        self.chainers: Chainers | None = None
 
     @cached_property
     def lock_engine(self) -> AsyncEngine:

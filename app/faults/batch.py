@@ -210,23 +210,19 @@ def _summarize(session: AsyncSession, outage: Outage, faults: list[Fault], actor
     line per batch to the outage's timeline, not one per device."""
     first = faults[0]
     more = f" and {len(faults) - 1} more" if len(faults) > 1 else ""
-    journal.record(
+    journal.note(
         session,
-        Change(
-            organization_id=outage.organization_id,
-            actor=actor,
-            kind="outage.noted",
-            note=Note(
-                outage.id,
-                "faults_correlated",
-                f"Fault {first.type} ({first.severity}) on {first.resource_id}{more}",
-                {
-                    "count": len(faults),
-                    "fault_ids": [f.id for f in faults[:SUMMARY_IDS]],
-                    "severities": dict(Counter(f.severity for f in faults)),
-                },
-            ),
-            audited=False,
+        outage.organization_id,
+        actor,
+        Note(
+            outage.id,
+            "faults_correlated",
+            f"Fault {first.type} ({first.severity}) on {first.resource_id}{more}",
+            {
+                "count": len(faults),
+                "fault_ids": [f.id for f in faults[:SUMMARY_IDS]],
+                "severities": dict(Counter(f.severity for f in faults)),
+            },
         ),
     )
 

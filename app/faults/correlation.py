@@ -17,7 +17,7 @@ from app.core.db import settings_of
 from app.core.locks import transaction_lock
 from app.faults.models import Fault, FaultRules, FaultSeverity, FaultStatus
 from app.journal import journal
-from app.journal.entries import Change, Note
+from app.journal.entries import Note
 from app.maintenance import service as maintenance
 from app.maintenance.models import MaintenanceWindow
 from app.outages import service as outages
@@ -156,19 +156,15 @@ async def _link_or_open(
     suppressed by the window instead."""
     if outage is not None:
         fault.outage_id = outage.id
-        journal.record(
+        journal.note(
             session,
-            Change(
-                organization_id=outage.organization_id,
-                actor=actor,
-                kind="outage.noted",
-                note=Note(
-                    outage.id,
-                    "fault_correlated",
-                    f"Fault {fault.type} ({fault.severity}) on {fault.resource_id}",
-                    _data(fault),
-                ),
-                audited=False,
+            outage.organization_id,
+            actor,
+            Note(
+                outage.id,
+                "fault_correlated",
+                f"Fault {fault.type} ({fault.severity}) on {fault.resource_id}",
+                _data(fault),
             ),
         )
         return None
@@ -198,19 +194,15 @@ async def _link_or_open(
         ),
     )
     fault.outage_id, fault.opened_outage = outage.id, True
-    journal.record(
+    journal.note(
         session,
-        Change(
-            organization_id=outage.organization_id,
-            actor=actor,
-            kind="outage.noted",
-            note=Note(
-                outage.id,
-                "fault_opened_outage",
-                f"Opened by fault {fault.id} ({fault.severity} {fault.type})",
-                _data(fault),
-            ),
-            audited=False,
+        outage.organization_id,
+        actor,
+        Note(
+            outage.id,
+            "fault_opened_outage",
+            f"Opened by fault {fault.id} ({fault.severity} {fault.type})",
+            _data(fault),
         ),
     )
     return outage
@@ -233,19 +225,15 @@ async def after_resolve(session: AsyncSession, fault: Fault, actor: Actor) -> No
     outage = await outages.get(session, fault.outage_id, for_update=True)
     if outage.status == OutageStatus.resolved:
         return
-    journal.record(
+    journal.note(
         session,
-        Change(
-            organization_id=outage.organization_id,
-            actor=actor,
-            kind="outage.noted",
-            note=Note(
-                outage.id,
-                "faults_resolved",
-                "Every fault of this outage is resolved",
-                {"last_fault_id": fault.id},
-            ),
-            audited=False,
+        outage.organization_id,
+        actor,
+        Note(
+            outage.id,
+            "faults_resolved",
+            "Every fault of this outage is resolved",
+            {"last_fault_id": fault.id},
         ),
     )
     if (await rules_of(session, fault.organization_id)).auto_resolve_outages:

@@ -14,6 +14,7 @@ to the executor after the commit, and the changes whose reactions are still to r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -22,9 +23,10 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.together import Reads, read_alone, together
-from app.journal.entries import Change, audit_row, event_row, timeline_row
+from app.journal.entries import Change, Note, audit_row, event_row, timeline_row
 from app.journal.models import AuditLog, DomainEvent, TimelineEntry
 from app.journal.reactions import REACTIONS
 
@@ -34,6 +36,8 @@ INSTALLED = "journal_installed"
 # per row shape would fill the statement cache with one-off shapes.
 TOGETHER_AT_MOST = 24
 _WRITE_ORDER = {TimelineEntry: 0, DomainEvent: 1, AuditLog: 2}
+
+NOTED = "outage.noted"  # the kind of a timeline line that is only that
 
 Emitted = tuple[str, str, str]  # event id, organization id, event type
 
@@ -133,12 +137,17 @@ def record(session: AsyncSession, change: Change, *, subject: Any = None) -> Non
         journal.unanswered.append((change, subject))
 
 
+def note(session: AsyncSession, organization_id: str, actor: Actor, line: Note) -> None:
+    """A line on an outage's timeline and nothing else (not audited, no event)."""
+    record(session, Change(organization_id, actor, NOTED, note=line, audited=False))
+
+
 def record_rows(
     session: AsyncSession,
     *,
-    timeline: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    events: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    audit: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    timeline: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
+    audit: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Rows built by the caller (`app.journal.entries`) for a bulk write of thousands of
     changes; they are written like any other (no reactions: none is declared on bulk kinds)."""
@@ -160,26 +169,11 @@ async def follow_up(session: AsyncSession) -> None:
             await reaction(session, change, subject)
 
 
-async def write(session: AsyncSession) -> None:
-    """Writes the rows noted so far now (before raw SQL that reads them)."""
-    await session.run_sync(write_now)
-
-
 def write_now(session: Session) -> None:
-    """`write()` on the synchronous session (a session hook)."""
+    """Writes the rows noted so far (a session hook; the synchronous session)."""
     journal: Journal | None = session.info.get(JOURNAL_KEY)
-    if journal is None or journal.written == len(journal.rows):
-        return
-    session.flush()  # the rows an entry or event names exist first
-    rows = sorted(journal.pending, key=lambda row: _WRITE_ORDER[row[0]])
-    journal.written = len(journal.rows)
-    connection = session.connection()
-    if connection.dialect.name == "postgresql" and len(rows) <= TOGETHER_AT_MOST:
-        statement, bound = together(rows)
-        connection.execute(statement, bound)
-        return
-    for model, group in groupby(rows, key=lambda row: row[0]):
-        connection.execute(insert(model), [values for _, values in group])
+    if journal is not None and journal.written < len(journal.rows):
+        _write(session, journal)
 
 
 async def write_with(
@@ -192,35 +186,43 @@ async def write_with(
     """Inserts `lead` (a new row of the caller's) and the rows noted so far, together, and
     returns what `reads` select, as of before the write; `column_reads` fill a column of the
     lead with one of the reads (column -> read index). One statement on PostgreSQL."""
-    return await session.run_sync(_write_with, lead, reads, column_reads or {})
+    return await session.run_sync(
+        lambda sync: _write(sync, journal_of(sync), lead, reads, column_reads or {})
+    )
 
 
-def _write_with(
+def _write(
     session: Session,
-    lead: tuple[type[Any], dict[str, Any]],
-    reads: Reads,
-    column_reads: dict[str, int],
+    journal: Journal,
+    lead: tuple[type[Any], dict[str, Any]] | None = None,
+    reads: Reads | None = None,
+    column_reads: dict[str, int] | None = None,
 ) -> tuple[Any, ...]:
-    journal = journal_of(session)
+    """The pending rows (after the ORM's own, which an entry or event may name), with the
+    lead row and its reads when given: one statement on PostgreSQL, else the reads first and
+    a multi-row insert per table."""
     session.flush()
     connection = session.connection()
     rows = sorted(journal.pending, key=lambda row: _WRITE_ORDER[row[0]])
-    if connection.dialect.name == "postgresql" and len(rows) < TOGETHER_AT_MOST:
+    journal.written = len(journal.rows)
+    links = column_reads or {}
+    reads = reads or Reads()
+    if connection.dialect.name == "postgresql" and len(rows) <= TOGETHER_AT_MOST:
         statement, bound = together(
-            [lead, *rows],
+            [lead, *rows] if lead else rows,
             reads.selects,
             parameters=reads.parameters,
-            from_reads={(0, column): index for column, index in column_reads.items()},
+            from_reads={(0, column): index for column, index in links.items()},
         )
-        journal.written = len(journal.rows)
         return tuple(connection.execute(statement, bound).one())
     found = tuple(
         connection.execute(read_alone(read), reads.parameters).scalar() for read in reads.selects
     )
-    model, values = lead
-    row = {**values, **{column: found[index] for column, index in column_reads.items()}}
-    connection.execute(insert(model), [row])
-    write_now(session)
+    if lead is not None:
+        model, values = lead
+        connection.execute(insert(model), [{**values, **{c: found[i] for c, i in links.items()}}])
+    for model, group in groupby(rows, key=lambda row: row[0]):
+        connection.execute(insert(model), [values for _, values in group])
     return found
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,38 +16,10 @@ from app.core.clock import utcnow
 from app.core.schemas import usdc_number
 from app.outages.models import Outage
 from app.sla.exclusions import ClockOf, excluded_seconds
+from app.sla.models import SlaResult
 from app.sla.schemas import SLA_STATUS_KEYS
 
 _ABSENT = dict.fromkeys(SLA_STATUS_KEYS)  # every key present, null where it does not apply
-
-
-class Result(Protocol):
-    """What the status shows of a result: an `SlaResult`, or a row read with a page."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def severity(self) -> str: ...
-    @property
-    def threshold_minutes(self) -> int: ...
-    @property
-    def mttr_minutes(self) -> int: ...
-    @property
-    def amount(self) -> Decimal: ...
-    @property
-    def payment_type(self) -> str: ...
-    @property
-    def rating(self) -> str: ...
-    @property
-    def policy_version(self) -> int: ...
-    @property
-    def mttr_source(self) -> str: ...
-    @property
-    def contract_status(self) -> str | None: ...
-    @property
-    def contract_tx_hash(self) -> str | None: ...
 
 
 class ResultRow(NamedTuple):
@@ -68,6 +40,8 @@ class ResultRow(NamedTuple):
 
 
 RESULT_COLUMNS = ResultRow._fields
+# What the status shows of a result: the result, or its columns read with a page.
+Result = SlaResult | ResultRow
 
 
 def render(
@@ -132,7 +106,9 @@ async def live_exclusions(session: AsyncSession, outage: Outage) -> float:
     return found[outage.id]
 
 
-def result_of(row: Sequence[Any], pick: Callable[[Sequence[Any]], tuple[Any, ...]]) -> Any:
+def result_of(
+    row: Sequence[Any], pick: Callable[[Sequence[Any]], tuple[Any, ...]]
+) -> ResultRow | None:
     """The result columns of a page's row (`pick`: an itemgetter of their positions, in
     `RESULT_COLUMNS` order), or None when it has none."""
     columns = pick(row)
