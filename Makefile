@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_tes
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The suite runs on this many pytest-xdist workers, each with a database of its own; tests of
 # one xdist_group (cluster-wide roles) stay on one worker. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
 CHECK_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/apexchainx_check
 

@@ -53,7 +53,7 @@ def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
     return MemoryRateLimiter()
 
 
-async def _initialise(database: Database, settings: Settings) -> None:
+async def initialise(database: Database, settings: Settings) -> None:
     """What every instance makes sure of at start. Instances starting together (workers,
     replicas) take turns under one lock, and each step finds the work of the one before."""
     await refuse_rls_bypass(database)
@@ -71,7 +71,7 @@ async def _initialise(database: Database, settings: Settings) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    await _initialise(app.state.database, app.state.settings)
+    await initialise(app.state.database, app.state.settings)
     executor: InlineExecutor | None = app.state.executor
     if executor is not None and app.state.start_inline_executor:
         executor.start()

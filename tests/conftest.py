@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ os.environ.update(
     }
 )
 
+from app.main import initialise  # noqa: E402
 from tests.helpers import Api, Session, make_app, make_client  # noqa: E402
 
 TABLES_KEPT = {"alembic_version"}
@@ -163,10 +165,47 @@ async def clean_state(emptier: Callable[[], Awaitable[None]]) -> AsyncIterator[N
     yield
 
 
+class WorkerApps:
+    """The applications a worker keeps, one per set of settings, as one process serves request
+    after request. A new application per test cost each test its start, its routes' first
+    build (FastAPI builds an included router's routes on its first request) and its engine's
+    first compilation of every statement: about a third of the suite's time."""
+
+    def __init__(self, stack: AsyncExitStack) -> None:
+        self._stack = stack
+        self._started: dict[tuple[tuple[str, Any], ...], Any] = {}
+
+    @asynccontextmanager
+    async def serve(self, **overrides: Any) -> AsyncIterator[Any]:
+        """The application for these settings, on tables just emptied: what its start makes
+        sure of is made sure of again; the test's end returns it to a restart's state (its
+        audit chainers finished, every connection closed: a test may have killed backends or
+        left a connection in a state no request would)."""
+        key = tuple(sorted(overrides.items()))
+        application = self._started.get(key)
+        if application is None:
+            application = make_app(**overrides)
+            await self._stack.enter_async_context(application.router.lifespan_context(application))
+            self._started[key] = application
+        else:
+            await initialise(application.state.database, application.state.settings)
+        try:
+            yield application
+        finally:
+            await application.state.database.dispose()
+
+
+@pytest.fixture(scope="session")
+async def worker_apps() -> AsyncIterator[WorkerApps]:
+    async with AsyncExitStack() as stack:
+        yield WorkerApps(stack)
+
+
 @pytest.fixture
-async def app() -> AsyncIterator[Any]:
-    application = make_app()
-    async with application.router.lifespan_context(application):
+async def app(worker_apps: WorkerApps) -> AsyncIterator[Any]:
+    """The worker's application with the default settings. A test that reads a process's own
+    counters (metrics) makes its own with `make_app`."""
+    async with worker_apps.serve() as application:
         yield application
 
 

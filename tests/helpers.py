@@ -128,10 +128,12 @@ def env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in {"1", "true", "yes"}
 
 
-def start_of_a_fresh_window(window_seconds: int = 300, needed: float = 30) -> None:
+def start_of_a_fresh_window(window_seconds: int = 300, needed: float = 10) -> None:
     """Sign-in attempts per address are counted in fixed windows aligned to the clock
     (`AUTH_IP_WINDOW_SECONDS`, 300 s; app/core/ratelimit.py): a burst that straddles a window's
-    edge counts in two windows. A test of the limit starts where its burst fits in one."""
+    edge counts in two windows. A test of the limit starts where its burst fits in one:
+    `needed` is a generous bound on the burst's length (an in-process burst takes well under a
+    second), and what a test may wait here (a bigger bound waits more often, and longer)."""
     left = window_seconds - time.time() % window_seconds
     if left < needed:
         time.sleep(left + 0.5)

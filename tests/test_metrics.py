@@ -8,7 +8,14 @@ from tests.helpers import Api, assert_error, make_app, make_client
 from tests.payments.conftest import open_wallets, register_wallets, resolve
 
 
-async def test_requests_jobs_and_payments_are_exposed(app: Any, api: Api) -> None:
+async def test_requests_jobs_and_payments_are_exposed() -> None:
+    # Its own application: the request counters are the process's, from its start.
+    app = make_app()
+    async with app.router.lifespan_context(app), make_client(app) as http:
+        await _requests_jobs_and_payments_are_exposed(app, Api(http))
+
+
+async def _requests_jobs_and_payments_are_exposed(app: Any, api: Api) -> None:
     owner = await api.owner()
     await register_wallets(api, owner, await open_wallets(app))
     outage = await resolve(api, owner, mttr=5)  # a payout job is queued

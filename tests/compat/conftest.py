@@ -4,7 +4,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import Api, Session, make_app
+from tests.conftest import WorkerApps
+from tests.helpers import Api, Session
 from tests.receivers import Receiver
 
 NOC = "/compat/noc/v1"
@@ -33,10 +34,11 @@ def _auth(session: Session | None, kw: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.fixture
-async def app() -> AsyncIterator[Any]:
+async def app(worker_apps: WorkerApps) -> AsyncIterator[Any]:
     # Private webhook targets: the suite's receivers listen on 127.0.0.1.
-    application = make_app(compat_noc_enabled=True, webhook_allow_private_targets=True)
-    async with application.router.lifespan_context(application):
+    async with worker_apps.serve(
+        compat_noc_enabled=True, webhook_allow_private_targets=True
+    ) as application:
         yield application
 
 

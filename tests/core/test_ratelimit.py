@@ -22,7 +22,7 @@ async def _limiters() -> list[Any]:
 
 
 async def test_both_limiters_allow_the_limit_then_refuse() -> None:
-    start_of_a_fresh_window(MINUTE, needed=10)
+    start_of_a_fresh_window(MINUTE, needed=5)
     for limiter in await _limiters():
         decisions = [await limiter.hit("k", 3, 60) for _ in range(4)]
         assert [d.allowed for d in decisions] == [True, True, True, False]
@@ -42,7 +42,7 @@ async def test_every_response_carries_the_headers(api: Api) -> None:
 
 async def test_a_burst_over_the_limit_gets_429_with_retry_after() -> None:
     app = make_app(rate_limit_authenticated_per_minute=5, **COUNTING)
-    start_of_a_fresh_window(MINUTE, needed=10)
+    start_of_a_fresh_window(MINUTE, needed=5)
     async with app.router.lifespan_context(app), make_client(app) as http:
         api = Api(http)
         owner = await api.owner()
@@ -56,7 +56,7 @@ async def test_a_burst_over_the_limit_gets_429_with_retry_after() -> None:
 
 async def test_unauthenticated_callers_are_limited_per_ip() -> None:
     app = make_app(rate_limit_unauthenticated_per_minute=3, **COUNTING)
-    start_of_a_fresh_window(MINUTE, needed=10)
+    start_of_a_fresh_window(MINUTE, needed=5)
     async with app.router.lifespan_context(app), make_client(app) as http:
         statuses = [(await http.get("/api/v1/nowhere")).status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
@@ -72,7 +72,7 @@ async def test_health_is_never_limited() -> None:
 async def test_counters_are_shared_by_instances_through_redis() -> None:
     first = make_app(rate_limit_unauthenticated_per_minute=4, **COUNTING)
     second = make_app(rate_limit_unauthenticated_per_minute=4, **COUNTING)
-    start_of_a_fresh_window(MINUTE, needed=10)
+    start_of_a_fresh_window(MINUTE, needed=5)
     async with make_client(first, ip="10.9.8.7") as a, make_client(second, ip="10.9.8.7") as b:
         results = []
         for http in (a, b, a, b, a):
@@ -84,7 +84,7 @@ async def test_counters_are_shared_by_instances_through_redis() -> None:
 async def test_without_redis_counters_live_in_memory(redis_url: Any) -> None:
     app = make_app(redis_url=redis_url, rate_limit_unauthenticated_per_minute=2)
     assert isinstance(app.state.rate_limiter, MemoryRateLimiter)
-    start_of_a_fresh_window(MINUTE, needed=10)
+    start_of_a_fresh_window(MINUTE, needed=5)
     async with make_client(app) as http:
         statuses = [(await http.get("/api/v1/nowhere")).status_code for _ in range(3)]
     assert statuses == [404, 404, 429]

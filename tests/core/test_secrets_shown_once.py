@@ -13,15 +13,15 @@ from sqlalchemy import select
 from app.core.crypto import fernet
 from app.core.idempotency import IdempotencyKey
 from app.core.tenancy import system_session
-from tests.helpers import Api, Session, make_app
+from tests.conftest import WorkerApps
+from tests.helpers import Api, Session
 from tests.receivers import Receiver
 
 
 @pytest.fixture
-async def app() -> AsyncIterator[Any]:
+async def app(worker_apps: WorkerApps) -> AsyncIterator[Any]:
     """Webhooks to the suite's receivers on 127.0.0.1 are allowed here."""
-    application = make_app(webhook_allow_private_targets=True)
-    async with application.router.lifespan_context(application):
+    async with worker_apps.serve(webhook_allow_private_targets=True) as application:
         yield application
 
 

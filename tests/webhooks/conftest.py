@@ -10,15 +10,17 @@ from sqlalchemy import update
 from app.core.clock import utcnow
 from app.core.tenancy import system_session
 from app.jobs.models import Job
-from tests.helpers import Api, Session, make_app
+from tests.conftest import WorkerApps
+from tests.helpers import Api, Session
 from tests.receivers import Receiver
 
 
 @pytest.fixture
-async def app() -> AsyncIterator[Any]:
+async def app(worker_apps: WorkerApps) -> AsyncIterator[Any]:
     """The suite's own receivers listen on 127.0.0.1: private targets are allowed here only."""
-    application = make_app(webhook_allow_private_targets=True, webhook_timeout_seconds=1)
-    async with application.router.lifespan_context(application):
+    async with worker_apps.serve(
+        webhook_allow_private_targets=True, webhook_timeout_seconds=1
+    ) as application:
         yield application
 
 
