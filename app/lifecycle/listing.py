@@ -18,6 +18,7 @@ from app.core.clock import utcnow
 from app.core.db import dialect_of
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.lifecycle import queries
+from app.sla import exclusions
 from app.sla import status as sla_status
 from app.sla.exclusions import ClockOf, excluded_seconds
 
@@ -30,6 +31,7 @@ _SLA_SITES = queries.AT["sla_sites"]
 _DETECTED, _RESOLVED = queries.AT["detected_at"], queries.AT["resolved_at"]
 _AT = queries.AT
 _LATITUDE, _LONGITUDE, _THRESHOLD = _AT["latitude"], _AT["longitude"], _AT["threshold"]
+_PAUSES, _WINDOWS = _AT["live_pauses"], _AT["live_windows"]
 _RESULT = tuple(queries.AT[f"sla_{name}"] for name in queries.RESULT_COLUMNS)
 _PICK_RESULT = itemgetter(*_RESULT)
 
@@ -62,8 +64,9 @@ def _fields(row: Sequence[Any], now: datetime, excluded: float) -> dict[str, Any
 async def _live_exclusions(
     session: AsyncSession, organization_id: str, rows: Sequence[Sequence[Any]], now: datetime
 ) -> dict[str, float]:
-    """The excluded time of the page's open outages (their live clocks): one read of their
-    pauses and one of the organization's windows, and none when every row is resolved."""
+    """The excluded time of the page's open outages (their live clocks). On PostgreSQL their
+    pauses and windows came with the page (`queries.py`); elsewhere they are read now, and
+    not at all when every row is resolved."""
     clocks = [
         ClockOf(
             id=row[_ID],
@@ -75,7 +78,29 @@ async def _live_exclusions(
         for row in rows
         if row[_RESULT[0]] is None and row[_RESOLVED] is None
     ]
-    return await excluded_seconds(session, clocks, now=now) if clocks else {}
+    if not clocks:
+        return {}
+    if dialect_of(session) != "postgresql":
+        return await excluded_seconds(session, clocks, now=now)
+    live = {clock.id for clock in clocks}
+    pauses = [
+        (pause_id, outage_id, _moment(starts), _moment(ends) if ends else None)
+        for row in rows
+        if row[_ID] in live
+        for pause_id, outage_id, starts, ends in row[_PAUSES] or ()
+    ]
+    windows = [
+        (window_id, _moment(starts), _moment(ends), _moment(booked), sites)
+        for window_id, starts, ends, booked, sites in (rows[0][_WINDOWS] or ())
+    ]
+    if not pauses and not windows:
+        return {}
+    return exclusions.seconds_of(clocks, exclusions.live_spans(clocks, pauses, windows, now))
+
+
+def _moment(value: str) -> datetime:
+    """A timestamp as PostgreSQL writes it in JSON (ISO 8601 with its offset)."""
+    return datetime.fromisoformat(value)
 
 
 def _position(params: PageParams, has_next: bool) -> dict[str, Any]:
@@ -125,9 +150,9 @@ async def page(
         await queries.walk_newest_first(connection, common_word=bool(filters.words))
     statement, total_alone = queries.statements(filters.shape(dialect), total_cap, few=few)
     offset = 0 if params.cursor is not None else params.offset
-    window = {"offset": offset, "limit": params.limit + 1}
+    now = utcnow()  # the moment the page's live clocks are read at
+    window = {"offset": offset, "limit": params.limit + 1, "now": now}
     rows = (await connection.execute(statement, {**values, **window})).all()
-    now = utcnow()
     limit = params.limit
     has_next = len(rows) > limit
     excluded = await _live_exclusions(session, organization_id, rows[:limit], now)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     case,
     func,
     literal_column,
+    null,
     or_,
     select,
     type_coerce,
@@ -33,9 +34,12 @@ from sqlalchemy import (
 from app.contracts.models import SlaPolicy
 from app.core.db import UTCDateTime
 from app.lifecycle.schemas import OutageOut
+from app.maintenance.models import MaintenanceWindow
 from app.outages.models import Outage
 from app.outages.service import STATUS_ALIASES
+from app.pauses.models import ClockPause
 from app.sla import status as sla_status
+from app.sla.exclusions import COUNTING
 from app.sla.models import SlaResult
 
 MAX_WORDS = 20
@@ -43,6 +47,7 @@ COLUMNS = tuple(name for name in OutageOut.model_fields if name not in ("locatio
 RESULT_COLUMNS = sla_status.RESULT_COLUMNS
 PAGE_COLUMNS = (*COLUMNS, "latitude", "longitude", "threshold")
 PAGE_COLUMNS += tuple(f"sla_{name}" for name in RESULT_COLUMNS)
+PAGE_COLUMNS += ("live_pauses", "live_windows")
 AT = {name: index for index, name in enumerate(PAGE_COLUMNS)}
 _SIMPLE = {
     "status": Outage.status,
@@ -181,6 +186,53 @@ async def walk_newest_first(connection: Any, *, common_word: bool) -> None:
     )
 
 
+def _live_exclusions(window: Any, dialect: str) -> tuple[Any, Any]:
+    """On PostgreSQL, what the page's live clocks do not count, read with the page instead of
+    after it: each open outage's counting pauses, and the organization's windows that reach
+    past the oldest open outage's detection, as JSON arrays (NULL when there are none, as for
+    a page with no open outage). `app/sla/exclusions.live_spans` turns them into spans."""
+    if dialect != "postgresql":
+        return null(), null()
+    open_rows = window.c.resolved_at.is_(None)
+    pauses = (
+        select(
+            func.json_agg(
+                func.json_build_array(
+                    ClockPause.id, ClockPause.outage_id, ClockPause.started_at, ClockPause.ended_at
+                )
+            )
+        )
+        .where(
+            ClockPause.organization_id == bindparam("org"),
+            ClockPause.outage_id == window.c.id,
+            ClockPause.status.in_([literal_column(f"'{status}'") for status in COUNTING]),
+        )
+        .scalar_subquery()
+    )
+    oldest_open = select(func.min(window.c.detected_at)).where(open_rows).scalar_subquery()
+    windows = (
+        select(
+            func.json_agg(
+                func.json_build_array(
+                    MaintenanceWindow.id,
+                    MaintenanceWindow.starts_at,
+                    MaintenanceWindow.ends_at,
+                    MaintenanceWindow.created_at,
+                    MaintenanceWindow.sites,
+                )
+            )
+        )
+        .where(
+            MaintenanceWindow.organization_id == bindparam("org"),
+            MaintenanceWindow.cancelled_at.is_(None),
+            MaintenanceWindow.ends_at > oldest_open,
+            MaintenanceWindow.starts_at < bindparam("now", type_=DateTime(timezone=True)),
+        )
+        .scalar_subquery()
+    )
+    return case((open_rows, pauses)), windows
+
+
 @lru_cache(maxsize=256)
 def statements(
     shape: tuple[Any, ...], total_cap: int, *, few: bool = False
@@ -206,8 +258,9 @@ def statements(
         .order_by(Outage.id.desc())
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
-        .subquery("page")
+        .cte("page")
     )
+    pauses, windows = _live_exclusions(window, shape[-1])
     page = (
         select(
             *(window.c[name] for name in COLUMNS),
@@ -215,6 +268,8 @@ def statements(
             window.c.longitude,
             SlaPolicy.threshold_minutes.label("threshold"),
             *(getattr(SlaResult, name).label(f"sla_{name}") for name in RESULT_COLUMNS),
+            pauses.label("live_pauses"),
+            windows.label("live_windows"),
             total.label("total"),
         )
         .select_from(window)

@@ -6,7 +6,7 @@ span the outages cover, one for their pauses."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,7 +134,7 @@ async def excluded_seconds(
         spans = await _live_spans(session, clocks, now)
     else:
         spans = await spans_of(session, clocks, now=now)
-    return {c.id: union_seconds(clipped(spans[c.id], c.detected_at, c.end)) for c in clocks}
+    return seconds_of(clocks, spans)
 
 
 # Lists show a live clock for every open outage of the page: its windows and pauses in one
@@ -168,13 +168,28 @@ async def _live_spans(
             "statuses": [str(status) for status in COUNTING],
         },
     )
-    by_outage: dict[str, list[Span]] = {c.id: [] for c in clocks}
-    windows = []
+    pauses: list[tuple[str, str, datetime, datetime | None]] = []
+    windows: list[tuple[str, datetime, datetime, datetime, list[str] | None]] = []
     for kind, span_id, outage_id, starts, ends, created_at, sites in rows:
         if kind == "pause":
-            by_outage[outage_id].append(Span(starts, ends or now, "pause", span_id))
+            pauses.append((span_id, outage_id, starts, ends))
         else:
             windows.append((span_id, starts, ends, created_at, orjson.loads(sites or "null")))
+    return live_spans(clocks, pauses, windows, now)
+
+
+def live_spans(
+    clocks: Sequence[ClockOf],
+    pauses: Iterable[tuple[str, str, datetime, datetime | None]],
+    windows: Sequence[tuple[str, datetime, datetime, datetime, list[str] | None]],
+    now: datetime,
+) -> dict[str, list[Span]]:
+    """Live clocks' excluded spans from their counting pauses (id, outage, start, end) and
+    their organization's windows (id, start, end, booked at, sites), however they were read:
+    a window booked once an outage was under way takes none of its time."""
+    by_outage: dict[str, list[Span]] = {c.id: [] for c in clocks}
+    for pause_id, outage_id, starts, ends in pauses:
+        by_outage[outage_id].append(Span(starts, ends or now, "pause", pause_id))
     for c in clocks:
         by_outage[c.id].extend(
             Span(starts, ends, "maintenance", window_id)
@@ -182,3 +197,8 @@ async def _live_spans(
             if created_at <= c.detected_at and (sites is None or not set(sites).isdisjoint(c.sites))
         )
     return by_outage
+
+
+def seconds_of(clocks: Sequence[ClockOf], spans: dict[str, list[Span]]) -> dict[str, float]:
+    """Each clock's excluded seconds: its spans' union within its own run."""
+    return {c.id: union_seconds(clipped(spans[c.id], c.detected_at, c.end)) for c in clocks}

@@ -146,6 +146,35 @@ async def test_outage_time_inside_a_window_of_its_site_does_not_count(
     assert body["sla_result"]["status"] == "met" and body["sla_result"]["excluded_minutes"] == 20
 
 
+async def test_a_list_page_shows_each_live_clock_as_its_detail_does(
+    lenient: Api, lenient_app: Any
+) -> None:
+    """The page reads its open outages' pauses and windows with its rows (PostgreSQL): each
+    row's clock holds what is its own and nothing of its neighbours'."""
+    api = lenient
+    owner = await api.owner()
+    engineer = await api.member(owner, "engineer")
+    window = await _book(api, owner, sites=["Tower W"], starts_at=_ago(22), ends_at=_ago(2))
+    await _booked_ago(lenient_app, window["id"], 30)
+    in_window = await new_outage(api, engineer, site_name="Tower W", detected_at=_ago(25))
+    paused = await new_outage(api, engineer, site_name="Tower P", detected_at=_ago(25))
+    plain = await new_outage(api, engineer, site_name="Tower N", detected_at=_ago(25))
+    started = await api.post(
+        f"/outages/{paused['id']}/pauses",
+        engineer,
+        json={"reason": "Waiting for site access", "started_at": _ago(20)},
+    )
+    assert started.status_code == 201, started.text
+    listed = {
+        row["id"]: row["sla_status"]
+        for row in (await api.get("/outages", owner)).json()["results"]
+    }
+    for outage, counted in ((in_window, (4, 5)), (paused, (4, 5)), (plain, (24, 25, 26))):
+        detail = (await api.get(f"/outages/{outage['id']}", owner)).json()["sla_status"]
+        assert detail["elapsed_minutes"] in counted
+        assert listed[outage["id"]]["elapsed_minutes"] == detail["elapsed_minutes"]
+
+
 async def test_a_pause_changes_the_outcome_once_approved(lenient: Api) -> None:
     api = lenient
     owner = await api.owner()
