@@ -166,8 +166,7 @@ async def test_a_list_page_shows_each_live_clock_as_its_detail_does(
     )
     assert started.status_code == 201, started.text
     listed = {
-        row["id"]: row["sla_status"]
-        for row in (await api.get("/outages", owner)).json()["results"]
+        row["id"]: row["sla_status"] for row in (await api.get("/outages", owner)).json()["results"]
     }
     for outage, counted in ((in_window, (4, 5)), (paused, (4, 5)), (plain, (24, 25, 26))):
         detail = (await api.get(f"/outages/{outage['id']}", owner)).json()["sla_status"]
