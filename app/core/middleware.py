@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import structlog
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,6 +45,8 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 NO_STORE = "no-store"
 CACHEABLE_PATHS = ("/static", "/docs", "/redoc", "/openapi.json", "/favicon.ico")
 HSTS = "max-age=63072000; includeSubDomains"
+_CORRELATION = correlation.HEADER.lower().encode()
+_API_CSP, _NO_STORE = API_CSP.encode(), NO_STORE.encode()
 
 
 class CorrelationMiddleware:
@@ -55,6 +57,12 @@ class CorrelationMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
         self.headers = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
+        # Encoded once: every response gets them (set over whatever the route set), and a
+        # Content-Security-Policy and Cache-Control where the route set none.
+        self._forced = [
+            (name.lower().encode(), value.encode()) for name, value in self.headers.items()
+        ]
+        self._replaced = {name for name, _ in self._forced} | {correlation.HEADER.lower().encode()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,13 +78,7 @@ class CorrelationMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 status["sent"] = True
-                headers = MutableHeaders(scope=message)
-                headers[correlation.HEADER] = cid
-                for name, value in self.headers.items():
-                    headers[name] = value
-                headers.setdefault("Content-Security-Policy", API_CSP)
-                if not scope["path"].startswith(CACHEABLE_PATHS):
-                    headers.setdefault("Cache-Control", NO_STORE)
+                message["headers"] = self._with_headers(message.get("headers", ()), cid, scope)
             await send(message)
 
         try:
@@ -99,6 +101,19 @@ class CorrelationMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.unbind_contextvars("correlation_id")
+
+    def _with_headers(self, raw: Any, cid: str, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """The response's headers with the correlation id and the security headers: one pass
+        over what the route set (MutableHeaders rescans the list for every header)."""
+        headers = [(name, value) for name, value in raw if name not in self._replaced]
+        names = {name for name, _ in headers}
+        headers.append((_CORRELATION, cid.encode("latin-1")))
+        headers.extend(self._forced)
+        if b"content-security-policy" not in names:
+            headers.append((b"content-security-policy", _API_CSP))
+        if b"cache-control" not in names and not scope["path"].startswith(CACHEABLE_PATHS):
+            headers.append((b"cache-control", _NO_STORE))
+        return headers
 
 
 class RequestLimitsMiddleware:

@@ -114,7 +114,10 @@ async def first_statement_scoped(
         raise RuntimeError("first_statement_scoped() must start the transaction")
     session.info[TENANT_KEY] = organization_id
     session.info[_PRESET_KEY] = True
-    return await session.execute(statement, params)
+    # On the session's connection: the ORM's per-statement hooks have nothing to do for the
+    # transaction's first statement (no entity to filter, nothing pending to write first).
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 async def scope_session_to(session: AsyncSession, organization_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -82,6 +83,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, instruments: Instruments) -> None:
         self.app = app
         self.instruments = instruments
+        # The labelled series by (method, template, status): prometheus_client checks the
+        # labels and takes a lock on every `labels()`; the set of keys is bounded by the routes.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,7 +103,15 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record)
         finally:
+            elapsed = time.perf_counter() - started
             template = route_template(scope)
-            method = scope["method"]
-            self.instruments.requests.labels(method, template, str(status)).inc()
-            self.instruments.latency.labels(method, template).observe(time.perf_counter() - started)
+            key = (scope["method"], template, status)
+            series = self._series.get(key)
+            if series is None:
+                method = scope["method"]
+                series = self._series[key] = (
+                    self.instruments.requests.labels(method, template, str(status)),
+                    self.instruments.latency.labels(method, template),
+                )
+            series[0].inc()
+            series[1].observe(elapsed)
