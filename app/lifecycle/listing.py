@@ -14,6 +14,7 @@ import orjson
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import driver
 from app.core.clock import utcnow
 from app.core.db import dialect_of
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
@@ -152,7 +153,7 @@ async def page(
     offset = 0 if params.cursor is not None else params.offset
     now = utcnow()  # the moment the page's live clocks are read at
     window = {"offset": offset, "limit": params.limit + 1, "now": now}
-    rows = (await connection.execute(statement, {**values, **window})).all()
+    rows = await driver.fetch(connection, statement, {**values, **window})
     limit = params.limit
     has_next = len(rows) > limit
     excluded = await _live_exclusions(session, organization_id, rows[:limit], now)
