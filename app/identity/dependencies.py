@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy import update
 
 from app.config import Settings
-from app.core import crossings, idempotency
+from app.core import crossings, idempotency, planner
 from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.db import SessionDep
@@ -78,7 +78,11 @@ async def _user_principal(
     # The token names the organization: the lookup runs inside it, so a user of another
     # organization is simply not found.
     row = await queries.principal_row(
-        session, claims.organization_id, claims.user_id, claims.session_id
+        session,
+        claims.organization_id,
+        claims.user_id,
+        claims.session_id,
+        planner_off=planner.declared(request),
     )
     if row is None:
         raise Unauthorized("Invalid or expired access token.")

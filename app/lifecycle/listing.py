@@ -14,7 +14,7 @@ import orjson
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import driver
+from app.core import driver, planner
 from app.core.clock import utcnow
 from app.core.db import dialect_of
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
@@ -148,7 +148,9 @@ async def page(
         values.update(cap=total_cap + 1, dense=DENSE)
         few = (await connection.execute(queries.MATCHES_COUNTED, values)).scalar_one() <= total_cap
     if dialect == "postgresql" and not few:
-        await queries.walk_newest_first(connection, common_word=bool(filters.words))
+        await queries.walk_newest_first(
+            connection, common_word=bool(filters.words), switched_off=planner.switched_off(session)
+        )
     statement, total_alone = queries.statements(filters.shape(dialect), total_cap, few=few)
     offset = 0 if params.cursor is not None else params.offset
     now = utcnow()  # the moment the page's live clocks are read at

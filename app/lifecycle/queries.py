@@ -177,7 +177,16 @@ _WALK_NEWEST_FIRST = "SET LOCAL enable_sort = off"
 _WALK_NEWEST_FIRST_COMMON = "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off"
 
 
-async def walk_newest_first(connection: Any, *, common_word: bool) -> None:
+WALK_NEWEST_FIRST = ("enable_sort",)  # what the list routes declare (app/core/planner.py)
+
+
+async def walk_newest_first(
+    connection: Any, *, common_word: bool, switched_off: frozenset[str]
+) -> None:
+    """Sets what the transaction does not run without yet: usually nothing, the request's
+    first statement switched sorts off as the route declared."""
+    if "enable_sort" in switched_off and not common_word:
+        return
     # On the driver's connection (simple protocol, no statement cache): a fraction of what a
     # statement through SQLAlchemy costs, and both settings in one round trip.
     raw = await connection.get_raw_connection()

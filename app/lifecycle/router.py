@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from app.contracts.engine import Severity
+from app.core import planner
 from app.core.db import SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, plain, stream_export
 from app.core.pagination import TOTAL_CAP, Page, PageParamsDep
@@ -57,6 +58,7 @@ async def create_outage(
 
 
 @router.get("", response_model=Page[OutageOut], summary="List outages")
+@planner.switches_off(*queries.WALK_NEWEST_FIRST)
 async def list_outages(
     principal: CurrentPrincipal,
     session: SessionDep,
