@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
@@ -75,9 +76,7 @@ async def fetch(
         value = values[name] if name in values else prepared.defaults[name]
         processor = prepared.binds.get(name)
         arguments.append(processor(value) if processor is not None and value is not None else value)
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    records = await driver.fetch(prepared.sql, *arguments)
+    records = await _on_driver(connection, "fetch", prepared.sql, *arguments)
     if not prepared.results:
         return records  # type: ignore[no-any-return]
     processed = []
@@ -87,3 +86,36 @@ async def fetch(
             row[index] = process(row[index])
         processed.append(row)
     return processed
+
+
+async def run(connection: AsyncConnection, sql: str) -> None:
+    """Statements without parameters or rows (`SET LOCAL ...; SET LOCAL ...`), in one round trip
+    of the simple protocol (PostgreSQL only)."""
+    await _on_driver(connection, "execute", sql)
+
+
+async def _on_driver(connection: AsyncConnection, method: str, sql: str, *arguments: Any) -> Any:
+    """Calls asyncpg, and fails as SQLAlchemy would have: the driver's error translated and
+    wrapped in `sqlalchemy.exc.DBAPIError`, and a lost connection invalidated (so the request
+    answers 503, as any other statement's would, and the pool replaces the connection)."""
+    raw = await connection.get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    try:
+        return await getattr(adapted.driver_connection, method)(sql, *arguments)
+    except Exception as error:
+        dialect = connection.dialect
+        try:
+            adapted._handle_exception(error)  # raises the DBAPI error SQLAlchemy would see
+        except dialect.loaded_dbapi.Error as translated:
+            lost = dialect.is_disconnect(translated, adapted, None)
+            if lost:
+                await connection.invalidate()
+            raise DBAPIError.instance(
+                sql,
+                arguments,
+                translated,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
+        raise

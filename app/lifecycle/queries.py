@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 
 from app.contracts.models import SlaPolicy
+from app.core import driver
 from app.core.db import UTCDateTime
 from app.lifecycle.schemas import OutageOut
 from app.maintenance.models import MaintenanceWindow
@@ -189,10 +190,7 @@ async def walk_newest_first(
         return
     # On the driver's connection (simple protocol, no statement cache): a fraction of what a
     # statement through SQLAlchemy costs, and both settings in one round trip.
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.execute(
-        _WALK_NEWEST_FIRST_COMMON if common_word else _WALK_NEWEST_FIRST
-    )
+    await driver.run(connection, _WALK_NEWEST_FIRST_COMMON if common_word else _WALK_NEWEST_FIRST)
 
 
 def _live_exclusions(window: Any, dialect: str) -> tuple[Any, Any]:

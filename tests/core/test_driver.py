@@ -8,11 +8,18 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from app.core import driver
 from app.core.clock import utcnow
+from app.core.errors import is_dependency_unavailable
 from app.core.tenancy import tenant_session
 from app.lifecycle import queries
 from app.lifecycle.queries import OutageFilters
+from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import Api
 from tests.payments.conftest import resolve
 
@@ -51,3 +58,35 @@ async def test_a_page_read_on_the_driver_equals_the_same_read_through_sqlalchemy
     paid = [amount for amount in amounts if amount is not None]
     assert len(paid) == 2 and all(isinstance(a, Decimal) for a in paid)  # not stroops
     assert all(a.as_tuple().exponent == -7 for a in paid)
+
+
+async def test_a_connection_lost_under_the_driver_fails_as_sqlalchemy_would(
+    app: Any, api: Api
+) -> None:
+    """The request answers 503 (not 500) and the pool replaces the connection."""
+    owner = await api.owner()
+    statement, _ = queries.statements(OutageFilters().shape("postgresql"), 1000)
+    values = {"org": owner.organization_id, "offset": 0, "limit": 51, "now": utcnow()}
+    async with tenant_session(app.state.database, owner.organization_id) as session:
+        connection = await _killed(await session.connection())
+        with pytest.raises(DBAPIError) as lost:
+            await driver.fetch(connection, statement, values)
+        assert lost.value.connection_invalidated and is_dependency_unavailable(lost.value)
+        await session.rollback()
+        connection = await _killed(await session.connection())
+        with pytest.raises(DBAPIError) as lost:
+            await driver.run(connection, "SET LOCAL enable_sort = off")
+        assert lost.value.connection_invalidated and is_dependency_unavailable(lost.value)
+        await session.rollback()
+    listed = await api.get("/outages", owner)
+    assert listed.status_code == 200
+
+
+async def _killed(connection: Any) -> Any:
+    """The connection, its server backend terminated (as a restart or a network cut would)."""
+    pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = create_async_engine(TEST_DATABASE_URL)
+    async with admin.connect() as other:
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await admin.dispose()
+    return connection
