@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
 
 from tests.helpers import Api, assert_error, make_app, make_client
 from tests.payments.conftest import open_wallets, register_wallets, resolve
 
 
-async def test_requests_jobs_and_payments_are_exposed() -> None:
-    # Its own application: the request counters are the process's, from its start.
-    app = make_app()
-    async with app.router.lifespan_context(app), make_client(app) as http:
-        await _requests_jobs_and_payments_are_exposed(app, Api(http))
+@pytest.fixture
+async def app() -> AsyncIterator[Any]:
+    """An application of its own (not the worker's): the request counters are the process's,
+    counted from its start."""
+    application = make_app()
+    async with application.router.lifespan_context(application):
+        yield application
 
 
-async def _requests_jobs_and_payments_are_exposed(app: Any, api: Api) -> None:
+async def test_requests_jobs_and_payments_are_exposed(app: Any, api: Api) -> None:
     owner = await api.owner()
     await register_wallets(api, owner, await open_wallets(app))
     outage = await resolve(api, owner, mttr=5)  # a payout job is queued

@@ -193,7 +193,7 @@ async def walk_newest_first(
     await driver.run(connection, _WALK_NEWEST_FIRST_COMMON if common_word else _WALK_NEWEST_FIRST)
 
 
-def _live_exclusions(window: Any, dialect: str) -> tuple[Any, Any]:
+def _exclusion_columns(window: Any, dialect: str) -> tuple[Any, Any]:
     """On PostgreSQL, what the page's live clocks do not count, read with the page instead of
     after it: each open outage's counting pauses, and the organization's windows that reach
     past the oldest open outage's detection, as JSON arrays (NULL when there are none, as for
@@ -267,7 +267,7 @@ def statements(
         .limit(bindparam("limit", type_=Integer))
         .cte("page")
     )
-    pauses, windows = _live_exclusions(window, shape[-1])
+    pauses, windows = _exclusion_columns(window, shape[-1])
     page = (
         select(
             *(window.c[name] for name in COLUMNS),

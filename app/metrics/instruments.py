@@ -104,11 +104,10 @@ class MetricsMiddleware:
             await self.app(scope, receive, record)
         finally:
             elapsed = time.perf_counter() - started
-            template = route_template(scope)
-            key = (scope["method"], template, status)
+            method, template = scope["method"], route_template(scope)
+            key = (method, template, status)
             series = self._series.get(key)
             if series is None:
-                method = scope["method"]
                 series = self._series[key] = (
                     self.instruments.requests.labels(method, template, str(status)),
                     self.instruments.latency.labels(method, template),

@@ -137,9 +137,11 @@ async def excluded_seconds(
     return seconds_of(clocks, spans)
 
 
-# Lists show a live clock for every open outage of the page: its windows and pauses in one
-# round trip, a statement prepared once (the two ORM reads of `spans_of` cost a list page
-# more than its own query did). Row-level security still applies; `:org` keeps the plan lean.
+# Live clocks of one organization (an outage's detail, its SLA status): their windows and
+# pauses in one round trip, a statement prepared once (the two ORM reads of `spans_of` cost
+# more than the caller's own query). A page of outages reads the same with its rows on
+# PostgreSQL (app/lifecycle/queries.py). Row-level security still applies; `:org` keeps the
+# plan lean.
 _LIVE_SPANS = text(
     """
     SELECT 'maintenance', w.id, NULL, w.starts_at, w.ends_at, w.created_at, w.sites::text
