@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.analytics.router import router as analytics_router
 from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
@@ -61,10 +59,3 @@ FEATURE_ROUTERS = (
     audit_router,
     jobs_router,
 )
-
-
-def api_router() -> APIRouter:
-    router = APIRouter()
-    for feature in FEATURE_ROUTERS:
-        router.include_router(feature)
-    return router

@@ -11,9 +11,9 @@ from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
-from app.api import api_router
+from app.api import FEATURE_ROUTERS
 from app.background import open_database, register_background_work
-from app.compat.noc.router import noc_router
+from app.compat.noc.router import NOC_ROUTERS
 from app.config import JobsExecutor, Settings, get_settings
 from app.core.breaker import CircuitBreaker
 from app.core.db import Database, refuse_rls_bypass
@@ -22,6 +22,7 @@ from app.core.json_shape import json_shape_limits
 from app.core.locks import advisory_lock
 from app.core.middleware import CorrelationMiddleware, RequestLimitsMiddleware
 from app.core.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
+from app.core.route_table import add_routes
 from app.demo import announce, seed_demo, seed_demo_approver, seed_demo_month
 from app.docs_router import STATIC, docs_router
 from app.faults.gateway import PATH as FAULT_GATEWAY_PATH
@@ -127,12 +128,12 @@ def create_app(settings: Settings | None = None, *, run_inline_executor: bool = 
 
     install_error_handlers(app)
 
-    app.include_router(health_router)
-    app.include_router(metrics_router)
-    app.include_router(api_router(), prefix=settings.api_v1_prefix)
+    # One flat table, not a tree of included routers (app/core/route_table.py says why).
+    add_routes(app, (health_router, metrics_router))
+    add_routes(app, FEATURE_ROUTERS, prefix=settings.api_v1_prefix)
     if settings.compat_noc_enabled:  # kept apart, and out of the API document
-        app.include_router(noc_router(), prefix=settings.compat_noc_prefix)
-    app.include_router(docs_router(app))
+        add_routes(app, NOC_ROUTERS, prefix=settings.compat_noc_prefix)
+    add_routes(app, (docs_router(app),))
     install_openapi(app)
     app.mount(STATIC, StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
