@@ -15,6 +15,7 @@ from app.api import FEATURE_ROUTERS
 from app.background import open_database, register_background_work
 from app.compat.noc.router import NOC_ROUTERS
 from app.config import JobsExecutor, Settings, get_settings
+from app.core import heap
 from app.core.breaker import CircuitBreaker
 from app.core.db import Database, refuse_rls_bypass
 from app.core.errors import install_error_handlers
@@ -73,6 +74,7 @@ async def initialise(database: Database, settings: Settings) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await initialise(app.state.database, app.state.settings)
+    heap.settle()
     executor: InlineExecutor | None = app.state.executor
     if executor is not None and app.state.start_inline_executor:
         executor.start()
