@@ -2,9 +2,9 @@
 
 After start-up a worker holds some 240 000 objects that live as long as it does: modules,
 routes, schemas, the OpenAPI document. CPython's cycle collector walked all of them on each
-full collection (about 150 ms of a stalled event loop on this project's machine), and a
+full collection (about 130 ms of a stalled event loop on this project's machine), and a
 request's short-lived objects set off a young collection every 700 allocations. Under 32
-concurrent lists a worker spent about a tenth of its time collecting, and the full
+concurrent lists a worker spent about a seventh of its time collecting, and the full
 collections were most of the p99.
 
 `settle` runs once per process, after the first application has started: it collects what
