@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Final, NamedTuple
 
 # One year: anything longer is a data-entry error, not an outage.
 MAX_MTTR_MINUTES: Final = 525_600
@@ -138,9 +138,9 @@ def mttr_between(detected_at: datetime, resolved_at: datetime) -> int:
     return math.ceil(seconds / 60)
 
 
-@dataclass(frozen=True, slots=True)
-class Clock:
-    """Where an open outage stands against its threshold at a moment."""
+class Clock(NamedTuple):
+    """Where an open outage stands against its threshold at a moment (a tuple: a page builds
+    one per open row)."""
 
     elapsed_minutes: int
     threshold_minutes: int
@@ -149,18 +149,23 @@ class Clock:
     time_remaining_minutes: int
 
 
+# At risk from AT_RISK_SHARE of the threshold, compared in whole numbers (4/5: exact, and
+# no Decimal arithmetic per row of a page).
+_RISK_PARTS, _RISK_WHOLE = AT_RISK_SHARE.as_integer_ratio()
+_VIOLATED, _IN_PROGRESS = SlaStatus.violated, SlaStatus.in_progress
+
+
 def clock(
     detected_at: datetime, now: datetime, threshold_minutes: int, excluded_seconds: float = 0
 ) -> Clock:
     """`excluded_seconds`: time the clock did not count so far (maintenance windows, pauses)."""
     elapsed = max(0, int(((now - detected_at).total_seconds() - excluded_seconds) // 60))
-    violated = elapsed > threshold_minutes
     return Clock(
-        elapsed_minutes=elapsed,
-        threshold_minutes=threshold_minutes,
-        status=SlaStatus.violated if violated else SlaStatus.in_progress,
-        at_risk=elapsed >= AT_RISK_SHARE * threshold_minutes,
-        time_remaining_minutes=max(0, threshold_minutes - elapsed),
+        elapsed,
+        threshold_minutes,
+        _VIOLATED if elapsed > threshold_minutes else _IN_PROGRESS,
+        elapsed * _RISK_WHOLE >= _RISK_PARTS * threshold_minutes,
+        max(0, threshold_minutes - elapsed),
     )
 
 

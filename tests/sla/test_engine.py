@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.contracts.engine import (
+    AT_RISK_SHARE,
     DEFAULT_TERMS,
     MAX_MTTR_MINUTES,
     PaymentType,
@@ -127,3 +128,11 @@ def test_clock_of_an_open_outage() -> None:
     assert risky.at_risk and risky.status is SlaStatus.in_progress
     late = clock(start, start + timedelta(minutes=16), 15)
     assert late.status is SlaStatus.violated and late.time_remaining_minutes == 0
+
+
+def test_at_risk_starts_exactly_at_the_share_of_the_threshold() -> None:
+    start = datetime(2026, 1, 16, 9, 30, tzinfo=UTC)
+    for threshold in range(1, 241):
+        for elapsed in range(threshold + 2):
+            state = clock(start, start + timedelta(minutes=elapsed, seconds=59), threshold)
+            assert state.at_risk is (elapsed >= AT_RISK_SHARE * threshold), (threshold, elapsed)
