@@ -66,28 +66,17 @@ async def _live_exclusions(
     session: AsyncSession, organization_id: str, rows: Sequence[Sequence[Any]], now: datetime
 ) -> dict[str, float]:
     """The excluded time of the page's open outages (their live clocks). On PostgreSQL their
-    pauses and windows came with the page (`queries.py`); elsewhere they are read now, and
-    not at all when every row is resolved."""
-    clocks = [
-        ClockOf(
-            id=row[_ID],
-            organization_id=organization_id,
-            sites=tuple(row[_SLA_SITES]),
-            detected_at=row[_DETECTED],
-            end=now,
-        )
-        for row in rows
-        if row[_RESULT[0]] is None and row[_RESOLVED] is None
-    ]
-    if not clocks:
+    pauses and windows came with the page (`queries.py`), and a page without any builds no
+    clock; elsewhere they are read now, and not at all when every row is resolved."""
+    live = [row for row in rows if row[_RESULT[0]] is None and row[_RESOLVED] is None]
+    if not live:
         return {}
     if dialect_of(session) != "postgresql":
+        clocks = [_clock_of(row, organization_id, now) for row in live]
         return await excluded_seconds(session, clocks, now=now)
-    live = {clock.id for clock in clocks}
     pauses = [
         (pause_id, outage_id, _moment(starts), _moment(ends) if ends else None)
-        for row in rows
-        if row[_ID] in live
+        for row in live
         for pause_id, outage_id, starts, ends in row[_PAUSES] or ()
     ]
     windows = [
@@ -96,7 +85,18 @@ async def _live_exclusions(
     ]
     if not pauses and not windows:
         return {}
+    clocks = [_clock_of(row, organization_id, now) for row in live]
     return exclusions.seconds_of(clocks, exclusions.live_spans(clocks, pauses, windows, now))
+
+
+def _clock_of(row: Sequence[Any], organization_id: str, now: datetime) -> ClockOf:
+    return ClockOf(
+        id=row[_ID],
+        organization_id=organization_id,
+        sites=tuple(row[_SLA_SITES]),
+        detected_at=row[_DETECTED],
+        end=now,
+    )
 
 
 def _moment(value: str) -> datetime:
