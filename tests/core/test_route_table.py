@@ -3,12 +3,14 @@ FastAPI's inclusion of the same routers would."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel
 from starlette.routing import Route
 
 from app.api import FEATURE_ROUTERS
@@ -54,9 +56,33 @@ def test_every_route_of_the_application_is_a_leaf_of_its_own_table() -> None:
     assert len(app.routes) == len(list(iter_route_contexts(app.routes)))
 
 
-def test_a_router_with_other_than_api_routes_is_refused_not_half_copied() -> None:
+def _streaming() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/items")
+    async def items() -> AsyncIterator[Item]:
+        yield Item(a=1)
+
+    return router
+
+
+def _plain_route() -> APIRouter:
     router = APIRouter()
     router.routes.append(Route("/plain", endpoint=lambda request: None))
+    return router
+
+
+class Item(BaseModel):
+    a: int
+
+
+@pytest.mark.parametrize(
+    "router",
+    [_plain_route(), _streaming(), APIRouter(form_limits={"max_fields": 2})],
+    ids=["a plain route", "a streamed route", "form limits of its own"],
+)
+def test_what_a_flat_table_would_lose_is_refused_at_start(router: APIRouter) -> None:
     app = FastAPI(openapi_url=None)
-    with pytest.raises(TypeError, match="only API routes"):
+    with pytest.raises(TypeError, match=r"flat|include it instead"):
         add_routes(app, (router,))
+    assert app.routes == []
