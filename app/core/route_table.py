@@ -37,10 +37,11 @@ def _api_routes_of(router: APIRouter) -> list[APIRoute]:
     streamed one (`add_api_route` does not take its item type)."""
     if router.form_limits or getattr(router, "_low_priority_routes", None):
         raise TypeError(f"{router!r} has form limits or frontend routes: include it instead")
-    routes = [route for route in router.routes if isinstance(route, APIRoute)]
+    routes: list[APIRoute] = []
     for route in router.routes:
-        if route not in routes or getattr(route, "stream_item_type", None) is not None:
+        if not isinstance(route, APIRoute) or route.stream_item_type is not None:
             raise TypeError(f"only API routes that do not stream can be added flat, not {route!r}")
+        routes.append(route)
     return routes
 
 
