@@ -65,15 +65,10 @@ class Instruments:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's template with the prefix of the routers it sits in (a nested
-    router's route knows only its own part of the path)."""
+    """The matched route's template: its whole path, since every route sits in the app's own
+    table (app/core/route_table.py)."""
     path = getattr(scope.get("route"), "path", None)
-    if not path:
-        return "unmatched"
-    own = path.split("/")
-    full = scope["path"].split("/")
-    prefix = "/".join(full[: max(1, len(full) - len(own) + 1)])
-    return f"{prefix}{path}" if prefix else path
+    return path or "unmatched"
 
 
 class MetricsMiddleware:
