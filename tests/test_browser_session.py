@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from tests import templates
 from tests.live import live_server
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -22,14 +23,13 @@ PASSWORD = "Correct-Horse-42!"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    database = tmp_path_factory.mktemp("browser") / "browser.db"
     env = {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATABASE_URL": templates.copy_sqlite(tmp_path_factory.mktemp("browser")),
         "REDIS_URL": "",
         "ENVIRONMENT": "development",
         "RATE_LIMIT_ENABLED": "false",
     }
-    with live_server(env, migrate=True) as base:
+    with live_server(env) as base:
         yield base
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import templates
 from tests.live import live_server
 
 pytestmark = pytest.mark.live
@@ -20,14 +21,13 @@ NEWMAN = ROOT / "tools" / "newman" / "node_modules" / ".bin" / "newman"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> object:
-    database = tmp_path_factory.mktemp("newman") / "newman.db"
     env = {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATABASE_URL": templates.copy_sqlite(tmp_path_factory.mktemp("newman")),
         "REDIS_URL": "",
         "ENVIRONMENT": "development",
         "RATE_LIMIT_ENABLED": "false",
     }
-    with live_server(env, migrate=True) as base:
+    with live_server(env) as base:
         yield base
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Route, sync_playwright
 
+from tests import templates
 from tests.live import live_server
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -18,13 +19,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    database = tmp_path_factory.mktemp("swagger") / "swagger.db"
     env = {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATABASE_URL": templates.copy_sqlite(tmp_path_factory.mktemp("swagger")),
         "REDIS_URL": "",
         "ENVIRONMENT": "development",
     }
-    with live_server(env, migrate=True) as base:
+    with live_server(env) as base:
         yield base
 
 

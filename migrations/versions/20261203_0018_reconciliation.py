@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-from stellar_sdk import Network, TransactionEnvelope
 
 import app.core.db
 
@@ -34,6 +33,10 @@ def _sequences(bind: sa.Connection) -> None:
             "AND status IN ('awaiting_signature', 'pending')"
         )
     )
+    # Imported here: the Stellar SDK is a quarter of a second of every migrating process's start,
+    # and only a database with outstanding envelopes needs it.
+    from stellar_sdk import Network, TransactionEnvelope
+
     for payment_id, xdr in list(rows):
         # The sequence is read from the XDR; the passphrase only matters to the hash.
         number = TransactionEnvelope.from_xdr(xdr, Network.TESTNET_NETWORK_PASSPHRASE)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests import templates
 from tests.helpers import make_app, sibling_database
 from tests.live import ROOT, live_server
 
@@ -69,8 +70,7 @@ def _api(name: str) -> Any:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = sibling_database("client")
-    subprocess.run([sys.executable, "tools/recreate_db.py", url], cwd=ROOT, check=True)
+    url = templates.clone_postgres(sibling_database("client"))
     env = {
         "DATABASE_URL": url,
         "REDIS_URL": "",
@@ -79,7 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "SECRET_KEY": "generated-client-secret-key-0123456789-abcdefgh",
     }
-    with live_server(env, migrate=True, log=tmp_path_factory.mktemp("server") / "log") as base:
+    with live_server(env, log=tmp_path_factory.mktemp("server") / "log") as base:
         yield base
 
 

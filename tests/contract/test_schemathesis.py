@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from app.openapi_meta import TAGS
+from tests import templates
 from tests.helpers import make_app, sibling_database
 from tests.live import ROOT, live_server
 
@@ -62,9 +63,7 @@ def shard_tags(shard: int) -> list[str]:
 
 
 def _fuzz_database(shard: int) -> str:
-    url = sibling_database(f"fuzz{shard}")
-    subprocess.run([sys.executable, "tools/recreate_db.py", url], cwd=ROOT, check=True)
-    return url
+    return templates.clone_postgres(sibling_database(f"fuzz{shard}"))
 
 
 def _token(base: str, email: str) -> str:
@@ -95,7 +94,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path, shard: int) -> None:
         "SECRET_KEY": "fuzzing-secret-key-fuzzing-secret-key-0123456789",
         "LOG_LEVEL": "WARNING",
     }
-    with live_server(env, migrate=True, log=tmp_path / "server.log") as base:
+    with live_server(env, log=tmp_path / "server.log") as base:
         tokens = {
             "FUZZ_TOKEN": _token(base, "fuzzer@example.com"),
             "FUZZ_OTHER_TOKEN": _token(base, "neighbour@example.com"),

@@ -5,10 +5,6 @@ embedded default, migrated by Alembic like a newcomer's, a multi-row insert per 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,34 +22,16 @@ from app.core.tenancy import tenant_session
 from app.journal import journal
 from app.journal.entries import Change
 from app.journal.models import AuditLog, DomainEvent
+from tests import templates
 from tests.conftest import TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One SQLite file migrated by Alembic, copied for each test."""
-    template = tmp_path_factory.mktemp("journal") / "template.db"
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{template}"},
-        capture_output=True,
-    )
-    return template
-
-
-def _copied(template: Path, folder: Path) -> str:
-    shutil.copy(template, folder / "journal.db")
-    return f"sqlite+aiosqlite:///{folder / 'journal.db'}"
-
-
 @pytest.fixture(params=["postgresql", "sqlite"])
-async def database(request: Any, tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+async def database(request: Any, tmp_path: Path) -> AsyncIterator[Database]:
     postgresql = request.param == "postgresql"
-    url = TEST_DATABASE_URL if postgresql else _copied(sqlite_template, tmp_path)
+    url = TEST_DATABASE_URL if postgresql else templates.copy_sqlite(tmp_path)
     opened = open_database(Settings(database_url=url))
     yield opened
     await opened.dispose()
