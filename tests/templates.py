@@ -21,12 +21,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
 from tests.helpers import sibling_database
+from tests.live import ROOT
+from tools.recreate_db import recreate
 
-ROOT = Path(__file__).resolve().parent.parent
 # Where the run's templates are: set by `build`, inherited by the workers started after it
 # (each worker renames its own TEST_DATABASE_URL, so a worker cannot derive the run's name).
 POSTGRES_TEMPLATE_ENV = "TEST_POSTGRES_TEMPLATE"
@@ -48,7 +46,7 @@ def build(folder: Path) -> None:
     sqlite = folder / "template.db"
     sqlite.unlink(missing_ok=True)
     template = sibling_database("template")
-    asyncio.run(_recreate(template, source=None))
+    asyncio.run(recreate(template))
     runs = [_alembic(template), _alembic(f"sqlite+aiosqlite:///{sqlite}")]
     for run in runs:
         output, _ = run.communicate()
@@ -60,7 +58,7 @@ def build(folder: Path) -> None:
 
 def clone_postgres(database_url: str) -> str:
     """`database_url`'s database, dropped if it exists and made again from the template."""
-    asyncio.run(_recreate(database_url, source=os.environ[POSTGRES_TEMPLATE_ENV]))
+    asyncio.run(recreate(database_url, os.environ[POSTGRES_TEMPLATE_ENV]))
     return database_url
 
 
@@ -69,18 +67,3 @@ def copy_sqlite(folder: Path, name: str = "apexchainx.db") -> str:
     target = folder / name
     shutil.copyfile(os.environ[SQLITE_TEMPLATE_ENV], target)
     return f"sqlite+aiosqlite:///{target}"
-
-
-async def _recreate(database_url: str, *, source: str | None) -> None:
-    target = make_url(database_url)
-    name = target.database or ""
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"refusing odd database name {name!r}")
-    admin = target.set(drivername="postgresql", database="postgres")
-    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        template = f' TEMPLATE "{make_url(source).database}"' if source else ""
-        await connection.execute(f'CREATE DATABASE "{name}"{template}')
-    finally:
-        await connection.close()

@@ -1,6 +1,7 @@
 """Drop and create a PostgreSQL database: `python tools/recreate_db.py URL`.
 
-Used by `make` targets and the test suite to start from an empty schema.
+Used by `make` targets and the test suite to start from an empty schema, or (`template`, the
+suite's tests/templates.py) from a copy of a migrated one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 
-async def recreate(url: str) -> None:
+async def recreate(url: str, template: str | None = None) -> None:
     target = make_url(url)
     admin = target.set(drivername="postgresql", database="postgres")
     connection = await asyncpg.connect(
@@ -23,7 +24,8 @@ async def recreate(url: str) -> None:
         if not name or not name.replace("_", "").isalnum():
             raise SystemExit(f"refusing odd database name {name!r}")
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        source = f' TEMPLATE "{make_url(template).database}"' if template else ""
+        await connection.execute(f'CREATE DATABASE "{name}"{source}')
     finally:
         await connection.close()
 

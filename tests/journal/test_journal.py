@@ -25,8 +25,6 @@ from app.journal.models import AuditLog, DomainEvent
 from tests import templates
 from tests.conftest import TEST_DATABASE_URL
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 async def database(request: Any, tmp_path: Path) -> AsyncIterator[Database]:
